@@ -1,0 +1,139 @@
+//! Guest SDK for jido-dispatch delivery adapters written in Rust.
+//!
+//! It generates the bindings of the `jido:dispatch/dispatch-adapter` world once and offers:
+//! - [`Adapter`]: the trait an adapter implements (typed options, deliver, batch, health);
+//! - [`export_adapter!`]: exports an [`Adapter`] as the component's `adapter` interface;
+//! - [`options`]: typed option parsing whose errors name the offending option;
+//! - [`json`]: the CloudEvents structured-mode JSON encoding of a signal;
+//! - [`log`] and [`outcome`]: small helpers over the `log` import and delivery errors.
+//!
+//! # Example
+//! ```ignore
+//! use jido_dispatch_sdk::{Adapter, DeliveryError, Signal};
+//!
+//! #[derive(serde::Deserialize, serde::Serialize)]
+//! #[serde(deny_unknown_fields)]
+//! struct Opts { greeting: String }
+//!
+//! struct Greeter { opts: Opts }
+//!
+//! impl Adapter for Greeter {
+//!     type Options = Opts;
+//!     fn open(opts: Opts) -> Result<Self, String> { Ok(Greeter { opts }) }
+//!     fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
+//!         jido_dispatch_sdk::log::info(&format!("{} {}", self.opts.greeting, signal.type_));
+//!         Ok(())
+//!     }
+//! }
+//!
+//! jido_dispatch_sdk::export_adapter!(Greeter);
+//! ```
+
+pub mod json;
+pub mod log;
+pub mod options;
+pub mod outcome;
+
+/// Generated bindings of the `dispatch-adapter` world (imports and export traits).
+#[expect(missing_docs, reason = "generated code")]
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "dispatch-adapter",
+        path: "../../wit",
+        pub_export_macro: true,
+        export_macro_name: "__export_world",
+        default_bindings_module: "jido_dispatch_sdk::bindings",
+    });
+}
+
+pub use bindings::jido::dispatch::types::{Data, DeliveryError, ExtensionValue, Failure, Signal};
+
+/// Re-exported for [`export_adapter!`]; not part of the public API.
+#[doc(hidden)]
+pub use bindings::exports::jido::dispatch::adapter as __adapter;
+
+/// A delivery adapter: what a component does with each signal.
+///
+/// Options are parsed and checked once, in [`Adapter::open`]; the host keeps the opened
+/// value for as long as the component instance lives.
+pub trait Adapter: Sized + 'static {
+    /// The adapter's options. Deserialising fills defaults and rejects unknown keys
+    /// (use `#[serde(deny_unknown_fields)]`); serialising gives the normalised form.
+    type Options: serde::de::DeserializeOwned + serde::Serialize;
+
+    /// Checks option values beyond their types (ranges, non-empty strings, …).
+    /// The error should name the option, e.g. `timeout: must be 1..=60000`.
+    fn check(_opts: &Self::Options) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Builds the adapter from checked options.
+    fn open(opts: Self::Options) -> Result<Self, String>;
+
+    /// Delivers one signal.
+    fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError>;
+
+    /// Delivers a batch; one result per signal, in order. Defaults to one `deliver` each.
+    fn deliver_batch(&self, signals: &[Signal]) -> Vec<Result<(), DeliveryError>> {
+        signals.iter().map(|s| self.deliver(s)).collect()
+    }
+
+    /// Probes the destination. Defaults to healthy.
+    fn health_check(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Implementation of `validate-opts` for an [`Adapter`]; used by [`export_adapter!`].
+#[doc(hidden)]
+pub fn __validate<A: Adapter>(opts: &str) -> Result<String, String> {
+    let parsed: A::Options = options::parse(opts)?;
+    A::check(&parsed)?;
+    serde_json::to_string(&parsed).map_err(|e| format!("cannot normalise options: {e}"))
+}
+
+/// Implementation of `target.open` for an [`Adapter`]; used by [`export_adapter!`].
+#[doc(hidden)]
+pub fn __open<A: Adapter>(opts: &str) -> Result<A, String> {
+    let parsed: A::Options = options::parse(opts)?;
+    A::check(&parsed)?;
+    A::open(parsed)
+}
+
+/// Exports a type implementing [`Adapter`] as this component's `adapter` interface.
+///
+/// Use it once per component crate: `jido_dispatch_sdk::export_adapter!(MyAdapter);`.
+#[macro_export]
+macro_rules! export_adapter {
+    ($ty:ty) => {
+        #[doc(hidden)]
+        pub struct __JidoComponent;
+
+        impl $crate::__adapter::Guest for __JidoComponent {
+            type Target = $ty;
+            fn validate_opts(opts: String) -> Result<String, String> {
+                $crate::__validate::<$ty>(&opts)
+            }
+        }
+
+        impl $crate::__adapter::GuestTarget for $ty {
+            fn open(opts: String) -> Result<$crate::__adapter::Target, String> {
+                $crate::__open::<$ty>(&opts).map($crate::__adapter::Target::new)
+            }
+            fn deliver(&self, signal: $crate::Signal) -> Result<(), $crate::DeliveryError> {
+                <$ty as $crate::Adapter>::deliver(self, &signal)
+            }
+            fn deliver_batch(
+                &self,
+                signals: Vec<$crate::Signal>,
+            ) -> Vec<Result<(), $crate::DeliveryError>> {
+                <$ty as $crate::Adapter>::deliver_batch(self, &signals)
+            }
+            fn health_check(&self) -> Result<(), String> {
+                <$ty as $crate::Adapter>::health_check(self)
+            }
+        }
+
+        $crate::bindings::__export_world!(__JidoComponent with_types_in $crate::bindings);
+    };
+}

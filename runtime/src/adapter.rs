@@ -1,0 +1,146 @@
+//! The delivery abstraction every adapter implements, Wasm or native.
+//!
+//! An [`Adapter`] validates options and opens [`Endpoint`]s; an endpoint delivers signals.
+//! Built-in and custom Wasm components implement it through [`crate::host`]; embedders
+//! may register native adapters (and the benchmarks use a native no-op as the baseline
+//! behind this same API).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::signal::Signal;
+
+/// A boxed, sendable future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a delivery failed, with the adapter's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Human-readable reason.
+    pub message: String,
+    /// Short machine-readable reason (`http_503`, `time_limit`, `process_not_found`, …).
+    pub code: Option<String>,
+    /// How long the receiver asked us to wait before retrying.
+    pub retry_after: Option<Duration>,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{code}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// A failed delivery: the adapter decides whether it is worth retrying.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// Transient; the host may retry.
+    #[error("{0} (retryable)")]
+    Retryable(Failure),
+    /// Final.
+    #[error("{0}")]
+    Permanent(Failure),
+}
+
+impl DeliveryError {
+    /// A retryable failure with a code.
+    pub fn retryable(code: &str, message: impl Into<String>) -> Self {
+        DeliveryError::Retryable(Failure { message: message.into(), code: Some(code.to_owned()), retry_after: None })
+    }
+
+    /// A permanent failure with a code.
+    pub fn permanent(code: &str, message: impl Into<String>) -> Self {
+        DeliveryError::Permanent(Failure { message: message.into(), code: Some(code.to_owned()), retry_after: None })
+    }
+
+    /// The failure, whatever its class.
+    pub fn failure(&self) -> &Failure {
+        match self {
+            DeliveryError::Retryable(f) | DeliveryError::Permanent(f) => f,
+        }
+    }
+
+    /// Whether retrying may help.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, DeliveryError::Retryable(_))
+    }
+
+    /// The failure's code, if any.
+    pub fn code(&self) -> Option<&str> {
+        self.failure().code.as_deref()
+    }
+}
+
+/// Options an adapter refused, with its message (which names the option).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid options for adapter `{adapter}`: {message}")]
+pub struct OptionsError {
+    /// The adapter's name.
+    pub adapter: String,
+    /// The adapter's own message.
+    pub message: String,
+}
+
+/// A kind of destination: validates options and opens endpoints.
+pub trait Adapter: Send + Sync + 'static {
+    /// Checks `opts` (a JSON object of the adapter's own options) and returns them
+    /// normalised, with defaults filled in.
+    fn validate_opts<'a>(&'a self, opts: &'a str) -> BoxFuture<'a, Result<String, OptionsError>>;
+
+    /// Opens an endpoint from normalised options.
+    fn open(&self, opts: String) -> BoxFuture<'_, Result<Arc<dyn Endpoint>, OptionsError>>;
+}
+
+/// A configured destination of one adapter.
+pub trait Endpoint: Send + Sync + 'static {
+    /// Delivers one signal.
+    fn deliver<'a>(&'a self, signal: &'a Signal) -> BoxFuture<'a, Result<(), DeliveryError>>;
+
+    /// Delivers a batch; one result per signal, in order.
+    fn deliver_batch<'a>(
+        &'a self,
+        signals: &'a [Signal],
+    ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>>;
+
+    /// Probes the destination.
+    fn health_check(&self) -> BoxFuture<'_, Result<(), String>>;
+}
+
+/// A native adapter whose endpoints accept every signal: the baseline the benchmarks
+/// compare Wasm adapters against, and a building block for embedders' tests.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NativeNoop;
+
+impl Adapter for NativeNoop {
+    fn validate_opts<'a>(&'a self, opts: &'a str) -> BoxFuture<'a, Result<String, OptionsError>> {
+        Box::pin(async move { Ok(opts.to_owned()) })
+    }
+
+    fn open(&self, _opts: String) -> BoxFuture<'_, Result<Arc<dyn Endpoint>, OptionsError>> {
+        Box::pin(async { Ok(Arc::new(NativeNoop) as Arc<dyn Endpoint>) })
+    }
+}
+
+impl Endpoint for NativeNoop {
+    fn deliver<'a>(&'a self, signal: &'a Signal) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            std::hint::black_box(signal);
+            Ok(())
+        })
+    }
+
+    fn deliver_batch<'a>(
+        &'a self,
+        signals: &'a [Signal],
+    ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
+        Box::pin(async move { signals.iter().map(|_| Ok(())).collect() })
+    }
+
+    fn health_check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+}

@@ -1,0 +1,42 @@
+//! The built-in adapters: components compiled from `adapters/` by the build script and
+//! embedded in the library (feature `builtin-adapters`).
+//!
+//! The generated `for_each_builtin_adapters!` macro (exported at the crate root) calls
+//! `$m!(name)` once per built-in; the contract tests use it so that an adapter without a
+//! contract test is a compile error.
+
+/// A built-in adapter component.
+#[derive(Debug, Clone, Copy)]
+pub struct Builtin {
+    /// Adapter name, e.g. `console`.
+    pub name: &'static str,
+    /// The component bytes.
+    pub component: &'static [u8],
+    /// The adapter's README (its options).
+    pub readme: &'static str,
+}
+
+#[cfg(feature = "builtin-adapters")]
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/builtin_adapters.rs"));
+}
+
+/// Every built-in adapter, sorted by name (empty without the `builtin-adapters` feature).
+pub fn all() -> Vec<Builtin> {
+    #[cfg(feature = "builtin-adapters")]
+    {
+        embedded::BUILTIN_ADAPTERS
+            .iter()
+            .map(|(name, component, readme)| Builtin { name, component, readme })
+            .collect()
+    }
+    #[cfg(not(feature = "builtin-adapters"))]
+    {
+        Vec::new()
+    }
+}
+
+/// The built-in adapter called `name`.
+pub fn get(name: &str) -> Option<Builtin> {
+    all().into_iter().find(|b| b.name == name)
+}

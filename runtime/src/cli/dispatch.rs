@@ -1,0 +1,44 @@
+//! `jido-dispatch dispatch`: one signal to one or more targets.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use jido_dispatch::Runtime;
+use jido_dispatch::signal::Signal;
+use jido_dispatch::target::TargetSpec;
+
+/// Arguments of `dispatch`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The signal, as CloudEvents structured-mode JSON.
+    #[arg(long)]
+    signal: String,
+    /// A target object, or a JSON array of targets, e.g. '{"adapter":"console"}'.
+    #[arg(long)]
+    target: String,
+}
+
+/// Validates everything first, then delivers; exit 1 when a delivery failed.
+#[expect(clippy::print_stdout, reason = "the CLI reports outcomes on stdout")]
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let signal = Signal::from_json(&args.signal).context("invalid --signal")?;
+    let specs = TargetSpec::list_from_json(&args.target).context("invalid --target")?;
+    let runtime = Runtime::builder().build()?;
+    let mut targets = Vec::with_capacity(specs.len());
+    for spec in &specs {
+        targets.push(runtime.open_target(spec).await?);
+    }
+    let results = runtime.dispatch_all(&signal, &targets).await;
+    let several = results.len() > 1;
+    let mut failed = false;
+    for (index, (spec, result)) in specs.iter().zip(&results).enumerate() {
+        failed |= result.is_err();
+        match result {
+            Ok(()) if several => println!("target {index} ({}): delivered", spec.adapter),
+            Ok(()) => {}
+            Err(error) if several => println!("target {index} ({}): failed: {error}", spec.adapter),
+            Err(error) => anyhow::bail!("delivery to `{}` failed: {error}", spec.adapter),
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,75 @@
+//! Command-line interface: argument parsing and the subcommands.
+
+mod adapters;
+mod check;
+mod dispatch;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// A signal dispatcher whose delivery adapters are sandboxed WebAssembly components.
+#[derive(Debug, Parser)]
+#[command(name = "jido-dispatch", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Deliver one signal to one or more targets and report each outcome.
+    Dispatch(dispatch::Args),
+    /// List the built-in adapters and their options.
+    Adapters,
+    /// Work with adapter components.
+    #[command(subcommand)]
+    Adapter(AdapterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdapterCommand {
+    /// Check that a component implements the dispatch-adapter world; list its imports and
+    /// the grants they need.
+    Check(check::Args),
+}
+
+/// Runs the CLI; errors are printed as one line on stderr with a non-zero exit.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command {
+        Command::Dispatch(args) => tokio_main(dispatch::run(args)),
+        Command::Adapters => adapters::run(),
+        Command::Adapter(AdapterCommand::Check(args)) => check::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            report(&error);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn tokio_main<F: Future<Output = anyhow::Result<ExitCode>>>(f: F) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(f)
+}
+
+#[expect(clippy::print_stderr, reason = "the CLI reports errors on stderr")]
+fn report(error: &anyhow::Error) {
+    eprintln!("error: {error:#}");
+}
+
+/// Logs to stderr; `RUST_LOG` overrides the default `info` level.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wasmtime=warn,cranelift=warn"));
+    use std::io::IsTerminal as _;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,89 @@
+//! Compiled components cached on disk, so a second start does not run Cranelift again.
+//!
+//! Entries are keyed by the SHA-256 of the component bytes and a hash of the engine's
+//! compilation settings; a stale or corrupt entry is recompiled and replaced.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// Whether a component came from the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    /// Loaded precompiled code from the cache.
+    Hit,
+    /// Compiled (and stored, when a cache directory is set).
+    Compiled,
+}
+
+/// The on-disk cache (or none).
+#[derive(Debug, Clone, Default)]
+pub struct CompileCache {
+    dir: Option<PathBuf>,
+}
+
+impl CompileCache {
+    /// A cache in `dir` (created on first store), or no cache.
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        CompileCache { dir }
+    }
+
+    /// The default directory: `$JIDO_DISPATCH_CACHE_DIR`, else `$XDG_CACHE_HOME/jido-dispatch`,
+    /// else `$HOME/.cache/jido-dispatch`; `None` when none of them is set.
+    pub fn default_dir() -> Option<PathBuf> {
+        if let Some(dir) = std::env::var_os("JIDO_DISPATCH_CACHE_DIR") {
+            return Some(PathBuf::from(dir));
+        }
+        if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+            return Some(Path::new(&dir).join("jido-dispatch"));
+        }
+        std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache").join("jido-dispatch"))
+    }
+
+    /// The cache directory, if any.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// Loads `bytes` as a component, from the cache when possible.
+    pub fn load(&self, engine: &Engine, bytes: &[u8]) -> wasmtime::Result<(Component, CacheOutcome)> {
+        let Some(dir) = &self.dir else {
+            return Ok((Component::from_binary(engine, bytes)?, CacheOutcome::Compiled));
+        };
+        let path = dir.join(format!("{}.cwasm", key(engine, bytes)));
+        if path.is_file() {
+            // SAFETY: the file was written by `Component::serialize` of this same
+            // process kind into our own cache directory, and its name binds it to these
+            // exact component bytes and engine settings. wasmtime still checks the header
+            // and refuses artifacts of another version or configuration.
+            let cached = unsafe { Component::deserialize_file(engine, &path) };
+            match cached {
+                Ok(component) => return Ok((component, CacheOutcome::Hit)),
+                Err(e) => tracing::warn!(path = %path.display(), "ignoring unusable compile cache entry: {e}"),
+            }
+        }
+        let component = Component::from_binary(engine, bytes)?;
+        if let Err(e) = store(dir, &path, &component) {
+            tracing::warn!(dir = %dir.display(), "cannot write the compile cache: {e}");
+        }
+        Ok((component, CacheOutcome::Compiled))
+    }
+}
+
+fn key(engine: &Engine, bytes: &[u8]) -> String {
+    let mut settings = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut settings);
+    let digest = Sha256::digest(bytes);
+    format!("{}-{:016x}", hex::encode(&digest[..16]), settings.finish())
+}
+
+fn store(dir: &Path, path: &Path, component: &Component) -> std::io::Result<()> {
+    let bytes = component.serialize().map_err(std::io::Error::other)?;
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}

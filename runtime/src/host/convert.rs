@@ -1,0 +1,66 @@
+//! Converting host signals and outcomes to and from their WIT forms.
+
+use std::time::Duration;
+
+use super::bindings::types as wit;
+use crate::adapter::{DeliveryError, Failure};
+use crate::signal::{Data, ExtensionValue, Signal};
+
+/// The WIT form of `signal` (the strings and data are copied once, here).
+pub fn signal_to_wit(signal: &Signal) -> wit::Signal {
+    wit::Signal {
+        id: signal.id.clone(),
+        source: signal.source.clone(),
+        type_: signal.ty.clone(),
+        specversion: signal.specversion.clone(),
+        subject: signal.subject.clone(),
+        time: signal.time.clone(),
+        datacontenttype: signal.datacontenttype.clone(),
+        dataschema: signal.dataschema.clone(),
+        data: signal.data.as_ref().map(|data| match data {
+            Data::Json(text) => wit::Data::Json(text.as_str().to_owned()),
+            Data::Binary(bytes) => wit::Data::Binary(bytes.to_vec()),
+        }),
+        extensions: signal
+            .extensions
+            .iter()
+            .map(|(name, value)| {
+                let value = match value {
+                    ExtensionValue::Text(t) => wit::ExtensionValue::Text(t.clone()),
+                    ExtensionValue::Boolean(b) => wit::ExtensionValue::Boolean(*b),
+                    ExtensionValue::Integer(i) => wit::ExtensionValue::Integer(*i),
+                };
+                (name.clone(), value)
+            })
+            .collect(),
+    }
+}
+
+/// Caps a guest-supplied text so a hostile component cannot flood logs or stores.
+const MAX_MESSAGE_BYTES: usize = 4096;
+
+/// Truncates `text` to [`MAX_MESSAGE_BYTES`] on a character boundary.
+pub fn cap_message(mut text: String) -> String {
+    if text.len() > MAX_MESSAGE_BYTES {
+        let mut end = MAX_MESSAGE_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push_str("… (truncated)");
+    }
+    text
+}
+
+/// The host form of a component's delivery error.
+pub fn error_from_wit(error: wit::DeliveryError) -> DeliveryError {
+    let convert = |f: wit::Failure| Failure {
+        message: cap_message(f.message),
+        code: f.code.map(cap_message),
+        retry_after: f.retry_after_ms.map(Duration::from_millis),
+    };
+    match error {
+        wit::DeliveryError::Retryable(f) => DeliveryError::Retryable(convert(f)),
+        wit::DeliveryError::Permanent(f) => DeliveryError::Permanent(convert(f)),
+    }
+}

@@ -1,0 +1,140 @@
+//! The adapter host: a wasmtime engine that runs adapter components.
+//!
+//! Implements the host side of the `jido:dispatch@0.1.0` WIT package:
+//! - [`log`](../../wit/log.wit) in `log.rs` (into `tracing`),
+//! - [`http`](../../wit/http.wit) in `http.rs` and [`channel`](../../wit/channel.wit) in
+//!   `channel.rs` (both answer `denied` in this version),
+//! - WASI p2 for stdio, clocks and random (stdout/stderr only when granted).
+//!
+//! [`AdapterHost::load`] compiles a component once (through the on-disk [`CompileCache`]),
+//! checks it against the world, pre-instantiates it and wraps it in an [`InstancePool`].
+
+mod bindings;
+mod cache;
+mod channel;
+mod convert;
+mod engine;
+mod http;
+mod limits;
+mod log;
+mod pool;
+mod state;
+mod wasm;
+mod world;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use cache::{CacheOutcome, CompileCache};
+pub use engine::{EPOCH_TICK, EngineSettings};
+pub use limits::{DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_INSTANCES, DEFAULT_MEMORY_BYTES, Limits};
+pub use pool::{InstancePool, PoolStats};
+pub use state::Stdio;
+pub use wasm::{WasmAdapter, WasmEndpoint};
+pub use world::{ADAPTER_EXPORT, ComponentInfo, ImportInfo, WORLD_VERSION};
+
+use bindings::DispatchAdapterPre;
+use state::HostState;
+use wasmtime::Engine;
+use wasmtime::component::{HasSelf, Linker};
+
+/// The host could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The engine or linker could not be configured.
+    #[error("cannot start the Wasm engine: {0}")]
+    Engine(String),
+}
+
+/// A component could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// The bytes are not a WebAssembly component (a core module, or not Wasm at all).
+    #[error("not a WebAssembly component: {0}")]
+    NotAComponent(String),
+    /// A component, but not of the `dispatch-adapter` world this host implements.
+    #[error("not a jido:dispatch adapter: {0}")]
+    WrongWorld(String),
+    /// The component file could not be read.
+    #[error("cannot read {path}: {message}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+}
+
+/// How one adapter runs: its limits and where its stdio goes.
+#[derive(Debug, Clone, Default)]
+pub struct AdapterConfig {
+    /// Resource limits.
+    pub limits: Limits,
+    /// WASI stdout/stderr (closed unless granted).
+    pub stdio: Stdio,
+}
+
+/// The engine, linker and compile cache shared by every adapter of a runtime.
+pub struct AdapterHost {
+    engine: Engine,
+    linker: Linker<HostState>,
+    cache: CompileCache,
+    _ticker: engine::EpochTicker,
+}
+
+impl std::fmt::Debug for AdapterHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdapterHost").field("cache", &self.cache).finish_non_exhaustive()
+    }
+}
+
+impl AdapterHost {
+    /// Starts an engine with `settings` and the given compile cache.
+    pub fn new(settings: &EngineSettings, cache: CompileCache) -> Result<Self, HostError> {
+        let engine = engine::build_engine(settings)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| HostError::Engine(e.to_string()))?;
+        bindings::DispatchAdapter::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
+            .map_err(|e| HostError::Engine(e.to_string()))?;
+        let ticker = engine::EpochTicker::start(engine.clone())?;
+        Ok(AdapterHost { engine, linker, cache, _ticker: ticker })
+    }
+
+    /// The compile cache.
+    pub fn cache(&self) -> &CompileCache {
+        &self.cache
+    }
+
+    /// Compiles (or loads from cache) `bytes` and describes the component's imports and
+    /// exports, without checking them.
+    pub fn inspect(&self, bytes: &[u8]) -> Result<(ComponentInfo, CacheOutcome), LoadError> {
+        let (component, outcome) = self.compile(bytes)?;
+        Ok((world::describe(&self.engine, &component), outcome))
+    }
+
+    /// Loads `bytes` as the adapter `name`: compiles (or loads from cache), checks the
+    /// world, pre-instantiates, and returns the adapter with its instance pool.
+    pub fn load(&self, name: &str, bytes: &[u8], config: AdapterConfig) -> Result<(WasmAdapter, CacheOutcome), LoadError> {
+        let (component, outcome) = self.compile(bytes)?;
+        world::check(&world::describe(&self.engine, &component))?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(e.to_string()))?;
+        let pre = DispatchAdapterPre::new(pre).map_err(|e| LoadError::WrongWorld(e.to_string()))?;
+        let pool = InstancePool::new(Arc::from(name), self.engine.clone(), pre, config.limits, config.stdio);
+        Ok((WasmAdapter::new(pool), outcome))
+    }
+
+    fn compile(&self, bytes: &[u8]) -> Result<(wasmtime::component::Component, CacheOutcome), LoadError> {
+        if !is_component(bytes) {
+            let what = if bytes.starts_with(b"\0asm") { "it is a core Wasm module (componentize it first, e.g. `wasm-tools component new`)" } else { "it does not start with the Wasm magic number" };
+            return Err(LoadError::NotAComponent(what.to_owned()));
+        }
+        self.cache.load(&self.engine, bytes).map_err(|e| LoadError::NotAComponent(format!("{e:#}")))
+    }
+}
+
+/// Whether `bytes` carry the component binary header (magic, then layer 1).
+fn is_component(bytes: &[u8]) -> bool {
+    bytes.len() >= 8 && bytes.starts_with(b"\0asm") && bytes[6..8] == [1, 0]
+}
+
+impl bindings::types::Host for HostState {}

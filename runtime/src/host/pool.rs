@@ -1,0 +1,243 @@
+//! A pool of reusable instances of one adapter component.
+//!
+//! Each call takes an idle instance (or instantiates one from the `InstancePre`), sets the
+//! epoch deadline, runs, and returns the instance to the pool. An instance whose call
+//! trapped, ran out of time or hit its memory cap is dropped: a trapped instance cannot be
+//! entered again, and the next call gets a fresh one. A semaphore caps the instances of
+//! the adapter alive at once.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::Semaphore;
+use wasmtime::component::ResourceAny;
+use wasmtime::{Engine, Store, Trap};
+
+use super::bindings::{DispatchAdapter, DispatchAdapterPre, types as wit};
+use super::convert::signal_to_wit;
+use super::engine::ticks_for;
+use super::limits::Limits;
+use super::state::{HostState, Stdio};
+use crate::adapter::DeliveryError;
+use crate::signal::Signal;
+
+/// Opened targets an instance keeps before it is recycled.
+const MAX_TARGETS_PER_INSTANCE: usize = 256;
+
+/// A target as the pool sees it: a process-unique key and its normalised options.
+#[derive(Debug, Clone, Copy)]
+pub struct TargetRef<'a> {
+    /// Unique per opened endpoint.
+    pub key: u64,
+    /// Normalised options passed to `target.open`.
+    pub opts: &'a str,
+}
+
+/// One call into a component.
+#[derive(Debug)]
+pub enum Op<'a> {
+    /// `validate-opts`.
+    Validate(&'a str),
+    /// `target.open` only (to surface open errors early).
+    Open(TargetRef<'a>),
+    /// `target.deliver`.
+    Deliver(TargetRef<'a>, &'a Signal),
+    /// `target.deliver-batch`.
+    Batch(TargetRef<'a>, &'a [Signal]),
+    /// `target.health-check`.
+    Health(TargetRef<'a>),
+}
+
+/// What a call returned (the component's own answer, success or domain error).
+#[derive(Debug)]
+pub enum Answer {
+    /// From `validate-opts`.
+    Validated(Result<String, String>),
+    /// `target.open` refused the options.
+    OpenFailed(String),
+    /// `open` succeeded.
+    Opened,
+    /// From `deliver`.
+    Delivered(Result<(), wit::DeliveryError>),
+    /// From `deliver-batch`.
+    Batch(Vec<Result<(), wit::DeliveryError>>),
+    /// From `health-check`.
+    Health(Result<(), String>),
+}
+
+struct Instance {
+    store: Store<HostState>,
+    bindings: DispatchAdapter,
+    targets: HashMap<u64, ResourceAny>,
+}
+
+/// Counters of a pool's life, for tests and metrics.
+#[derive(Debug, Default)]
+pub struct PoolStats {
+    /// Instances created.
+    pub instantiated: AtomicU64,
+    /// Instances dropped after a trap or limit.
+    pub discarded: AtomicU64,
+}
+
+/// The instances of one adapter.
+pub struct InstancePool {
+    name: Arc<str>,
+    engine: Engine,
+    pre: DispatchAdapterPre<HostState>,
+    limits: Limits,
+    stdio: Stdio,
+    idle: Mutex<Vec<Instance>>,
+    permits: Semaphore,
+    stats: PoolStats,
+}
+
+impl std::fmt::Debug for InstancePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstancePool").field("name", &self.name).field("limits", &self.limits).finish()
+    }
+}
+
+impl InstancePool {
+    /// A pool for the component behind `pre`.
+    pub fn new(name: Arc<str>, engine: Engine, pre: DispatchAdapterPre<HostState>, limits: Limits, stdio: Stdio) -> Self {
+        let permits = Semaphore::new(limits.max_instances.max(1));
+        InstancePool { name, engine, pre, limits, stdio, idle: Mutex::new(Vec::new()), permits, stats: PoolStats::default() }
+    }
+
+    /// The adapter's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The pool's counters.
+    pub fn stats(&self) -> &PoolStats {
+        &self.stats
+    }
+
+    /// Runs `op` on an instance. A trap or an exceeded limit is a [`DeliveryError`] that
+    /// names it; the instance is then replaced.
+    pub async fn run(&self, op: Op<'_>) -> Result<Answer, DeliveryError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| DeliveryError::permanent("adapter_closed", "the adapter was unloaded"))?;
+        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut instance = match idle {
+            Some(instance) => instance,
+            None => self.instantiate().await?,
+        };
+        let outcome = tokio::time::timeout(self.limits.call_timeout, instance.run(op, &self.limits)).await;
+        match outcome {
+            Ok(Ok(answer)) => {
+                if instance.targets.len() <= MAX_TARGETS_PER_INSTANCE {
+                    self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(instance);
+                }
+                Ok(answer)
+            }
+            Ok(Err(error)) => {
+                self.stats.discarded.fetch_add(1, Ordering::Relaxed);
+                Err(self.classify(&error, instance.store.data().limiter.hit()))
+            }
+            Err(_elapsed) => {
+                self.stats.discarded.fetch_add(1, Ordering::Relaxed);
+                Err(self.time_limit())
+            }
+        }
+    }
+
+    async fn instantiate(&self) -> Result<Instance, DeliveryError> {
+        let state = HostState::new(self.name.clone(), &self.stdio, self.limits.memory_bytes);
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(ticks_for(self.limits.call_timeout));
+        let bindings = match self.pre.instantiate_async(&mut store).await {
+            Ok(bindings) => bindings,
+            Err(error) => return Err(self.classify(&error, store.data().limiter.hit())),
+        };
+        self.stats.instantiated.fetch_add(1, Ordering::Relaxed);
+        Ok(Instance { store, bindings, targets: HashMap::new() })
+    }
+
+    fn classify(&self, error: &wasmtime::Error, memory_hit: bool) -> DeliveryError {
+        let name = &self.name;
+        if memory_hit {
+            return DeliveryError::permanent(
+                "memory_limit",
+                format!("adapter `{name}` exceeded its memory limit of {} KiB", self.limits.memory_bytes / 1024),
+            );
+        }
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => self.time_limit(),
+            Some(trap) => DeliveryError::permanent("adapter_trap", format!("adapter `{name}` trapped: {trap}")),
+            None => DeliveryError::permanent("adapter_error", format!("adapter `{name}` failed: {error}")),
+        }
+    }
+
+    fn time_limit(&self) -> DeliveryError {
+        DeliveryError::retryable(
+            "time_limit",
+            format!("adapter `{}` exceeded its time limit of {} ms per call", self.name, self.limits.call_timeout.as_millis()),
+        )
+    }
+}
+
+impl Instance {
+    async fn run(&mut self, op: Op<'_>, limits: &Limits) -> wasmtime::Result<Answer> {
+        self.store.set_epoch_deadline(ticks_for(limits.call_timeout));
+        match op {
+            Op::Validate(opts) => {
+                let guest = self.bindings.jido_dispatch_adapter();
+                Ok(Answer::Validated(guest.call_validate_opts(&mut self.store, opts).await?))
+            }
+            Op::Open(target) => Ok(match self.target(target).await? {
+                Ok(_) => Answer::Opened,
+                Err(message) => Answer::OpenFailed(message),
+            }),
+            Op::Deliver(target, signal) => {
+                let resource = match self.target(target).await? {
+                    Ok(resource) => resource,
+                    Err(message) => return Ok(Answer::OpenFailed(message)),
+                };
+                let signal = signal_to_wit(signal);
+                let guest = self.bindings.jido_dispatch_adapter().target();
+                Ok(Answer::Delivered(guest.call_deliver(&mut self.store, resource, &signal).await?))
+            }
+            Op::Batch(target, signals) => {
+                let resource = match self.target(target).await? {
+                    Ok(resource) => resource,
+                    Err(message) => return Ok(Answer::OpenFailed(message)),
+                };
+                let signals: Vec<wit::Signal> = signals.iter().map(signal_to_wit).collect();
+                let guest = self.bindings.jido_dispatch_adapter().target();
+                Ok(Answer::Batch(guest.call_deliver_batch(&mut self.store, resource, &signals).await?))
+            }
+            Op::Health(target) => {
+                let resource = match self.target(target).await? {
+                    Ok(resource) => resource,
+                    Err(message) => return Ok(Answer::OpenFailed(message)),
+                };
+                let guest = self.bindings.jido_dispatch_adapter().target();
+                Ok(Answer::Health(guest.call_health_check(&mut self.store, resource).await?))
+            }
+        }
+    }
+
+    /// The target's resource in this instance, opening it on first use.
+    async fn target(&mut self, target: TargetRef<'_>) -> wasmtime::Result<Result<ResourceAny, String>> {
+        if let Some(resource) = self.targets.get(&target.key) {
+            return Ok(Ok(*resource));
+        }
+        let guest = self.bindings.jido_dispatch_adapter().target();
+        let opened = guest.call_open(&mut self.store, target.opts).await?;
+        if let Ok(resource) = opened {
+            self.targets.insert(target.key, resource);
+        }
+        Ok(opened)
+    }
+}
+
+/// Shared handle to a pool.
+pub type SharedPool = Arc<InstancePool>;

@@ -1,0 +1,100 @@
+//! Checking a component against the `dispatch-adapter` world before it is instantiated:
+//! what it imports, which grants those imports need, and whether it exports the adapter
+//! interface of a version this host speaks.
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use super::LoadError;
+
+/// The package version this host implements.
+pub const WORLD_VERSION: &str = "0.1.0";
+
+/// The exported interface every adapter must provide.
+pub const ADAPTER_EXPORT: &str = "jido:dispatch/adapter@0.1.0";
+
+/// One import of a component and what it takes to satisfy it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportInfo {
+    /// Full import name, e.g. `jido:dispatch/http@0.1.0`.
+    pub name: String,
+    /// What the import needs: `none`, or the grant that gives it effect.
+    pub grant: &'static str,
+    /// Whether this host offers the import at all.
+    pub offered: bool,
+}
+
+/// What a component needs and provides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentInfo {
+    /// Every import, in the component's order.
+    pub imports: Vec<ImportInfo>,
+    /// Every export name.
+    pub exports: Vec<String>,
+}
+
+/// Describes `component`'s imports and exports.
+pub fn describe(engine: &Engine, component: &Component) -> ComponentInfo {
+    let ty = component.component_type();
+    let imports = ty
+        .imports(engine)
+        .map(|(name, _)| {
+            let (offered, grant) = classify(name);
+            ImportInfo { name: name.to_owned(), grant, offered }
+        })
+        .collect();
+    let exports = ty.exports(engine).map(|(name, _)| name.to_owned()).collect();
+    ComponentInfo { imports, exports }
+}
+
+/// Whether the host offers an import, and which grant it needs to have an effect.
+fn classify(name: &str) -> (bool, &'static str) {
+    let (package, _) = name.split_once('@').unwrap_or((name, ""));
+    match package {
+        "jido:dispatch/types" | "jido:dispatch/log" => (true, "none"),
+        "jido:dispatch/http" => (true, "http origins (egress allowlist)"),
+        "jido:dispatch/channel" => (true, "channel targets, topics and buses"),
+        "wasi:cli/stdout" | "wasi:cli/stderr" => (true, "stdio (output discarded otherwise)"),
+        p if p.starts_with("wasi:io/")
+            || p.starts_with("wasi:cli/")
+            || p.starts_with("wasi:clocks/")
+            || p.starts_with("wasi:random/") =>
+        {
+            (true, "none")
+        }
+        p if p.starts_with("wasi:filesystem/") => (true, "none (no directories are ever preopened)"),
+        p if p.starts_with("wasi:sockets/") => (true, "none (socket access is always denied)"),
+        _ => (false, "not offered by this host"),
+    }
+}
+
+/// Checks that `info` describes an adapter of this host's world.
+pub fn check(info: &ComponentInfo) -> Result<(), LoadError> {
+    if !info.exports.iter().any(|e| e == ADAPTER_EXPORT) {
+        let other_version = info.exports.iter().find(|e| e.starts_with("jido:dispatch/adapter@"));
+        return Err(match other_version {
+            Some(found) => LoadError::WrongWorld(format!(
+                "it exports `{found}`, but this host speaks jido:dispatch@{WORLD_VERSION}"
+            )),
+            None => LoadError::WrongWorld(format!(
+                "it does not export `{ADAPTER_EXPORT}` (its exports: {}); build it against the \
+                 `dispatch-adapter` world of wit/",
+                list(info.exports.iter().map(String::as_str))
+            )),
+        });
+    }
+    let missing: Vec<&str> =
+        info.imports.iter().filter(|i| !i.offered).map(|i| i.name.as_str()).collect();
+    if !missing.is_empty() {
+        return Err(LoadError::WrongWorld(format!(
+            "it imports what this host does not offer: {}",
+            list(missing.into_iter())
+        )));
+    }
+    Ok(())
+}
+
+fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+}

@@ -1,0 +1,246 @@
+//! The embeddable runtime: the adapter registry, opening targets, and dispatching.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use crate::adapter::{Adapter, DeliveryError, Endpoint, OptionsError};
+use crate::builtin;
+use crate::host::{AdapterConfig, AdapterHost, CacheOutcome, CompileCache, EngineSettings, HostError, LoadError, Stdio};
+use crate::signal::Signal;
+use crate::target::TargetSpec;
+
+/// Why a target could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetOpenError {
+    /// No adapter by that name is registered.
+    #[error("unknown adapter `{name}` (known: {})", known.join(", "))]
+    UnknownAdapter {
+        /// The requested name.
+        name: String,
+        /// Every registered adapter.
+        known: Vec<String>,
+    },
+    /// The adapter refused the options.
+    #[error(transparent)]
+    Options(#[from] OptionsError),
+    /// A built-in component could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+}
+
+/// A registered adapter: loaded, or a built-in compiled on first use.
+enum Entry {
+    Ready(Arc<dyn Adapter>),
+    Builtin { component: &'static [u8], config: AdapterConfig, loaded: OnceLock<Result<Arc<dyn Adapter>, LoadError>> },
+}
+
+/// An opened target: its spec, normalised options, and the adapter's endpoint.
+#[derive(Clone)]
+pub struct Target {
+    spec: Arc<TargetSpec>,
+    normalised: Arc<str>,
+    endpoint: Arc<dyn Endpoint>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target").field("adapter", &self.spec.adapter).field("options", &self.normalised).finish()
+    }
+}
+
+impl Target {
+    /// The spec it was opened from.
+    pub fn spec(&self) -> &TargetSpec {
+        &self.spec
+    }
+
+    /// The adapter options as the adapter normalised them (defaults filled in).
+    pub fn normalised_options(&self) -> &str {
+        &self.normalised
+    }
+
+    /// The adapter's endpoint.
+    pub fn endpoint(&self) -> &Arc<dyn Endpoint> {
+        &self.endpoint
+    }
+}
+
+/// Builds a [`Runtime`].
+#[derive(Debug, Clone)]
+pub struct RuntimeBuilder {
+    engine: EngineSettings,
+    cache_dir: Option<PathBuf>,
+    builtins: bool,
+    console_stdio: Stdio,
+    adapter_config: AdapterConfig,
+}
+
+impl Default for RuntimeBuilder {
+    fn default() -> Self {
+        RuntimeBuilder {
+            engine: EngineSettings::default(),
+            cache_dir: CompileCache::default_dir(),
+            builtins: true,
+            console_stdio: Stdio::Inherit,
+            adapter_config: AdapterConfig::default(),
+        }
+    }
+}
+
+impl RuntimeBuilder {
+    /// Engine-wide settings (instance slots, largest memory).
+    pub fn engine(mut self, settings: EngineSettings) -> Self {
+        self.engine = settings;
+        self
+    }
+
+    /// Where compiled components are cached (default: [`CompileCache::default_dir`]);
+    /// `None` compiles on every start.
+    pub fn compile_cache(mut self, dir: Option<PathBuf>) -> Self {
+        self.cache_dir = dir;
+        self
+    }
+
+    /// Whether the built-in adapters are registered (default `true`).
+    pub fn builtins(mut self, enabled: bool) -> Self {
+        self.builtins = enabled;
+        self
+    }
+
+    /// Where the `console` adapter writes (default: this process's stdout/stderr).
+    pub fn console_stdio(mut self, stdio: Stdio) -> Self {
+        self.console_stdio = stdio;
+        self
+    }
+
+    /// Limits and stdio for the built-in adapters (stdio is ignored for all but `console`).
+    pub fn builtin_config(mut self, config: AdapterConfig) -> Self {
+        self.adapter_config = config;
+        self
+    }
+
+    /// Starts the engine and registers the built-ins (compiled lazily, on first use).
+    pub fn build(self) -> Result<Runtime, HostError> {
+        let host = AdapterHost::new(&self.engine, CompileCache::new(self.cache_dir))?;
+        let mut adapters = BTreeMap::new();
+        if self.builtins {
+            for builtin in builtin::all() {
+                let mut config = self.adapter_config.clone();
+                config.stdio = if builtin.name == "console" { self.console_stdio.clone() } else { Stdio::Closed };
+                let entry = Entry::Builtin { component: builtin.component, config, loaded: OnceLock::new() };
+                adapters.insert(builtin.name.to_owned(), Arc::new(entry));
+            }
+        }
+        Ok(Runtime { inner: Arc::new(Inner { host, adapters: RwLock::new(adapters) }) })
+    }
+}
+
+struct Inner {
+    host: AdapterHost,
+    adapters: RwLock<BTreeMap<String, Arc<Entry>>>,
+}
+
+/// The dispatcher runtime; cheap to clone, shareable across tasks.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("adapters", &self.adapter_names()).finish()
+    }
+}
+
+impl Runtime {
+    /// A builder with the defaults.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+
+    /// The adapter host (engine, cache).
+    pub fn host(&self) -> &AdapterHost {
+        &self.inner.host
+    }
+
+    /// Names of every registered adapter, sorted.
+    pub fn adapter_names(&self) -> Vec<String> {
+        self.inner.adapters.read().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect()
+    }
+
+    /// Registers (or replaces) a native adapter.
+    pub fn register_adapter(&self, name: &str, adapter: Arc<dyn Adapter>) {
+        let mut adapters = self.inner.adapters.write().unwrap_or_else(PoisonError::into_inner);
+        adapters.insert(name.to_owned(), Arc::new(Entry::Ready(adapter)));
+    }
+
+    /// Loads a component as the adapter `name` (replacing any adapter of that name).
+    pub fn load_adapter(&self, name: &str, bytes: &[u8], config: AdapterConfig) -> Result<CacheOutcome, LoadError> {
+        let (adapter, outcome) = self.inner.host.load(name, bytes, config)?;
+        self.register_adapter(name, Arc::new(adapter));
+        Ok(outcome)
+    }
+
+    /// Compiles every registered built-in now rather than on first use.
+    pub fn preload(&self) -> Result<(), LoadError> {
+        for name in self.adapter_names() {
+            self.adapter(&name).map_err(|e| match e {
+                TargetOpenError::Load(load) => load,
+                other => LoadError::WrongWorld(other.to_string()),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The adapter called `name`, compiling a built-in on first use.
+    pub fn adapter(&self, name: &str) -> Result<Arc<dyn Adapter>, TargetOpenError> {
+        let entry = self.inner.adapters.read().unwrap_or_else(PoisonError::into_inner).get(name).cloned();
+        let Some(entry) = entry else {
+            return Err(TargetOpenError::UnknownAdapter { name: name.to_owned(), known: self.adapter_names() });
+        };
+        match &*entry {
+            Entry::Ready(adapter) => Ok(adapter.clone()),
+            Entry::Builtin { component, config, loaded } => loaded
+                .get_or_init(|| {
+                    let (adapter, _) = self.inner.host.load(name, component, config.clone())?;
+                    Ok(Arc::new(adapter) as Arc<dyn Adapter>)
+                })
+                .clone()
+                .map_err(TargetOpenError::Load),
+        }
+    }
+
+    /// Validates a target's options through its adapter and opens it.
+    pub async fn open_target(&self, spec: &TargetSpec) -> Result<Target, TargetOpenError> {
+        let adapter = self.adapter(&spec.adapter)?;
+        let normalised = adapter.validate_opts(&spec.options_json()).await?;
+        let endpoint = adapter.open(normalised.clone()).await?;
+        Ok(Target { spec: Arc::new(spec.clone()), normalised: Arc::from(normalised), endpoint })
+    }
+
+    /// Delivers `signal` to one target.
+    pub async fn dispatch(&self, signal: &Signal, target: &Target) -> Result<(), DeliveryError> {
+        target.endpoint.deliver(signal).await
+    }
+
+    /// Delivers `signal` to every target concurrently; results in target order.
+    pub async fn dispatch_all(&self, signal: &Signal, targets: &[Target]) -> Vec<Result<(), DeliveryError>> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, target) in targets.iter().enumerate() {
+            let (signal, endpoint) = (signal.clone(), target.endpoint.clone());
+            tasks.spawn(async move { (index, endpoint.deliver(&signal).await) });
+        }
+        let mut results: Vec<Option<Result<(), DeliveryError>>> = vec![None; targets.len()];
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((index, result)) => results[index] = Some(result),
+                Err(e) => tracing::error!("a delivery task failed: {e}"),
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(DeliveryError::permanent("internal", "delivery task failed"))))
+            .collect()
+    }
+}

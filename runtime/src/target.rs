@@ -1,0 +1,130 @@
+//! Dispatch targets as data: an adapter name, the adapter's own options, and the
+//! host-level keys of the spec (`retry_policy`, `on_failure`, `batch_size`, …) side by
+//! side in one JSON/TOML table, exactly as users write them.
+
+use serde_json::{Map, Value};
+
+/// Keys the host interprets itself; they are never passed to the adapter.
+pub const HOST_KEYS: &[&str] = &[
+    "retry_policy",
+    "circuit_breaker",
+    "on_failure",
+    "batch_size",
+    "batch_timeout",
+    "flush_interval",
+    "pool",
+    "pool_size",
+    "pool_timeout",
+    "async",
+];
+
+/// A target description could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// Not JSON.
+    #[error("target is not valid JSON: {0}")]
+    Json(String),
+    /// Not an object (or an array of objects where several are allowed).
+    #[error("a target must be a JSON object like {{\"adapter\": \"console\"}}{0}")]
+    NotAnObject(&'static str),
+    /// No usable `adapter` key.
+    #[error("a target needs an `adapter` key naming the adapter, e.g. {{\"adapter\": \"console\"}}")]
+    MissingAdapter,
+}
+
+/// One dispatch target: `{ "adapter": "webhook", "url": "…", "retry_policy": {…} }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetSpec {
+    /// The adapter's name.
+    pub adapter: String,
+    /// The adapter's own options.
+    pub options: Map<String, Value>,
+    /// Host-level keys (see [`HOST_KEYS`]).
+    pub host: Map<String, Value>,
+}
+
+impl TargetSpec {
+    /// A target of `adapter` with no options.
+    pub fn new(adapter: impl Into<String>) -> Self {
+        TargetSpec { adapter: adapter.into(), options: Map::new(), host: Map::new() }
+    }
+
+    /// Adds an option (host-level keys go to [`TargetSpec::host`]).
+    pub fn with(mut self, key: &str, value: Value) -> Self {
+        if HOST_KEYS.contains(&key) {
+            self.host.insert(key.to_owned(), value);
+        } else {
+            self.options.insert(key.to_owned(), value);
+        }
+        self
+    }
+
+    /// Parses one target object.
+    pub fn from_value(value: Value) -> Result<Self, TargetError> {
+        let Value::Object(mut obj) = value else {
+            return Err(TargetError::NotAnObject(""));
+        };
+        let adapter = match obj.remove("adapter") {
+            Some(Value::String(name)) if !name.is_empty() => name,
+            _ => return Err(TargetError::MissingAdapter),
+        };
+        let mut spec = TargetSpec::new(adapter);
+        for (key, value) in obj {
+            spec = spec.with(&key, value);
+        }
+        Ok(spec)
+    }
+
+    /// Parses one target object, or an array of them.
+    pub fn list_from_json(text: &str) -> Result<Vec<Self>, TargetError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| TargetError::Json(e.to_string()))?;
+        match value {
+            Value::Array(items) if items.is_empty() => Err(TargetError::NotAnObject(" (the list is empty)")),
+            Value::Array(items) => items.into_iter().map(Self::from_value).collect(),
+            other => Ok(vec![Self::from_value(other)?]),
+        }
+    }
+
+    /// The adapter options as a JSON object text.
+    pub fn options_json(&self) -> String {
+        Value::Object(self.options.clone()).to_string()
+    }
+
+    /// Whether the caller should not wait for this target (`async = true`).
+    pub fn is_async(&self) -> bool {
+        self.host.get("async").and_then(Value::as_bool).unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn host_keys_are_split_from_adapter_options() {
+        let spec = TargetSpec::from_value(json!({
+            "adapter": "webhook", "url": "http://x", "retry_policy": {"max_retries": 1}, "async": true
+        }))
+        .expect("valid target");
+        assert_eq!(spec.adapter, "webhook");
+        assert_eq!(spec.options_json(), r#"{"url":"http://x"}"#);
+        assert!(spec.host.contains_key("retry_policy"));
+        assert!(spec.is_async());
+    }
+
+    #[test]
+    fn a_target_without_adapter_is_refused() {
+        assert_eq!(TargetSpec::from_value(json!({"url": "x"})), Err(TargetError::MissingAdapter));
+        assert_eq!(TargetSpec::from_value(json!({"adapter": ""})), Err(TargetError::MissingAdapter));
+    }
+
+    #[test]
+    fn a_list_of_targets_parses_in_order() {
+        let list = TargetSpec::list_from_json(r#"[{"adapter":"noop"},{"adapter":"console"}]"#).expect("valid");
+        let names: Vec<_> = list.iter().map(|t| t.adapter.as_str()).collect();
+        assert_eq!(names, ["noop", "console"]);
+        assert!(TargetSpec::list_from_json("[]").is_err());
+        assert!(matches!(TargetSpec::list_from_json("{"), Err(TargetError::Json(_))));
+    }
+}
