@@ -1,1 +1,75 @@
-//! stub
+//! Shared helpers for the integration tests, and the test-only guest components built
+//! from `tests/guests/` by `build.rs`.
+
+use std::path::PathBuf;
+
+use jido_dispatch::host::{MemoryOutputPipe, Stdio};
+use jido_dispatch::signal::Signal;
+use jido_dispatch::{Runtime, RuntimeBuilder};
+
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/test_guests.rs"));
+}
+
+/// The component bytes of the test guest `name` (a directory of `tests/guests/`).
+pub fn guest(name: &str) -> &'static [u8] {
+    generated::TEST_GUESTS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, bytes, _)| *bytes)
+        .unwrap_or_else(|| panic!("no test guest called {name}"))
+}
+
+/// A builder whose compile cache lives under `cache_root` (tests pass
+/// `env!("CARGO_TARGET_TMPDIR")`), so test runs after the first skip Cranelift.
+pub fn builder(cache_root: &str) -> RuntimeBuilder {
+    Runtime::builder().compile_cache(Some(PathBuf::from(cache_root).join("compile-cache")))
+}
+
+/// Captured console output.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    /// The console adapter's stdout.
+    pub stdout: MemoryOutputPipe,
+    /// The console adapter's stderr.
+    pub stderr: MemoryOutputPipe,
+}
+
+impl Captured {
+    /// New empty pipes (up to 16 MiB each).
+    pub fn new() -> Self {
+        Captured { stdout: MemoryOutputPipe::new(16 << 20), stderr: MemoryOutputPipe::new(16 << 20) }
+    }
+
+    /// The stdio setting that writes into these pipes.
+    pub fn stdio(&self) -> Stdio {
+        Stdio::Capture { stdout: self.stdout.clone(), stderr: self.stderr.clone() }
+    }
+
+    /// What was written to stdout so far, as text.
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.contents()).into_owned()
+    }
+
+    /// What was written to stderr so far, as text.
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.contents()).into_owned()
+    }
+}
+
+impl Default for Captured {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A signal with fixed id and time, so outputs can be compared exactly.
+pub fn sample_signal(ty: &str) -> Signal {
+    Signal::builder(ty, "/test")
+        .id("0001")
+        .time("2026-01-02T03:04:05Z")
+        .subject("user-1")
+        .data_json(&serde_json::json!({"id": 1, "name": "Ada"}))
+        .build()
+        .unwrap_or_else(|e| panic!("sample signal is valid: {e}"))
+}

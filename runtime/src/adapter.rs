@@ -49,12 +49,20 @@ pub enum DeliveryError {
 impl DeliveryError {
     /// A retryable failure with a code.
     pub fn retryable(code: &str, message: impl Into<String>) -> Self {
-        DeliveryError::Retryable(Failure { message: message.into(), code: Some(code.to_owned()), retry_after: None })
+        DeliveryError::Retryable(Failure {
+            message: message.into(),
+            code: Some(code.to_owned()),
+            retry_after: None,
+        })
     }
 
     /// A permanent failure with a code.
     pub fn permanent(code: &str, message: impl Into<String>) -> Self {
-        DeliveryError::Permanent(Failure { message: message.into(), code: Some(code.to_owned()), retry_after: None })
+        DeliveryError::Permanent(Failure {
+            message: message.into(),
+            code: Some(code.to_owned()),
+            retry_after: None,
+        })
     }
 
     /// The failure, whatever its class.
@@ -101,10 +109,7 @@ pub trait Endpoint: Send + Sync + 'static {
     fn deliver<'a>(&'a self, signal: &'a Signal) -> BoxFuture<'a, Result<(), DeliveryError>>;
 
     /// Delivers a batch; one result per signal, in order.
-    fn deliver_batch<'a>(
-        &'a self,
-        signals: &'a [Signal],
-    ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>>;
+    fn deliver_batch<'a>(&'a self, signals: &'a [Signal]) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>>;
 
     /// Probes the destination.
     fn health_check(&self) -> BoxFuture<'_, Result<(), String>>;
@@ -133,10 +138,7 @@ impl Endpoint for NativeNoop {
         })
     }
 
-    fn deliver_batch<'a>(
-        &'a self,
-        signals: &'a [Signal],
-    ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
+    fn deliver_batch<'a>(&'a self, signals: &'a [Signal]) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
         Box::pin(async move { signals.iter().map(|_| Ok(())).collect() })
     }
 

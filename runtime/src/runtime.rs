@@ -6,7 +6,9 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use crate::adapter::{Adapter, DeliveryError, Endpoint, OptionsError};
 use crate::builtin;
-use crate::host::{AdapterConfig, AdapterHost, CacheOutcome, CompileCache, EngineSettings, HostError, LoadError, Stdio};
+use crate::host::{
+    AdapterConfig, AdapterHost, CacheOutcome, CompileCache, EngineSettings, HostError, LoadError, Stdio,
+};
 use crate::signal::Signal;
 use crate::target::TargetSpec;
 
@@ -32,7 +34,11 @@ pub enum TargetOpenError {
 /// A registered adapter: loaded, or a built-in compiled on first use.
 enum Entry {
     Ready(Arc<dyn Adapter>),
-    Builtin { component: &'static [u8], config: AdapterConfig, loaded: OnceLock<Result<Arc<dyn Adapter>, LoadError>> },
+    Builtin {
+        component: &'static [u8],
+        config: AdapterConfig,
+        loaded: OnceLock<Result<Arc<dyn Adapter>, LoadError>>,
+    },
 }
 
 /// An opened target: its spec, normalised options, and the adapter's endpoint.
@@ -45,7 +51,10 @@ pub struct Target {
 
 impl std::fmt::Debug for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target").field("adapter", &self.spec.adapter).field("options", &self.normalised).finish()
+        f.debug_struct("Target")
+            .field("adapter", &self.spec.adapter)
+            .field("options", &self.normalised)
+            .finish()
     }
 }
 
@@ -127,7 +136,8 @@ impl RuntimeBuilder {
         if self.builtins {
             for builtin in builtin::all() {
                 let mut config = self.adapter_config.clone();
-                config.stdio = if builtin.name == "console" { self.console_stdio.clone() } else { Stdio::Closed };
+                config.stdio =
+                    if builtin.name == "console" { self.console_stdio.clone() } else { Stdio::Closed };
                 let entry = Entry::Builtin { component: builtin.component, config, loaded: OnceLock::new() };
                 adapters.insert(builtin.name.to_owned(), Arc::new(entry));
             }
@@ -176,7 +186,12 @@ impl Runtime {
     }
 
     /// Loads a component as the adapter `name` (replacing any adapter of that name).
-    pub fn load_adapter(&self, name: &str, bytes: &[u8], config: AdapterConfig) -> Result<CacheOutcome, LoadError> {
+    pub fn load_adapter(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        config: AdapterConfig,
+    ) -> Result<CacheOutcome, LoadError> {
         let (adapter, outcome) = self.inner.host.load(name, bytes, config)?;
         self.register_adapter(name, Arc::new(adapter));
         Ok(outcome)
@@ -197,7 +212,10 @@ impl Runtime {
     pub fn adapter(&self, name: &str) -> Result<Arc<dyn Adapter>, TargetOpenError> {
         let entry = self.inner.adapters.read().unwrap_or_else(PoisonError::into_inner).get(name).cloned();
         let Some(entry) = entry else {
-            return Err(TargetOpenError::UnknownAdapter { name: name.to_owned(), known: self.adapter_names() });
+            return Err(TargetOpenError::UnknownAdapter {
+                name: name.to_owned(),
+                known: self.adapter_names(),
+            });
         };
         match &*entry {
             Entry::Ready(adapter) => Ok(adapter.clone()),

@@ -121,7 +121,8 @@ mod tests {
 
     #[test]
     fn a_list_of_targets_parses_in_order() {
-        let list = TargetSpec::list_from_json(r#"[{"adapter":"noop"},{"adapter":"console"}]"#).expect("valid");
+        let list =
+            TargetSpec::list_from_json(r#"[{"adapter":"noop"},{"adapter":"console"}]"#).expect("valid");
         let names: Vec<_> = list.iter().map(|t| t.adapter.as_str()).collect();
         assert_eq!(names, ["noop", "console"]);
         assert!(TargetSpec::list_from_json("[]").is_err());

@@ -1,1 +1,8 @@
-fn main(){}
+//! The integration tests: one binary, one module per concern.
+
+mod contract;
+mod isolation;
+mod loading;
+
+/// Where test runs keep their compile cache.
+pub const CACHE_ROOT: &str = env!("CARGO_TARGET_TMPDIR");

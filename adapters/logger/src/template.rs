@@ -54,9 +54,7 @@ impl Template {
             let len = rest.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
             let name = &rest[..len];
             let field = FIELDS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f).ok_or_else(|| {
-                format!(
-                    "unknown placeholder ${name}; known: $id, $type, $source, $subject, $time, $data"
-                )
+                format!("unknown placeholder ${name}; known: $id, $type, $source, $subject, $time, $data")
             })?;
             if !text.is_empty() {
                 parts.push(Part::Text(std::mem::take(&mut text)));

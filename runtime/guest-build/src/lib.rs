@@ -41,8 +41,8 @@ pub fn discover(dir: &Path, skip: &[&str]) -> Vec<Guest> {
         }
         let text = std::fs::read_to_string(&manifest)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", manifest.display()));
-        let package = package_name(&text)
-            .unwrap_or_else(|| panic!("no `name = ...` in {}", manifest.display()));
+        let package =
+            package_name(&text).unwrap_or_else(|| panic!("no `name = ...` in {}", manifest.display()));
         guests.push(Guest { name, package, dir: path });
     }
     guests.sort_by(|a, b| a.name.cmp(&b.name));
@@ -92,9 +92,7 @@ pub fn build_and_embed(workspace: &Path, guests: &[Guest], module: &str) {
     ] {
         cmd.env_remove(var);
     }
-    let status = cmd
-        .status()
-        .unwrap_or_else(|e| panic!("failed to run cargo for the guest components: {e}"));
+    let status = cmd.status().unwrap_or_else(|e| panic!("failed to run cargo for the guest components: {e}"));
     assert!(status.success(), "building the guest components failed (see the errors above)");
 
     let wasm_dir = target_dir.join(GUEST_TARGET).join("guest");
@@ -131,8 +129,7 @@ pub fn build_and_embed(workspace: &Path, guests: &[Guest], module: &str) {
     }
     let _ = writeln!(code, "    }};\n}}");
     let generated = out_dir.join(format!("{module}.rs"));
-    std::fs::write(&generated, code)
-        .unwrap_or_else(|e| panic!("cannot write {}: {e}", generated.display()));
+    std::fs::write(&generated, code).unwrap_or_else(|e| panic!("cannot write {}: {e}", generated.display()));
 }
 
 /// Fails the build with the fix spelled out when the wasm32-wasip2 standard library is
@@ -145,9 +142,7 @@ fn ensure_target_installed() {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    let installed = sysroot
-        .map(|root| root.join("lib/rustlib").join(GUEST_TARGET).is_dir())
-        .unwrap_or(true);
+    let installed = sysroot.map(|root| root.join("lib/rustlib").join(GUEST_TARGET).is_dir()).unwrap_or(true);
     assert!(
         installed,
         "the `{GUEST_TARGET}` Rust target is not installed, so the adapter components cannot be \

@@ -62,7 +62,9 @@ impl CompileCache {
             let cached = unsafe { Component::deserialize_file(engine, &path) };
             match cached {
                 Ok(component) => return Ok((component, CacheOutcome::Hit)),
-                Err(e) => tracing::warn!(path = %path.display(), "ignoring unusable compile cache entry: {e}"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), "ignoring unusable compile cache entry: {e}")
+                }
             }
         }
         let component = Component::from_binary(engine, bytes)?;

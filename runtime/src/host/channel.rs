@@ -8,7 +8,13 @@ use super::state::HostState;
 const NOT_YET: &str = "channels are not available to components in this version of the host";
 
 impl Host for HostState {
-    async fn send(&mut self, _to: Address, _signal: Signal, _sync: bool, _timeout_ms: u32) -> Result<(), Error> {
+    async fn send(
+        &mut self,
+        _to: Address,
+        _signal: Signal,
+        _sync: bool,
+        _timeout_ms: u32,
+    ) -> Result<(), Error> {
         Err(Error::Denied(NOT_YET.to_owned()))
     }
 

@@ -31,6 +31,7 @@ pub use limits::{DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_INSTANCES, DEFAULT_MEMORY_BYT
 pub use pool::{InstancePool, PoolStats};
 pub use state::Stdio;
 pub use wasm::{WasmAdapter, WasmEndpoint};
+pub use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 pub use world::{ADAPTER_EXPORT, ComponentInfo, ImportInfo, WORLD_VERSION};
 
 use bindings::DispatchAdapterPre;
@@ -114,10 +115,16 @@ impl AdapterHost {
 
     /// Loads `bytes` as the adapter `name`: compiles (or loads from cache), checks the
     /// world, pre-instantiates, and returns the adapter with its instance pool.
-    pub fn load(&self, name: &str, bytes: &[u8], config: AdapterConfig) -> Result<(WasmAdapter, CacheOutcome), LoadError> {
+    pub fn load(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        config: AdapterConfig,
+    ) -> Result<(WasmAdapter, CacheOutcome), LoadError> {
         let (component, outcome) = self.compile(bytes)?;
         world::check(&world::describe(&self.engine, &component))?;
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(e.to_string()))?;
+        let pre =
+            self.linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(e.to_string()))?;
         let pre = DispatchAdapterPre::new(pre).map_err(|e| LoadError::WrongWorld(e.to_string()))?;
         let pool = InstancePool::new(Arc::from(name), self.engine.clone(), pre, config.limits, config.stdio);
         Ok((WasmAdapter::new(pool), outcome))
@@ -125,7 +132,11 @@ impl AdapterHost {
 
     fn compile(&self, bytes: &[u8]) -> Result<(wasmtime::component::Component, CacheOutcome), LoadError> {
         if !is_component(bytes) {
-            let what = if bytes.starts_with(b"\0asm") { "it is a core Wasm module (componentize it first, e.g. `wasm-tools component new`)" } else { "it does not start with the Wasm magic number" };
+            let what = if bytes.starts_with(b"\0asm") {
+                "it is a core Wasm module (componentize it first, e.g. `wasm-tools component new`)"
+            } else {
+                "it does not start with the Wasm magic number"
+            };
             return Err(LoadError::NotAComponent(what.to_owned()));
         }
         self.cache.load(&self.engine, bytes).map_err(|e| LoadError::NotAComponent(format!("{e:#}")))

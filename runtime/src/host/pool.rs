@@ -101,9 +101,24 @@ impl std::fmt::Debug for InstancePool {
 
 impl InstancePool {
     /// A pool for the component behind `pre`.
-    pub fn new(name: Arc<str>, engine: Engine, pre: DispatchAdapterPre<HostState>, limits: Limits, stdio: Stdio) -> Self {
+    pub fn new(
+        name: Arc<str>,
+        engine: Engine,
+        pre: DispatchAdapterPre<HostState>,
+        limits: Limits,
+        stdio: Stdio,
+    ) -> Self {
         let permits = Semaphore::new(limits.max_instances.max(1));
-        InstancePool { name, engine, pre, limits, stdio, idle: Mutex::new(Vec::new()), permits, stats: PoolStats::default() }
+        InstancePool {
+            name,
+            engine,
+            pre,
+            limits,
+            stdio,
+            idle: Mutex::new(Vec::new()),
+            permits,
+            stats: PoolStats::default(),
+        }
     }
 
     /// The adapter's name.
@@ -166,12 +181,17 @@ impl InstancePool {
         if memory_hit {
             return DeliveryError::permanent(
                 "memory_limit",
-                format!("adapter `{name}` exceeded its memory limit of {} KiB", self.limits.memory_bytes / 1024),
+                format!(
+                    "adapter `{name}` exceeded its memory limit of {} KiB",
+                    self.limits.memory_bytes / 1024
+                ),
             );
         }
         match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => self.time_limit(),
-            Some(trap) => DeliveryError::permanent("adapter_trap", format!("adapter `{name}` trapped: {trap}")),
+            Some(trap) => {
+                DeliveryError::permanent("adapter_trap", format!("adapter `{name}` trapped: {trap}"))
+            }
             None => DeliveryError::permanent("adapter_error", format!("adapter `{name}` failed: {error}")),
         }
     }
@@ -179,7 +199,11 @@ impl InstancePool {
     fn time_limit(&self) -> DeliveryError {
         DeliveryError::retryable(
             "time_limit",
-            format!("adapter `{}` exceeded its time limit of {} ms per call", self.name, self.limits.call_timeout.as_millis()),
+            format!(
+                "adapter `{}` exceeded its time limit of {} ms per call",
+                self.name,
+                self.limits.call_timeout.as_millis()
+            ),
         )
     }
 }

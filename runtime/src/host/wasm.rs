@@ -40,7 +40,9 @@ impl Adapter for WasmAdapter {
                 Ok(Answer::Validated(Ok(normalised))) => Ok(normalised),
                 Ok(Answer::Validated(Err(message))) => Err(self.options_error(message)),
                 Ok(other) => Err(self.options_error(format!("unexpected answer {other:?}"))),
-                Err(error) => Err(self.options_error(format!("the component failed while validating: {error}"))),
+                Err(error) => {
+                    Err(self.options_error(format!("the component failed while validating: {error}")))
+                }
             }
         })
     }
@@ -49,7 +51,9 @@ impl Adapter for WasmAdapter {
         Box::pin(async move {
             let key = NEXT_TARGET_KEY.fetch_add(1, Ordering::Relaxed);
             match self.pool.run(Op::Open(TargetRef { key, opts: &opts })).await {
-                Ok(Answer::Opened) => Ok(Arc::new(WasmEndpoint { pool: self.pool.clone(), key, opts }) as Arc<dyn Endpoint>),
+                Ok(Answer::Opened) => {
+                    Ok(Arc::new(WasmEndpoint { pool: self.pool.clone(), key, opts }) as Arc<dyn Endpoint>)
+                }
                 Ok(Answer::OpenFailed(message)) => Err(self.options_error(message)),
                 Ok(other) => Err(self.options_error(format!("unexpected answer {other:?}"))),
                 Err(error) => Err(self.options_error(format!("the component failed while opening: {error}"))),

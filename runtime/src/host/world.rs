@@ -83,8 +83,7 @@ pub fn check(info: &ComponentInfo) -> Result<(), LoadError> {
             )),
         });
     }
-    let missing: Vec<&str> =
-        info.imports.iter().filter(|i| !i.offered).map(|i| i.name.as_str()).collect();
+    let missing: Vec<&str> = info.imports.iter().filter(|i| !i.offered).map(|i| i.name.as_str()).collect();
     if !missing.is_empty() {
         return Err(LoadError::WrongWorld(format!(
             "it imports what this host does not offer: {}",
@@ -97,4 +96,55 @@ pub fn check(info: &ComponentInfo) -> Result<(), LoadError> {
 fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
     let names: Vec<&str> = names.collect();
     if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(imports: &[&str], exports: &[&str]) -> ComponentInfo {
+        ComponentInfo {
+            imports: imports
+                .iter()
+                .map(|name| {
+                    let (offered, grant) = classify(name);
+                    ImportInfo { name: (*name).to_owned(), grant, offered }
+                })
+                .collect(),
+            exports: exports.iter().map(|e| (*e).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn an_adapter_of_this_version_passes() {
+        assert_eq!(
+            check(&info(&["jido:dispatch/http@0.1.0", "wasi:cli/stdout@0.2.6"], &[ADAPTER_EXPORT])),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn another_version_of_the_world_is_named() {
+        let err = check(&info(&[], &["jido:dispatch/adapter@0.2.0"])).expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("exports `jido:dispatch/adapter@0.2.0`, but this host speaks jido:dispatch@0.1.0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_component_of_another_world_lists_its_exports() {
+        let err = check(&info(&[], &["run"])).expect_err("refused");
+        assert!(
+            err.to_string().contains("does not export `jido:dispatch/adapter@0.1.0` (its exports: run)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn imports_the_host_does_not_offer_are_named() {
+        let err = check(&info(&["acme:secret/keys@1.0.0"], &[ADAPTER_EXPORT])).expect_err("refused");
+        assert!(err.to_string().contains("acme:secret/keys@1.0.0"), "{err}");
+    }
 }

@@ -46,10 +46,7 @@ pub fn from_value(value: Value, default_source: Option<&str>) -> Result<Signal, 
             Value::Bool(b) => ExtensionValue::Boolean(b),
             Value::Number(n) if n.is_i64() => ExtensionValue::Integer(n.as_i64().unwrap_or_default()),
             _ => {
-                return Err(SignalError::WrongType {
-                    name,
-                    expected: "a string, boolean or integer",
-                });
+                return Err(SignalError::WrongType { name, expected: "a string, boolean or integer" });
             }
         };
         extensions.insert(name, value);

@@ -76,10 +76,7 @@ impl Signal {
     }
 
     /// Parses a JSON value holding one structured-mode event.
-    pub fn from_value(
-        value: serde_json::Value,
-        default_source: Option<&str>,
-    ) -> Result<Signal, SignalError> {
+    pub fn from_value(value: serde_json::Value, default_source: Option<&str>) -> Result<Signal, SignalError> {
         json::from_value(value, default_source)
     }
 
@@ -89,3 +86,6 @@ impl Signal {
         json::encode(self)
     }
 }
+
+#[cfg(test)]
+mod tests;

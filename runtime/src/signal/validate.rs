@@ -42,9 +42,7 @@ pub fn time(value: Option<String>) -> Result<String, SignalError> {
 /// The current time in RFC 3339 (UTC).
 pub fn now() -> String {
     use time::format_description::well_known::Rfc3339;
-    time::OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+    time::OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
 }
 
 /// Extension names are lower-case ASCII letters and digits, and not a context attribute.

@@ -6,7 +6,6 @@
 
 use jido_dispatch_sdk::{Adapter, DeliveryError, Signal};
 
-
 /// Takes no options.
 #[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]

@@ -1,0 +1,112 @@
+//! The `jido-dispatch` binary: outputs and one-line errors with non-zero exits.
+
+use std::process::{Command, Output};
+
+const SIGNAL: &str = r#"{"type":"user.created","source":"/demo","data":{"id":1}}"#;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_jido-dispatch"))
+        .args(args)
+        .env("JIDO_DISPATCH_CACHE_DIR", concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"))
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs and expects a failure whose stderr is one `error: …` line containing `needle`.
+fn fails_with(args: &[&str], needle: &str) {
+    let out = run(args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("error: ") && stderr.contains(needle), "{stderr}");
+}
+
+#[test]
+fn console_json_prints_the_signal_as_one_cloudevents_line() {
+    let out = run(&["dispatch", "--signal", SIGNAL, "--target", r#"{"adapter":"console","format":"json"}"#]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let event: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(event["type"], "user.created");
+    assert_eq!(event["source"], "/demo");
+    assert_eq!(event["specversion"], "1.0");
+    assert_eq!(event["data"], serde_json::json!({"id": 1}));
+    assert!(event["id"].as_str().is_some_and(|id| id.len() == 36));
+}
+
+#[test]
+fn logger_writes_the_formatted_line() {
+    let target = r#"{"adapter":"logger","level":"info","format":"User event: $type from $source"}"#;
+    let out = run(&["dispatch", "--signal", SIGNAL, "--target", target]);
+    assert!(out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.lines().any(|l| l.contains("INFO") && l.contains("User event: user.created from /demo")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn several_targets_report_each_outcome() {
+    let targets = r#"[{"adapter":"noop"},{"adapter":"console","format":"compact","colors":false}]"#;
+    let out = run(&["dispatch", "--signal", SIGNAL, "--target", targets]);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("target 0 (noop): delivered"), "{stdout}");
+    assert!(stdout.contains("target 1 (console): delivered"), "{stdout}");
+}
+
+#[test]
+fn bad_input_is_one_clear_line() {
+    let noop = r#"{"adapter":"noop"}"#;
+    fails_with(
+        &["dispatch", "--signal", "{nope", "--target", noop],
+        "invalid --signal: signal is not valid JSON",
+    );
+    fails_with(&["dispatch", "--signal", r#"{"source":"/x"}"#, "--target", noop], "type is required");
+    fails_with(
+        &["dispatch", "--signal", r#"{"type":"a","source":""}"#, "--target", noop],
+        "source given but empty",
+    );
+    fails_with(
+        &["dispatch", "--signal", SIGNAL, "--target", r#"{"adapter":"fax"}"#],
+        "unknown adapter `fax` (known: console, logger, noop)",
+    );
+    fails_with(
+        &["dispatch", "--signal", SIGNAL, "--target", r#"{"adapter":"console","format":"xml"}"#],
+        "invalid options for adapter `console`: format: unknown variant `xml`",
+    );
+}
+
+#[test]
+fn adapter_check_accepts_a_builtin_and_refuses_other_files() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let good = dir.join("console.wasm");
+    std::fs::write(&good, jido_dispatch::builtin::get("console").expect("built in").component)
+        .expect("write");
+    let out = run(&["adapter", "check", good.to_str().expect("utf-8 path")]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("wasi:cli/stdout") && stdout.contains("grant: stdio"), "{stdout}");
+    assert!(stdout.contains("verdict: implements jido:dispatch/dispatch-adapter@0.1.0"), "{stdout}");
+
+    let bad = dir.join("not-wasm.wasm");
+    std::fs::write(&bad, b"plain text").expect("write");
+    fails_with(&["adapter", "check", bad.to_str().expect("utf-8 path")], "not a WebAssembly component");
+}
+
+#[test]
+fn adapters_lists_every_builtin_with_its_options() {
+    let out = run(&["adapters"]);
+    let stdout = text(&out.stdout);
+    for needle in ["# `console` adapter", "# `logger` adapter", "# `noop` adapter", "`format`", "`metadata`"]
+    {
+        assert!(stdout.contains(needle), "lacks {needle}: {stdout}");
+    }
+}

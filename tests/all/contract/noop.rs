@@ -1,0 +1,17 @@
+//! Contract of `noop`: takes no options, accepts everything.
+
+use super::{common, runtime};
+use jido_dispatch::target::TargetSpec;
+use jido_dispatch_tests::Captured;
+
+pub async fn contract() {
+    let captured = Captured::new();
+    let runtime = runtime(&captured);
+    common(&runtime, "noop").await;
+    let err = runtime
+        .open_target(&TargetSpec::new("noop").with("format", "json".into()))
+        .await
+        .expect_err("no options");
+    assert!(err.to_string().contains("unknown field `format`"), "{err}");
+    assert_eq!(captured.stdout_text(), "", "noop writes nothing");
+}

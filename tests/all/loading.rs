@@ -1,0 +1,88 @@
+//! Loading components: what is refused and why, and the on-disk compile cache.
+
+use std::path::PathBuf;
+
+use jido_dispatch::Runtime;
+use jido_dispatch::host::{
+    AdapterConfig, AdapterHost, CacheOutcome, CompileCache, EngineSettings, LoadError,
+};
+use jido_dispatch::target::TargetSpec;
+use jido_dispatch_tests::{builder, guest, sample_signal};
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    PathBuf::from(crate::CACHE_ROOT).join(format!("{name}-{}-{nanos}", std::process::id()))
+}
+
+fn runtime() -> Runtime {
+    builder(crate::CACHE_ROOT).build().expect("runtime starts")
+}
+
+#[test]
+fn bytes_that_are_not_wasm_are_refused() {
+    let err = runtime().load_adapter("x", b"hello", AdapterConfig::default()).expect_err("refused");
+    assert!(matches!(err, LoadError::NotAComponent(_)));
+    assert_eq!(err.to_string(), "not a WebAssembly component: it does not start with the Wasm magic number");
+}
+
+#[test]
+fn a_core_module_is_refused_with_the_fix() {
+    let core_module = b"\0asm\x01\0\0\0";
+    let err = runtime().load_adapter("x", core_module, AdapterConfig::default()).expect_err("refused");
+    assert!(err.to_string().contains("it is a core Wasm module"), "{err}");
+}
+
+#[test]
+fn a_component_of_another_world_is_refused_naming_its_exports() {
+    let err =
+        runtime().load_adapter("x", guest("other-world"), AdapterConfig::default()).expect_err("refused");
+    assert!(matches!(err, LoadError::WrongWorld(_)));
+    assert!(
+        err.to_string().contains("does not export `jido:dispatch/adapter@0.1.0` (its exports: greet)"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_adapter_lists_the_known_ones() {
+    let err = runtime().open_target(&TargetSpec::new("smoke-signal")).await.expect_err("unknown");
+    assert_eq!(err.to_string(), "unknown adapter `smoke-signal` (known: console, logger, noop)");
+}
+
+#[tokio::test]
+async fn a_custom_component_loads_and_delivers() {
+    let runtime = runtime();
+    runtime.load_adapter("custom", guest("trap"), AdapterConfig::default()).expect("loads");
+    let target = runtime.open_target(&TargetSpec::new("custom")).await.expect("opens");
+    runtime.dispatch(&sample_signal("fine"), &target).await.expect("delivers");
+}
+
+#[test]
+fn the_second_start_loads_compiled_code_from_the_cache() {
+    let dir = fresh_dir("cache");
+    let bytes = jido_dispatch::builtin::get("noop").expect("built in").component;
+    let host =
+        || AdapterHost::new(&EngineSettings::default(), CompileCache::new(Some(dir.clone()))).expect("host");
+    let (_, first) = host().load("noop", bytes, AdapterConfig::default()).expect("loads");
+    assert_eq!(first, CacheOutcome::Compiled);
+    let (_, second) = host().load("noop", bytes, AdapterConfig::default()).expect("loads");
+    assert_eq!(second, CacheOutcome::Hit);
+}
+
+#[tokio::test]
+async fn a_corrupt_cache_entry_is_recompiled() {
+    let dir = fresh_dir("corrupt");
+    let bytes = jido_dispatch::builtin::get("noop").expect("built in").component;
+    let host =
+        || AdapterHost::new(&EngineSettings::default(), CompileCache::new(Some(dir.clone()))).expect("host");
+    host().load("noop", bytes, AdapterConfig::default()).expect("loads");
+    for entry in std::fs::read_dir(&dir).expect("cache dir exists").flatten() {
+        std::fs::write(entry.path(), b"garbage").expect("overwrite");
+    }
+    let runtime = builder(crate::CACHE_ROOT).compile_cache(Some(dir.clone())).build().expect("runtime");
+    let outcome = runtime.load_adapter("noop2", bytes, AdapterConfig::default()).expect("recompiles");
+    assert_eq!(outcome, CacheOutcome::Compiled);
+    let target = runtime.open_target(&TargetSpec::new("noop2")).await.expect("opens");
+    runtime.dispatch(&sample_signal("fine"), &target).await.expect("delivers");
+}
