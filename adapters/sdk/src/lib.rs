@@ -134,6 +134,9 @@ macro_rules! export_adapter {
             }
         }
 
+        // Component exports exist only on wasm32; a native build of the crate (for
+        // `cargo test --workspace` and clippy) links no export symbols.
+        #[cfg(target_arch = "wasm32")]
         $crate::bindings::__export_world!(__JidoComponent with_types_in $crate::bindings);
     };
 }

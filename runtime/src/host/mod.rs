@@ -122,11 +122,20 @@ impl AdapterHost {
         config: AdapterConfig,
     ) -> Result<(WasmAdapter, CacheOutcome), LoadError> {
         let (component, outcome) = self.compile(bytes)?;
-        world::check(&world::describe(&self.engine, &component))?;
+        let info = world::describe(&self.engine, &component);
+        world::check(&info)?;
+        let waits_on_host = info.imports.iter().any(|i| i.waits_on_host());
         let pre =
             self.linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(e.to_string()))?;
         let pre = DispatchAdapterPre::new(pre).map_err(|e| LoadError::WrongWorld(e.to_string()))?;
-        let pool = InstancePool::new(Arc::from(name), self.engine.clone(), pre, config.limits, config.stdio);
+        let pool = InstancePool::new(
+            Arc::from(name),
+            self.engine.clone(),
+            pre,
+            config.limits,
+            config.stdio,
+            waits_on_host,
+        );
         Ok((WasmAdapter::new(pool), outcome))
     }
 

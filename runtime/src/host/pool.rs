@@ -91,6 +91,7 @@ pub struct InstancePool {
     idle: Mutex<Vec<Instance>>,
     permits: Semaphore,
     stats: PoolStats,
+    waits_on_host: bool,
 }
 
 impl std::fmt::Debug for InstancePool {
@@ -100,13 +101,15 @@ impl std::fmt::Debug for InstancePool {
 }
 
 impl InstancePool {
-    /// A pool for the component behind `pre`.
+    /// A pool for the component behind `pre`. `waits_on_host`: the component imports
+    /// something that can block in the host (http, channel).
     pub fn new(
         name: Arc<str>,
         engine: Engine,
         pre: DispatchAdapterPre<HostState>,
         limits: Limits,
         stdio: Stdio,
+        waits_on_host: bool,
     ) -> Self {
         let permits = Semaphore::new(limits.max_instances.max(1));
         InstancePool {
@@ -118,6 +121,7 @@ impl InstancePool {
             idle: Mutex::new(Vec::new()),
             permits,
             stats: PoolStats::default(),
+            waits_on_host,
         }
     }
 
@@ -144,7 +148,14 @@ impl InstancePool {
             Some(instance) => instance,
             None => self.instantiate().await?,
         };
-        let outcome = tokio::time::timeout(self.limits.call_timeout, instance.run(op, &self.limits)).await;
+        // The epoch deadline bounds guest CPU time. Only a component that can wait inside
+        // the host (http, channel) also needs a wall-clock guard; the timer costs ~0.4 µs
+        // a call, so pure-compute components go without it.
+        let outcome = if self.waits_on_host {
+            tokio::time::timeout(self.limits.call_timeout, instance.run(op, &self.limits)).await
+        } else {
+            Ok(instance.run(op, &self.limits).await)
+        };
         match outcome {
             Ok(Ok(answer)) => {
                 if instance.targets.len() <= MAX_TARGETS_PER_INSTANCE {
@@ -160,6 +171,20 @@ impl InstancePool {
                 self.stats.discarded.fetch_add(1, Ordering::Relaxed);
                 Err(self.time_limit())
             }
+        }
+    }
+
+    /// Instantiates idle instances until `count` are ready (at most `max_instances`),
+    /// so the first deliveries do not pay for instantiation. Returns how many are idle.
+    pub async fn prewarm(&self, count: usize) -> Result<usize, DeliveryError> {
+        let wanted = count.min(self.limits.max_instances.max(1));
+        loop {
+            let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).len();
+            if idle >= wanted {
+                return Ok(idle);
+            }
+            let instance = self.instantiate().await?;
+            self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(instance);
         }
     }
 

@@ -33,6 +33,14 @@ pub struct ComponentInfo {
     pub exports: Vec<String>,
 }
 
+impl ImportInfo {
+    /// Whether calls through this import can wait in the host (network, channels), so a
+    /// call into the component needs a wall-clock guard besides the epoch deadline.
+    pub fn waits_on_host(&self) -> bool {
+        self.name.starts_with("jido:dispatch/http@") || self.name.starts_with("jido:dispatch/channel@")
+    }
+}
+
 /// Describes `component`'s imports and exports.
 pub fn describe(engine: &Engine, component: &Component) -> ComponentInfo {
     let ty = component.component_type();

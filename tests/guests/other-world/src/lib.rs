@@ -13,4 +13,5 @@ impl Guest for Other {
     }
 }
 
+#[cfg(target_arch = "wasm32")]
 export!(Other);
