@@ -7,6 +7,10 @@ use jido_dispatch::host::{MemoryOutputPipe, Stdio};
 use jido_dispatch::signal::Signal;
 use jido_dispatch::{Runtime, RuntimeBuilder};
 
+mod recorder;
+
+pub use recorder::Recorder;
+
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/test_guests.rs"));
 }

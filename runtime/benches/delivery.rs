@@ -10,7 +10,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jido_dispatch::adapter::{Adapter, BoxFuture, DeliveryError, Endpoint, NativeNoop, OptionsError};
+use jido_dispatch::adapter::{
+    Adapter, BoxFuture, DeliveryContext, DeliveryError, Endpoint, NativeNoop, OptionsError,
+};
 use jido_dispatch::host::{AdapterConfig, Stdio};
 use jido_dispatch::signal::Signal;
 use jido_dispatch::target::TargetSpec;
@@ -31,7 +33,11 @@ impl Adapter for NativeConsoleJson {
 }
 
 impl Endpoint for NativeConsoleJson {
-    fn deliver<'a>(&'a self, signal: &'a Signal) -> BoxFuture<'a, Result<(), DeliveryError>> {
+    fn deliver<'a>(
+        &'a self,
+        signal: &'a Signal,
+        _ctx: DeliveryContext,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
             use std::io::Write as _;
             let mut line = signal.to_json();
@@ -41,11 +47,15 @@ impl Endpoint for NativeConsoleJson {
                 .map_err(|e| DeliveryError::retryable("io", e.to_string()))
         })
     }
-    fn deliver_batch<'a>(&'a self, signals: &'a [Signal]) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
+    fn deliver_batch<'a>(
+        &'a self,
+        signals: &'a [Signal],
+        ctx: DeliveryContext,
+    ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
         Box::pin(async move {
             let mut out = Vec::new();
             for s in signals {
-                out.push(self.deliver(s).await);
+                out.push(self.deliver(s, ctx).await);
             }
             out
         })

@@ -83,6 +83,18 @@ impl DeliveryError {
     }
 }
 
+/// What the host knows about a delivery beyond the signal itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryContext {
+    /// How many buses the signal has crossed through `bus` targets to get here; the host
+    /// refuses to publish it further past [`MAX_BUS_HOPS`] (a loop guard guests cannot
+    /// forge, since it never travels inside the signal).
+    pub hops: u32,
+}
+
+/// Buses a signal may cross through `bus` targets before the host calls it a loop.
+pub const MAX_BUS_HOPS: u32 = 8;
+
 /// Options an adapter refused, with its message (which names the option).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid options for adapter `{adapter}`: {message}")]
@@ -106,10 +118,18 @@ pub trait Adapter: Send + Sync + 'static {
 /// A configured destination of one adapter.
 pub trait Endpoint: Send + Sync + 'static {
     /// Delivers one signal.
-    fn deliver<'a>(&'a self, signal: &'a Signal) -> BoxFuture<'a, Result<(), DeliveryError>>;
+    fn deliver<'a>(
+        &'a self,
+        signal: &'a Signal,
+        ctx: DeliveryContext,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>>;
 
     /// Delivers a batch; one result per signal, in order.
-    fn deliver_batch<'a>(&'a self, signals: &'a [Signal]) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>>;
+    fn deliver_batch<'a>(
+        &'a self,
+        signals: &'a [Signal],
+        ctx: DeliveryContext,
+    ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>>;
 
     /// Probes the destination.
     fn health_check(&self) -> BoxFuture<'_, Result<(), String>>;
@@ -131,14 +151,22 @@ impl Adapter for NativeNoop {
 }
 
 impl Endpoint for NativeNoop {
-    fn deliver<'a>(&'a self, signal: &'a Signal) -> BoxFuture<'a, Result<(), DeliveryError>> {
+    fn deliver<'a>(
+        &'a self,
+        signal: &'a Signal,
+        _ctx: DeliveryContext,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
             std::hint::black_box(signal);
             Ok(())
         })
     }
 
-    fn deliver_batch<'a>(&'a self, signals: &'a [Signal]) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
+    fn deliver_batch<'a>(
+        &'a self,
+        signals: &'a [Signal],
+        _ctx: DeliveryContext,
+    ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
         Box::pin(async move { signals.iter().map(|_| Ok(())).collect() })
     }
 

@@ -23,7 +23,10 @@
 
 pub mod adapter;
 pub mod builtin;
+pub mod bus;
+pub mod dispatch;
 pub mod host;
+pub mod routing;
 mod runtime;
 pub mod signal;
 pub mod target;

@@ -1,13 +1,16 @@
 //! The embeddable runtime: the adapter registry, opening targets, and dispatching.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock, Weak};
 
-use crate::adapter::{Adapter, DeliveryError, Endpoint, OptionsError};
+use crate::adapter::{Adapter, BoxFuture, DeliveryContext, DeliveryError, Endpoint, OptionsError};
 use crate::builtin;
+use crate::bus::{Bus, PublishError};
 use crate::host::{
-    AdapterConfig, AdapterHost, CacheOutcome, CompileCache, EngineSettings, HostError, LoadError, Stdio,
+    AdapterConfig, AdapterHost, CacheOutcome, ChannelBackend, ChannelError, ChannelGrants, CompileCache,
+    EngineSettings, Grant, HostError, LoadError, Stdio,
 };
 use crate::signal::Signal;
 use crate::target::TargetSpec;
@@ -72,6 +75,13 @@ impl Target {
     /// The adapter's endpoint.
     pub fn endpoint(&self) -> &Arc<dyn Endpoint> {
         &self.endpoint
+    }
+
+    /// What makes two targets the same destination: adapter, normalised options and
+    /// host-level keys.
+    pub fn identity(&self) -> Arc<str> {
+        let host = serde_json::Value::Object(self.spec.host.clone());
+        Arc::from(format!("{}\u{0}{}\u{0}{host}", self.spec.adapter, self.normalised))
     }
 }
 
@@ -138,17 +148,46 @@ impl RuntimeBuilder {
                 let mut config = self.adapter_config.clone();
                 config.stdio =
                     if builtin.name == "console" { self.console_stdio.clone() } else { Stdio::Closed };
+                // Built-ins reach what their (operator-written) options name.
+                config.channels = ChannelGrants { buses: Grant::Everything };
                 let entry = Entry::Builtin { component: builtin.component, config, loaded: OnceLock::new() };
                 adapters.insert(builtin.name.to_owned(), Arc::new(entry));
             }
         }
-        Ok(Runtime { inner: Arc::new(Inner { host, adapters: RwLock::new(adapters) }) })
+        let inner = Arc::new_cyclic(|weak: &Weak<Inner>| Inner {
+            host: host.with_channel_backend(weak.clone() as Weak<dyn ChannelBackend>),
+            adapters: RwLock::new(adapters),
+            buses: RwLock::new(HashMap::new()),
+            next_subscription: Arc::new(AtomicU64::new(1)),
+        });
+        Ok(Runtime { inner })
     }
 }
 
-struct Inner {
+pub(crate) struct Inner {
     host: AdapterHost,
     adapters: RwLock<BTreeMap<String, Arc<Entry>>>,
+    buses: RwLock<HashMap<String, Bus>>,
+    next_subscription: Arc<AtomicU64>,
+}
+
+impl ChannelBackend for Inner {
+    fn publish_bus<'a>(
+        &'a self,
+        bus: &'a str,
+        signal: Signal,
+        hops: u32,
+    ) -> BoxFuture<'a, Result<(), ChannelError>> {
+        Box::pin(async move {
+            let found = self.buses.read().unwrap_or_else(PoisonError::into_inner).get(bus).cloned();
+            let bus = found.ok_or_else(|| ChannelError::NotFound(bus.to_owned()))?;
+            match bus.publish_one(Arc::new(signal), hops, 0).await {
+                Ok(_) => Ok(()),
+                Err(error @ PublishError::QueueFull { .. }) => Err(ChannelError::Full(error.to_string())),
+                Err(error @ PublishError::Closed { .. }) => Err(ChannelError::Unavailable(error.to_string())),
+            }
+        })
+    }
 }
 
 /// The dispatcher runtime; cheap to clone, shareable across tasks.
@@ -167,6 +206,32 @@ impl Runtime {
     /// A builder with the defaults.
     pub fn builder() -> RuntimeBuilder {
         RuntimeBuilder::default()
+    }
+
+    /// The runtime behind a weak handle, if it is still alive.
+    pub(crate) fn upgrade(inner: &Weak<Inner>) -> Option<Runtime> {
+        inner.upgrade().map(|inner| Runtime { inner })
+    }
+
+    /// The bus called `name`, created on first use.
+    pub fn bus(&self, name: &str) -> Bus {
+        if let Some(bus) = self.inner.buses.read().unwrap_or_else(PoisonError::into_inner).get(name) {
+            return bus.clone();
+        }
+        let mut buses = self.inner.buses.write().unwrap_or_else(PoisonError::into_inner);
+        let next_id = self.inner.next_subscription.clone();
+        buses
+            .entry(name.to_owned())
+            .or_insert_with(|| Bus::new(name, Arc::downgrade(&self.inner), next_id))
+            .clone()
+    }
+
+    /// Names of the buses created so far, sorted.
+    pub fn bus_names(&self) -> Vec<String> {
+        let mut names: Vec<String> =
+            self.inner.buses.read().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect();
+        names.sort();
+        names
     }
 
     /// The adapter host (engine, cache).
@@ -237,28 +302,8 @@ impl Runtime {
         Ok(Target { spec: Arc::new(spec.clone()), normalised: Arc::from(normalised), endpoint })
     }
 
-    /// Delivers `signal` to one target.
+    /// Delivers `signal` to one target: `Ok` or that target's error.
     pub async fn dispatch(&self, signal: &Signal, target: &Target) -> Result<(), DeliveryError> {
-        target.endpoint.deliver(signal).await
-    }
-
-    /// Delivers `signal` to every target concurrently; results in target order.
-    pub async fn dispatch_all(&self, signal: &Signal, targets: &[Target]) -> Vec<Result<(), DeliveryError>> {
-        let mut tasks = tokio::task::JoinSet::new();
-        for (index, target) in targets.iter().enumerate() {
-            let (signal, endpoint) = (signal.clone(), target.endpoint.clone());
-            tasks.spawn(async move { (index, endpoint.deliver(&signal).await) });
-        }
-        let mut results: Vec<Option<Result<(), DeliveryError>>> = vec![None; targets.len()];
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok((index, result)) => results[index] = Some(result),
-                Err(e) => tracing::error!("a delivery task failed: {e}"),
-            }
-        }
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(DeliveryError::permanent("internal", "delivery task failed"))))
-            .collect()
+        target.endpoint.deliver(signal, DeliveryContext::default()).await
     }
 }

@@ -76,7 +76,7 @@ fn bad_input_is_one_clear_line() {
     );
     fails_with(
         &["dispatch", "--signal", SIGNAL, "--target", r#"{"adapter":"fax"}"#],
-        "unknown adapter `fax` (known: console, logger, noop)",
+        "unknown adapter `fax` (known: bus, console, logger, noop)",
     );
     fails_with(
         &["dispatch", "--signal", SIGNAL, "--target", r#"{"adapter":"console","format":"xml"}"#],
@@ -105,8 +105,14 @@ fn adapter_check_accepts_a_builtin_and_refuses_other_files() {
 fn adapters_lists_every_builtin_with_its_options() {
     let out = run(&["adapters"]);
     let stdout = text(&out.stdout);
-    for needle in ["# `console` adapter", "# `logger` adapter", "# `noop` adapter", "`format`", "`metadata`"]
-    {
+    for needle in [
+        "# `bus` adapter",
+        "# `console` adapter",
+        "# `logger` adapter",
+        "# `noop` adapter",
+        "`format`",
+        "`metadata`",
+    ] {
         assert!(stdout.contains(needle), "lacks {needle}: {stdout}");
     }
 }

@@ -1,6 +1,8 @@
 //! The integration tests: one binary, one module per concern.
 
+mod bus;
 mod contract;
+mod dispatch;
 mod isolation;
 mod loading;
 

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use jido_dispatch::Runtime;
+use jido_dispatch::dispatch::DEFAULT_MAX_CONCURRENCY;
 use jido_dispatch::signal::Signal;
 use jido_dispatch::target::TargetSpec;
 
@@ -28,16 +29,17 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     for spec in &specs {
         targets.push(runtime.open_target(spec).await?);
     }
-    let results = runtime.dispatch_all(&signal, &targets).await;
-    let several = results.len() > 1;
+    let outcomes = runtime.dispatch_each(&signal, &targets, DEFAULT_MAX_CONCURRENCY).await;
+    let several = outcomes.len() > 1;
     let mut failed = false;
-    for (index, (spec, result)) in specs.iter().zip(&results).enumerate() {
-        failed |= result.is_err();
-        match result {
-            Ok(()) if several => println!("target {index} ({}): delivered", spec.adapter),
-            Ok(()) => {}
-            Err(error) if several => println!("target {index} ({}): failed: {error}", spec.adapter),
-            Err(error) => anyhow::bail!("delivery to `{}` failed: {error}", spec.adapter),
+    for (index, (spec, outcome)) in specs.iter().zip(&outcomes).enumerate() {
+        failed |= matches!(outcome, Some(Err(_)));
+        match outcome {
+            Some(Ok(())) if several => println!("target {index} ({}): delivered", spec.adapter),
+            Some(Err(error)) if several => println!("target {index} ({}): failed: {error}", spec.adapter),
+            Some(Err(error)) => anyhow::bail!("delivery to `{}` failed: {error}", spec.adapter),
+            None => println!("target {index} ({}): started (async)", spec.adapter),
+            Some(Ok(())) => {}
         }
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })

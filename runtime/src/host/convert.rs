@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::bindings::types as wit;
 use crate::adapter::{DeliveryError, Failure};
-use crate::signal::{Data, ExtensionValue, Signal};
+use crate::signal::{Data, ExtensionValue, JsonText, Signal, SignalError};
 
 /// The WIT form of `signal` (the strings and data are copied once, here).
 pub fn signal_to_wit(signal: &Signal) -> wit::Signal {
@@ -63,4 +63,40 @@ pub fn error_from_wit(error: wit::DeliveryError) -> DeliveryError {
         wit::DeliveryError::Retryable(f) => DeliveryError::Retryable(convert(f)),
         wit::DeliveryError::Permanent(f) => DeliveryError::Permanent(convert(f)),
     }
+}
+
+/// The host form of a signal a component handed back (e.g. to `publish-bus`): validated
+/// like any signal from outside, since the component controls every byte of it.
+pub fn signal_from_wit(signal: wit::Signal) -> Result<Signal, SignalError> {
+    let mut builder =
+        Signal::builder(signal.type_, signal.source).id(signal.id).specversion(signal.specversion);
+    if let Some(subject) = signal.subject {
+        builder = builder.subject(subject);
+    }
+    if let Some(time) = signal.time {
+        builder = builder.time(time);
+    }
+    if let Some(v) = signal.datacontenttype {
+        builder = builder.datacontenttype(v);
+    }
+    if let Some(v) = signal.dataschema {
+        builder = builder.dataschema(v);
+    }
+    if let Some(data) = signal.data {
+        builder = builder.data(match data {
+            wit::Data::Json(text) => {
+                Data::Json(JsonText::parse(&text).map_err(|e| SignalError::Json(format!("data: {e}")))?)
+            }
+            wit::Data::Binary(bytes) => Data::binary(bytes),
+        });
+    }
+    for (name, value) in signal.extensions {
+        let value = match value {
+            wit::ExtensionValue::Text(t) => ExtensionValue::Text(t),
+            wit::ExtensionValue::Boolean(b) => ExtensionValue::Boolean(b),
+            wit::ExtensionValue::Integer(i) => ExtensionValue::Integer(i),
+        };
+        builder = builder.extension(name, value);
+    }
+    builder.build()
 }

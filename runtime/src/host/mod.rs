@@ -2,8 +2,9 @@
 //!
 //! Implements the host side of the `jido:dispatch@0.1.0` WIT package:
 //! - [`log`](../../wit/log.wit) in `log.rs` (into `tracing`),
-//! - [`http`](../../wit/http.wit) in `http.rs` and [`channel`](../../wit/channel.wit) in
-//!   `channel.rs` (both answer `denied` in this version),
+//! - [`http`](../../wit/http.wit) in `http.rs` (answers `denied` in this version),
+//! - [`channel`](../../wit/channel.wit) in `channel.rs` (`publish-bus`; mailboxes and
+//!   pubsub answer `denied` in this version),
 //! - WASI p2 for stdio, clocks and random (stdout/stderr only when granted).
 //!
 //! [`AdapterHost::load`] compiles a component once (through the on-disk [`CompileCache`]),
@@ -23,9 +24,10 @@ mod wasm;
 mod world;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 pub use cache::{CacheOutcome, CompileCache};
+pub use channel::{ChannelBackend, ChannelError, ChannelGrants, Grant};
 pub use engine::{EPOCH_TICK, EngineSettings};
 pub use limits::{DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_INSTANCES, DEFAULT_MEMORY_BYTES, Limits};
 pub use pool::{InstancePool, PoolStats};
@@ -73,6 +75,8 @@ pub struct AdapterConfig {
     pub limits: Limits,
     /// WASI stdout/stderr (closed unless granted).
     pub stdio: Stdio,
+    /// What the adapter may reach through the `channel` import (nothing by default).
+    pub channels: ChannelGrants,
 }
 
 /// The engine, linker and compile cache shared by every adapter of a runtime.
@@ -80,6 +84,7 @@ pub struct AdapterHost {
     engine: Engine,
     linker: Linker<HostState>,
     cache: CompileCache,
+    backend: Option<Weak<dyn ChannelBackend>>,
     _ticker: engine::EpochTicker,
 }
 
@@ -98,7 +103,13 @@ impl AdapterHost {
         bindings::DispatchAdapter::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
             .map_err(|e| HostError::Engine(e.to_string()))?;
         let ticker = engine::EpochTicker::start(engine.clone())?;
-        Ok(AdapterHost { engine, linker, cache, _ticker: ticker })
+        Ok(AdapterHost { engine, linker, cache, backend: None, _ticker: ticker })
+    }
+
+    /// Connects the `channel` import to the runtime (set once, before adapters load).
+    pub fn with_channel_backend(mut self, backend: Weak<dyn ChannelBackend>) -> Self {
+        self.backend = Some(backend);
+        self
     }
 
     /// The compile cache.
@@ -128,12 +139,14 @@ impl AdapterHost {
         let pre =
             self.linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(e.to_string()))?;
         let pre = DispatchAdapterPre::new(pre).map_err(|e| LoadError::WrongWorld(e.to_string()))?;
+        let channels = channel::ChannelCtx { backend: self.backend.clone(), grants: config.channels };
         let pool = InstancePool::new(
             Arc::from(name),
             self.engine.clone(),
             pre,
             config.limits,
             config.stdio,
+            channels,
             waits_on_host,
         );
         Ok((WasmAdapter::new(pool), outcome))

@@ -15,11 +15,12 @@ use wasmtime::component::ResourceAny;
 use wasmtime::{Engine, Store, Trap};
 
 use super::bindings::{DispatchAdapter, DispatchAdapterPre, types as wit};
+use super::channel::ChannelCtx;
 use super::convert::signal_to_wit;
 use super::engine::ticks_for;
 use super::limits::Limits;
 use super::state::{HostState, Stdio};
-use crate::adapter::DeliveryError;
+use crate::adapter::{DeliveryContext, DeliveryError};
 use crate::signal::Signal;
 
 /// Opened targets an instance keeps before it is recycled.
@@ -42,9 +43,9 @@ pub enum Op<'a> {
     /// `target.open` only (to surface open errors early).
     Open(TargetRef<'a>),
     /// `target.deliver`.
-    Deliver(TargetRef<'a>, &'a Signal),
+    Deliver(TargetRef<'a>, &'a Signal, DeliveryContext),
     /// `target.deliver-batch`.
-    Batch(TargetRef<'a>, &'a [Signal]),
+    Batch(TargetRef<'a>, &'a [Signal], DeliveryContext),
     /// `target.health-check`.
     Health(TargetRef<'a>),
 }
@@ -88,6 +89,7 @@ pub struct InstancePool {
     pre: DispatchAdapterPre<HostState>,
     limits: Limits,
     stdio: Stdio,
+    channels: ChannelCtx,
     idle: Mutex<Vec<Instance>>,
     permits: Semaphore,
     stats: PoolStats,
@@ -109,6 +111,7 @@ impl InstancePool {
         pre: DispatchAdapterPre<HostState>,
         limits: Limits,
         stdio: Stdio,
+        channels: ChannelCtx,
         waits_on_host: bool,
     ) -> Self {
         let permits = Semaphore::new(limits.max_instances.max(1));
@@ -118,6 +121,7 @@ impl InstancePool {
             pre,
             limits,
             stdio,
+            channels,
             idle: Mutex::new(Vec::new()),
             permits,
             stats: PoolStats::default(),
@@ -189,7 +193,8 @@ impl InstancePool {
     }
 
     async fn instantiate(&self) -> Result<Instance, DeliveryError> {
-        let state = HostState::new(self.name.clone(), &self.stdio, self.limits.memory_bytes);
+        let state =
+            HostState::new(self.name.clone(), &self.stdio, self.limits.memory_bytes, self.channels.clone());
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(ticks_for(self.limits.call_timeout));
@@ -236,6 +241,7 @@ impl InstancePool {
 impl Instance {
     async fn run(&mut self, op: Op<'_>, limits: &Limits) -> wasmtime::Result<Answer> {
         self.store.set_epoch_deadline(ticks_for(limits.call_timeout));
+        self.store.data_mut().call = DeliveryContext::default();
         match op {
             Op::Validate(opts) => {
                 let guest = self.bindings.jido_dispatch_adapter();
@@ -245,7 +251,8 @@ impl Instance {
                 Ok(_) => Answer::Opened,
                 Err(message) => Answer::OpenFailed(message),
             }),
-            Op::Deliver(target, signal) => {
+            Op::Deliver(target, signal, ctx) => {
+                self.store.data_mut().call = ctx;
                 let resource = match self.target(target).await? {
                     Ok(resource) => resource,
                     Err(message) => return Ok(Answer::OpenFailed(message)),
@@ -254,7 +261,8 @@ impl Instance {
                 let guest = self.bindings.jido_dispatch_adapter().target();
                 Ok(Answer::Delivered(guest.call_deliver(&mut self.store, resource, &signal).await?))
             }
-            Op::Batch(target, signals) => {
+            Op::Batch(target, signals, ctx) => {
+                self.store.data_mut().call = ctx;
                 let resource = match self.target(target).await? {
                     Ok(resource) => resource,
                     Err(message) => return Ok(Answer::OpenFailed(message)),

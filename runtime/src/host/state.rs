@@ -6,7 +6,9 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use super::channel::ChannelCtx;
 use super::limits::MemoryLimiter;
+use crate::adapter::DeliveryContext;
 
 /// Where a component's WASI stdout and stderr go.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +35,10 @@ pub struct HostState {
     pub limiter: MemoryLimiter,
     /// Name of the adapter this instance runs; tags log records.
     pub adapter: Arc<str>,
+    /// The channel backend and this adapter's grants.
+    pub channels: ChannelCtx,
+    /// The delivery being made, set before each call.
+    pub call: DeliveryContext,
 }
 
 impl std::fmt::Debug for HostState {
@@ -43,7 +49,7 @@ impl std::fmt::Debug for HostState {
 
 impl HostState {
     /// State for a new instance of `adapter`.
-    pub fn new(adapter: Arc<str>, stdio: &Stdio, memory_bytes: usize) -> Self {
+    pub fn new(adapter: Arc<str>, stdio: &Stdio, memory_bytes: usize, channels: ChannelCtx) -> Self {
         let mut wasi = WasiCtxBuilder::new();
         match stdio {
             Stdio::Closed => {}
@@ -59,6 +65,8 @@ impl HostState {
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(memory_bytes),
             adapter,
+            channels,
+            call: DeliveryContext::default(),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::convert::{cap_message, error_from_wit};
 use super::pool::{Answer, InstancePool, Op, SharedPool, TargetRef};
-use crate::adapter::{Adapter, BoxFuture, DeliveryError, Endpoint, OptionsError};
+use crate::adapter::{Adapter, BoxFuture, DeliveryContext, DeliveryError, Endpoint, OptionsError};
 use crate::signal::Signal;
 
 /// Keys of opened endpoints, unique in the process.
@@ -85,9 +85,13 @@ fn unexpected(answer: &Answer) -> DeliveryError {
 }
 
 impl Endpoint for WasmEndpoint {
-    fn deliver<'a>(&'a self, signal: &'a Signal) -> BoxFuture<'a, Result<(), DeliveryError>> {
+    fn deliver<'a>(
+        &'a self,
+        signal: &'a Signal,
+        ctx: DeliveryContext,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
-            match self.pool.run(Op::Deliver(self.target(), signal)).await? {
+            match self.pool.run(Op::Deliver(self.target(), signal, ctx)).await? {
                 Answer::Delivered(result) => result.map_err(error_from_wit),
                 Answer::OpenFailed(message) => Err(open_failed(message)),
                 other => Err(unexpected(&other)),
@@ -95,10 +99,14 @@ impl Endpoint for WasmEndpoint {
         })
     }
 
-    fn deliver_batch<'a>(&'a self, signals: &'a [Signal]) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
+    fn deliver_batch<'a>(
+        &'a self,
+        signals: &'a [Signal],
+        ctx: DeliveryContext,
+    ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
         Box::pin(async move {
             let all = |error: DeliveryError| signals.iter().map(|_| Err(error.clone())).collect();
-            match self.pool.run(Op::Batch(self.target(), signals)).await {
+            match self.pool.run(Op::Batch(self.target(), signals, ctx)).await {
                 Ok(Answer::Batch(results)) if results.len() == signals.len() => {
                     results.into_iter().map(|r| r.map_err(error_from_wit)).collect()
                 }

@@ -6,7 +6,7 @@ use jido_dispatch_tests::{Captured, sample_signal};
 use serde_json::json;
 
 pub async fn contract() {
-    common(&runtime(&Captured::new()), "console").await;
+    common(&runtime(&Captured::new()), TargetSpec::new("console")).await;
 
     // json: exactly the host's structured-mode encoding, one line.
     let captured = Captured::new();

@@ -48,7 +48,7 @@ pub async fn contract() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let runtime = runtime(&Captured::new());
-    common(&runtime, "logger").await;
+    common(&runtime, TargetSpec::new("logger")).await;
     let signal = sample_signal("user.created");
 
     let spec = TargetSpec::new("logger")

@@ -4,12 +4,13 @@
 //! built-in that calls `<name>::contract()`: adding an adapter without a module here is a
 //! compile error. Every contract runs [`common`] plus the adapter's own checks.
 
+mod bus;
 mod console;
 mod logger;
 mod noop;
 
 use jido_dispatch::Runtime;
-use jido_dispatch::adapter::DeliveryError;
+use jido_dispatch::adapter::{DeliveryContext, DeliveryError};
 use jido_dispatch::signal::{Data, Signal};
 use jido_dispatch::target::TargetSpec;
 use jido_dispatch_tests::{Captured, builder, sample_signal};
@@ -36,8 +37,9 @@ pub fn runtime(captured: &Captured) -> Runtime {
 /// What every adapter must do with its default options: validate and normalise them,
 /// refuse non-JSON and unknown keys, deliver small, large and binary signals, answer a
 /// batch with one result per signal, and report healthy.
-pub async fn common(runtime: &Runtime, adapter: &str) {
-    let spec = TargetSpec::new(adapter);
+pub async fn common(runtime: &Runtime, spec: TargetSpec) {
+    let adapter = spec.adapter.clone();
+    let adapter = adapter.as_str();
     let target =
         runtime.open_target(&spec).await.unwrap_or_else(|e| panic!("{adapter}: defaults are valid: {e}"));
     let normalised: serde_json::Value =
@@ -65,7 +67,8 @@ pub async fn common(runtime: &Runtime, adapter: &str) {
             .unwrap_or_else(|e| panic!("{adapter}: delivers {}: {e}", signal.ty));
     }
     let batch = [sample_signal("contract.batch"), large, binary];
-    let results: Vec<Result<(), DeliveryError>> = target.endpoint().deliver_batch(&batch).await;
+    let results: Vec<Result<(), DeliveryError>> =
+        target.endpoint().deliver_batch(&batch, DeliveryContext::default()).await;
     assert_eq!(results.len(), batch.len(), "{adapter}: one result per batched signal");
     assert!(results.iter().all(Result::is_ok), "{adapter}: batch delivered: {results:?}");
     assert_eq!(target.endpoint().health_check().await, Ok(()), "{adapter}: healthy");

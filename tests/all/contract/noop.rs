@@ -7,7 +7,7 @@ use jido_dispatch_tests::Captured;
 pub async fn contract() {
     let captured = Captured::new();
     let runtime = runtime(&captured);
-    common(&runtime, "noop").await;
+    common(&runtime, TargetSpec::new("noop")).await;
     let err = runtime
         .open_target(&TargetSpec::new("noop").with("format", "json".into()))
         .await

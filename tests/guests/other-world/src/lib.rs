@@ -5,7 +5,9 @@ wit_bindgen::generate!({
     inline: "package test:other; world other { export greet: func() -> string; }",
 });
 
-struct Other;
+/// The exported component.
+#[derive(Debug)]
+pub struct Other;
 
 impl Guest for Other {
     fn greet() -> String {

@@ -1,0 +1,323 @@
+//! Named buses: subscribe with a pattern and targets, publish signals, shut down cleanly.
+//!
+//! Each subscription has its own bounded queue and worker: its order is kept, a slow or
+//! failing target delays only its own subscription, and the publisher never waits unless
+//! the subscription chose [`WhenFull::Wait`]. A signal matched by several subscriptions is
+//! enqueued to each, most specific first; a target they share (same adapter, options and
+//! host keys) is delivered once, by the most specific. Order is kept per subscription: a
+//! target shared by several subscriptions may see signals that reached it through
+//! different subscriptions in either order.
+
+mod subscription;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::time::Duration;
+
+use tokio::sync::mpsc::error::TrySendError;
+
+use subscription::{Queued, Subscription};
+pub use subscription::{SubscribeOptions, SubscriptionId, WhenFull};
+
+use crate::routing::{Pattern, PatternError, Router};
+use crate::runtime::{Inner, Runtime, TargetOpenError};
+use crate::signal::Signal;
+use crate::target::TargetSpec;
+
+/// Why a subscription was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubscribeError {
+    /// The pattern is invalid.
+    #[error("invalid path {path:?}: {error}")]
+    Pattern {
+        /// The path as given.
+        path: String,
+        /// Why.
+        error: PatternError,
+    },
+    /// Priority out of range.
+    #[error("priority must be between -100 and 100, got {0}")]
+    Priority(i32),
+    /// No targets.
+    #[error("a subscription needs at least one target")]
+    NoTargets,
+    /// A target could not be opened.
+    #[error("target {index}: {error}")]
+    Target {
+        /// Its position.
+        index: usize,
+        /// Why.
+        error: TargetOpenError,
+    },
+    /// The bus is shut down (or its runtime is gone).
+    #[error("bus `{0}` is closed")]
+    Closed(String),
+}
+
+/// Why a publish stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    /// A subscription's queue is full (its policy is [`WhenFull::Fail`]). The signal at
+    /// index `accepted` was not enqueued anywhere; those before it were.
+    #[error(
+        "queue_full: subscription {subscription} ({path}) is full; {accepted} signal(s) accepted before it"
+    )]
+    QueueFull {
+        /// The full subscription.
+        subscription: SubscriptionId,
+        /// Its pattern.
+        path: String,
+        /// Signals of this publish enqueued before the refusal.
+        accepted: usize,
+    },
+    /// The bus is shut down.
+    #[error("bus `{bus}` is closed; {accepted} signal(s) accepted before it closed")]
+    Closed {
+        /// The bus.
+        bus: String,
+        /// Signals of this publish enqueued before.
+        accepted: usize,
+    },
+}
+
+/// A subscription as listed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionInfo {
+    /// Its id.
+    pub id: SubscriptionId,
+    /// Its pattern.
+    pub path: String,
+    /// Its priority.
+    pub priority: i32,
+    /// Its targets as configured.
+    pub targets: Vec<TargetSpec>,
+    /// Signals waiting or in delivery.
+    pub pending: usize,
+}
+
+/// What a shutdown left undelivered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Subscriptions that still had signals when the deadline passed: (id, path, count).
+    pub left: Vec<(SubscriptionId, String, usize)>,
+}
+
+impl ShutdownReport {
+    /// Whether every queued signal was delivered.
+    pub fn is_complete(&self) -> bool {
+        self.left.is_empty()
+    }
+}
+
+pub(crate) struct BusInner {
+    name: String,
+    runtime: Weak<Inner>,
+    router: RwLock<Router<Arc<Subscription>>>,
+    next_id: Arc<AtomicU64>,
+    closed: AtomicBool,
+}
+
+/// A named bus. Cheap to clone; every clone is the same bus.
+#[derive(Clone)]
+pub struct Bus {
+    inner: Arc<BusInner>,
+}
+
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bus").field("name", &self.inner.name).finish_non_exhaustive()
+    }
+}
+
+/// Subscription priorities allowed.
+pub const PRIORITY_RANGE: std::ops::RangeInclusive<i32> = -100..=100;
+
+impl Bus {
+    pub(crate) fn new(name: &str, runtime: Weak<Inner>, next_id: Arc<AtomicU64>) -> Self {
+        let inner = BusInner {
+            name: name.to_owned(),
+            runtime,
+            router: RwLock::new(Router::new()),
+            next_id,
+            closed: AtomicBool::new(false),
+        };
+        Bus { inner: Arc::new(inner) }
+    }
+
+    /// The bus's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Subscribes `targets` to signals whose type matches `path`. Every target is
+    /// validated and opened now, so a bad option fails here, not at delivery.
+    pub async fn subscribe(
+        &self,
+        path: &str,
+        targets: Vec<TargetSpec>,
+        options: SubscribeOptions,
+    ) -> Result<SubscriptionId, SubscribeError> {
+        let pattern =
+            Pattern::parse(path).map_err(|error| SubscribeError::Pattern { path: path.to_owned(), error })?;
+        if !PRIORITY_RANGE.contains(&options.priority) {
+            return Err(SubscribeError::Priority(options.priority));
+        }
+        if targets.is_empty() {
+            return Err(SubscribeError::NoTargets);
+        }
+        let closed = || SubscribeError::Closed(self.inner.name.clone());
+        let runtime = Runtime::upgrade(&self.inner.runtime).ok_or_else(closed)?;
+        let mut opened = Vec::with_capacity(targets.len());
+        for (index, spec) in targets.iter().enumerate() {
+            let target =
+                runtime.open_target(spec).await.map_err(|error| SubscribeError::Target { index, error })?;
+            opened.push(target);
+        }
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(closed());
+        }
+        let id = SubscriptionId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
+        let subscription = Arc::new(Subscription::start(id, pattern.clone(), opened, options));
+        self.router_mut().insert(id.0, pattern, options.priority, subscription);
+        Ok(id)
+    }
+
+    /// Removes a subscription. Signals already in its queue are still delivered; new
+    /// publishes no longer reach it. Returns whether it existed.
+    pub fn unsubscribe(&self, id: SubscriptionId) -> bool {
+        self.router_mut().remove(id.0).is_some()
+    }
+
+    /// Every subscription, in registration order.
+    pub fn subscriptions(&self) -> Vec<SubscriptionInfo> {
+        let router = self.inner.router.read().unwrap_or_else(PoisonError::into_inner);
+        router
+            .routes()
+            .into_iter()
+            .map(|route| {
+                let sub = &route.value;
+                SubscriptionInfo {
+                    id: sub.id,
+                    path: sub.pattern.to_string(),
+                    priority: sub.priority,
+                    targets: sub.targets.iter().map(|t| t.spec().clone()).collect(),
+                    pending: sub.pending.load(Ordering::Acquire),
+                }
+            })
+            .collect()
+    }
+
+    /// Publishes signals in order. Each signal is enqueued to every matching subscription
+    /// or (on `queue_full`) to none; the error says how many signals went in before.
+    /// Returns, per signal, how many subscriptions it reached.
+    pub async fn publish(&self, signals: Vec<Signal>) -> Result<Vec<usize>, PublishError> {
+        let mut reached = Vec::with_capacity(signals.len());
+        for signal in signals {
+            let accepted = reached.len();
+            reached.push(self.publish_one(Arc::new(signal), 0, accepted).await?);
+        }
+        Ok(reached)
+    }
+
+    /// Publishes one signal that has crossed `hops` buses.
+    pub(crate) async fn publish_one(
+        &self,
+        signal: Arc<Signal>,
+        hops: u32,
+        accepted: usize,
+    ) -> Result<usize, PublishError> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(PublishError::Closed { bus: self.inner.name.clone(), accepted });
+        }
+        let matched: Vec<Arc<Subscription>> = {
+            let router = self.inner.router.read().unwrap_or_else(PoisonError::into_inner);
+            router.matches(&signal.ty).into_iter().map(|route| route.value.clone()).collect()
+        };
+        let plan = plan_targets(&matched);
+        let mut permits = Vec::with_capacity(plan.len());
+        for (sub, only) in plan {
+            let permit = match sub.when_full {
+                WhenFull::Fail => match sub.sender.try_reserve() {
+                    Ok(permit) => permit,
+                    Err(TrySendError::Full(())) => {
+                        return Err(PublishError::QueueFull {
+                            subscription: sub.id,
+                            path: sub.pattern.to_string(),
+                            accepted,
+                        });
+                    }
+                    Err(TrySendError::Closed(())) => continue,
+                },
+                WhenFull::Wait => match sub.sender.reserve().await {
+                    Ok(permit) => permit,
+                    Err(_) => continue,
+                },
+            };
+            permits.push((permit, sub, only));
+        }
+        let reached = permits.len();
+        for (permit, sub, only) in permits {
+            sub.pending.fetch_add(1, Ordering::AcqRel);
+            permit.send(Queued { signal: signal.clone(), only, hops });
+        }
+        Ok(reached)
+    }
+
+    /// Stops the bus: publishes are refused, every subscription's queue is drained until
+    /// `deadline`, and the report lists what was left undelivered.
+    pub async fn shutdown(&self, deadline: Duration) -> ShutdownReport {
+        self.inner.closed.store(true, Ordering::Release);
+        let subscriptions: Vec<Arc<Subscription>> = {
+            let mut router = self.router_mut();
+            let ids: Vec<u64> = router.routes().iter().map(|r| r.id).collect();
+            ids.into_iter().filter_map(|id| router.remove(id)).map(|route| route.value).collect()
+        };
+        let mut waiting = Vec::new();
+        for sub in subscriptions {
+            let worker = sub.worker.lock().unwrap_or_else(PoisonError::into_inner).take();
+            let info = (sub.id, sub.pattern.to_string(), sub.pending.clone());
+            drop(sub); // drops the queue's sender: the worker exits once the queue is empty
+            if let Some(worker) = worker {
+                waiting.push((worker, info));
+            }
+        }
+        let until = tokio::time::Instant::now() + deadline;
+        let mut report = ShutdownReport::default();
+        for (mut worker, (id, path, pending)) in waiting {
+            if tokio::time::timeout_at(until, &mut worker).await.is_err() {
+                worker.abort();
+                report.left.push((id, path, pending.load(Ordering::Acquire)));
+            }
+        }
+        report
+    }
+
+    fn router_mut(&self) -> std::sync::RwLockWriteGuard<'_, Router<Arc<Subscription>>> {
+        self.inner.router.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A subscription to enqueue to, and which of its targets (`None`: all).
+type Planned<'a> = (&'a Arc<Subscription>, Option<Arc<[usize]>>);
+
+/// For each matched subscription (most specific first), the targets it should deliver:
+/// a target another, more specific subscription already delivers is skipped.
+fn plan_targets(matched: &[Arc<Subscription>]) -> Vec<Planned<'_>> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut plan = Vec::with_capacity(matched.len());
+    for sub in matched {
+        let mut chosen = Vec::new();
+        for (index, key) in sub.target_keys.iter().enumerate() {
+            if seen.insert(key) {
+                chosen.push(index);
+            }
+        }
+        if chosen.is_empty() {
+            continue;
+        }
+        let only = if chosen.len() == sub.target_keys.len() { None } else { Some(chosen.into()) };
+        plan.push((sub, only));
+    }
+    plan
+}

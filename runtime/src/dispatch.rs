@@ -1,0 +1,186 @@
+//! The dispatch API beside the bus: one signal to many targets, batches, fire-and-forget.
+//!
+//! Semantics (from the decisions): several targets are delivered concurrently (default
+//! [`DEFAULT_MAX_CONCURRENCY`]) and every failure is reported in configuration order;
+//! `dispatch_batch` runs [`DEFAULT_BATCH_CONCURRENCY`] signals at a time and reports
+//! failures by signal index, ascending. A target with `async = true` is started and not
+//! waited for; its outcome is logged.
+
+use futures::StreamExt as _;
+
+use crate::Runtime;
+use crate::adapter::{BoxFuture, DeliveryContext, DeliveryError};
+use crate::runtime::Target;
+use crate::signal::Signal;
+
+/// Targets delivered at once by [`Runtime::dispatch_to`].
+pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
+
+/// Signals delivered at once by [`Runtime::dispatch_batch`].
+pub const DEFAULT_BATCH_CONCURRENCY: usize = 5;
+
+/// One target's failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetFailure {
+    /// The target's position in the configuration.
+    pub index: usize,
+    /// Its adapter.
+    pub adapter: String,
+    /// What went wrong.
+    pub error: DeliveryError,
+}
+
+/// Some targets failed; the failures are in configuration order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} target(s) failed: {}", failures.len(), describe(failures))]
+pub struct DispatchError {
+    /// Every failure, by ascending target index.
+    pub failures: Vec<TargetFailure>,
+}
+
+fn describe(failures: &[TargetFailure]) -> String {
+    let parts: Vec<String> =
+        failures.iter().map(|f| format!("[{}] {}: {}", f.index, f.adapter, f.error)).collect();
+    parts.join("; ")
+}
+
+/// Some signals of a batch failed; by ascending signal index.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} signal(s) of the batch failed: {}", failures.len(), describe_batch(failures))]
+pub struct BatchError {
+    /// (signal index, that signal's failures), ascending by index.
+    pub failures: Vec<(usize, DispatchError)>,
+}
+
+fn describe_batch(failures: &[(usize, DispatchError)]) -> String {
+    let parts: Vec<String> = failures.iter().map(|(i, e)| format!("signal {i}: {e}")).collect();
+    parts.join("; ")
+}
+
+/// A target's index and outcome (`None`: an `async` target, not awaited).
+type Outcome = (usize, Option<Result<(), DeliveryError>>);
+
+/// Delivers `signal` to the chosen targets, at most `max_concurrency` at once. Returns one
+/// entry per target in the order given: `None` for `async` targets (started, not awaited).
+pub(crate) async fn deliver_each(
+    signal: &Signal,
+    targets: impl IntoIterator<Item = (usize, &Target)>,
+    ctx: DeliveryContext,
+    max_concurrency: usize,
+) -> Vec<Outcome> {
+    let mut waited = Vec::new();
+    let mut results = Vec::new();
+    for (index, target) in targets {
+        if target.spec().is_async() {
+            let (signal, endpoint, adapter) =
+                (signal.clone(), target.endpoint().clone(), target.spec().adapter.clone());
+            tokio::spawn(async move {
+                if let Err(error) = endpoint.deliver(&signal, ctx).await {
+                    tracing::warn!(adapter, signal = %signal.id, "async delivery failed: {error}");
+                }
+            });
+            results.push((index, None));
+        } else {
+            waited.push((index, target));
+        }
+    }
+    // Boxed with a named type: a closure-built stream of borrowing futures trips the
+    // compiler's higher-ranked lifetime check once the whole future is spawned.
+    let deliveries: Vec<BoxFuture<'_, Outcome>> = waited
+        .into_iter()
+        .map(|(index, target)| {
+            Box::pin(async move { (index, Some(target.endpoint().deliver(signal, ctx).await)) })
+                as BoxFuture<'_, _>
+        })
+        .collect();
+    let mut outcomes: Vec<Outcome> =
+        futures::stream::iter(deliveries).buffer_unordered(max_concurrency.max(1)).collect().await;
+    results.append(&mut outcomes);
+    results.sort_by_key(|(index, _)| *index);
+    results
+}
+
+fn failures(
+    targets: &[Target],
+    outcomes: Vec<(usize, Option<Result<(), DeliveryError>>)>,
+) -> Vec<TargetFailure> {
+    outcomes
+        .into_iter()
+        .filter_map(|(index, outcome)| match outcome {
+            Some(Err(error)) => {
+                Some(TargetFailure { index, adapter: targets[index].spec().adapter.clone(), error })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+impl Runtime {
+    /// Delivers `signal` to every target, at most `max_concurrency` at once. Returns each
+    /// target's outcome in order (`None` for `async = true` targets, which are not awaited).
+    pub async fn dispatch_each(
+        &self,
+        signal: &Signal,
+        targets: &[Target],
+        max_concurrency: usize,
+    ) -> Vec<Option<Result<(), DeliveryError>>> {
+        let outcomes =
+            deliver_each(signal, targets.iter().enumerate(), DeliveryContext::default(), max_concurrency);
+        outcomes.await.into_iter().map(|(_, outcome)| outcome).collect()
+    }
+
+    /// Delivers `signal` to every target concurrently (at most
+    /// [`DEFAULT_MAX_CONCURRENCY`]); fails with every target's error, in configuration order.
+    pub async fn dispatch_to(&self, signal: &Signal, targets: &[Target]) -> Result<(), DispatchError> {
+        self.dispatch_to_with(signal, targets, DEFAULT_MAX_CONCURRENCY).await
+    }
+
+    /// [`Runtime::dispatch_to`] with an explicit concurrency.
+    pub async fn dispatch_to_with(
+        &self,
+        signal: &Signal,
+        targets: &[Target],
+        max_concurrency: usize,
+    ) -> Result<(), DispatchError> {
+        let outcomes =
+            deliver_each(signal, targets.iter().enumerate(), DeliveryContext::default(), max_concurrency);
+        let failures = failures(targets, outcomes.await);
+        if failures.is_empty() { Ok(()) } else { Err(DispatchError { failures }) }
+    }
+
+    /// Starts delivering `signal` to `targets` and returns at once; await the handle for
+    /// the outcome, or drop it.
+    pub fn dispatch_async(
+        &self,
+        signal: Signal,
+        targets: Vec<Target>,
+    ) -> tokio::task::JoinHandle<Result<(), DispatchError>> {
+        let runtime = self.clone();
+        tokio::spawn(async move { runtime.dispatch_to(&signal, &targets).await })
+    }
+
+    /// Delivers every signal to every target, `max_concurrency` signals at a time
+    /// (decisions' default: [`DEFAULT_BATCH_CONCURRENCY`]); failures by signal index.
+    pub async fn dispatch_batch(
+        &self,
+        signals: &[Signal],
+        targets: &[Target],
+        max_concurrency: usize,
+    ) -> Result<(), BatchError> {
+        let runs: Vec<BoxFuture<'_, (usize, Result<(), DispatchError>)>> = signals
+            .iter()
+            .enumerate()
+            .map(|(index, signal)| {
+                Box::pin(async move {
+                    (index, self.dispatch_to_with(signal, targets, DEFAULT_MAX_CONCURRENCY).await)
+                }) as BoxFuture<'_, _>
+            })
+            .collect();
+        let outcomes: Vec<(usize, Result<(), DispatchError>)> =
+            futures::stream::iter(runs).buffer_unordered(max_concurrency.max(1)).collect().await;
+        let mut failures: Vec<(usize, DispatchError)> =
+            outcomes.into_iter().filter_map(|(index, result)| result.err().map(|e| (index, e))).collect();
+        failures.sort_by_key(|(index, _)| *index);
+        if failures.is_empty() { Ok(()) } else { Err(BatchError { failures }) }
+    }
+}

@@ -1,0 +1,155 @@
+//! Conformance tests for patterns and the router, and a property test against the
+//! reference matcher.
+
+use proptest::prelude::*;
+
+use super::*;
+
+fn p(text: &str) -> Pattern {
+    Pattern::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+#[test]
+fn star_matches_exactly_one_segment() {
+    let pattern = p("user.*");
+    assert!(pattern.matches("user.created"));
+    assert!(!pattern.matches("user"));
+    assert!(!pattern.matches("user.profile.updated"));
+}
+
+#[test]
+fn double_star_matches_zero_or_more_segments() {
+    let pattern = p("user.**");
+    for ty in ["user", "user.created", "user.profile.updated"] {
+        assert!(pattern.matches(ty), "{ty}");
+    }
+    assert!(!pattern.matches("users.created"));
+    assert!(p("**.created").matches("created"));
+    assert!(p("**.created").matches("a.b.created"));
+    assert!(p("a.**.m.**.z").matches("a.b.c.m.x.y.z"));
+    assert!(!p("a.**.m.**.z").matches("a.b.c.x.y.z"));
+}
+
+#[test]
+fn the_whole_type_must_match() {
+    assert!(!p("user").matches("user.created"));
+    assert!(!p("user.created").matches("user"));
+    assert!(p("user.created").matches("user.created"));
+}
+
+#[test]
+fn invalid_paths_get_the_known_messages() {
+    let cases = [
+        ("a..b", "Path cannot contain consecutive dots"),
+        ("**.**", "Path cannot contain multiple wildcards"),
+        ("a.**.**.b", "Path cannot contain multiple wildcards"),
+        ("a.***", "Path cannot contain '**' sequence"),
+        ("a.b*", "Path cannot contain '*' within a segment"),
+        ("a.*b.c", "Path cannot contain '*' within a segment"),
+        ("", "Path contains invalid characters"),
+        (".a", "Path contains invalid characters"),
+        ("a.", "Path contains invalid characters"),
+        ("a b", "Path contains invalid characters"),
+        ("user@home", "Path contains invalid characters"),
+        ("a/b", "Path contains invalid characters"),
+    ];
+    for (text, message) in cases {
+        assert_eq!(Pattern::parse(text).map_err(|e| e.to_string()), Err(message.to_owned()), "{text}");
+    }
+    for ok in ["a", "a-b_c.D9", "*", "**", "a.*.b.**"] {
+        assert!(Pattern::parse(ok).is_ok(), "{ok}");
+    }
+}
+
+#[test]
+fn routes_come_back_most_specific_first() {
+    let mut router = Router::new();
+    router.insert(1, p("**"), -100, "**");
+    router.insert(2, p("*.*.created"), 0, "*.*.created");
+    router.insert(3, p("user.**"), 0, "user.**");
+    router.insert(4, p("user.*.created"), 0, "user.*.created");
+    router.insert(5, p("user.123.created"), 0, "user.123.created");
+    let order: Vec<&str> = router.matches("user.123.created").iter().map(|r| r.value).collect();
+    assert_eq!(order, ["user.123.created", "user.*.created", "user.**", "*.*.created", "**"]);
+}
+
+#[test]
+fn priority_then_registration_order_break_ties() {
+    let mut router = Router::new();
+    router.insert(1, p("a.*"), 0, "first-0");
+    router.insert(2, p("a.*"), 10, "high");
+    router.insert(3, p("a.*"), 0, "second-0");
+    router.insert(4, p("a.*"), -5, "low");
+    let order: Vec<&str> = router.matches("a.b").iter().map(|r| r.value).collect();
+    assert_eq!(order, ["high", "first-0", "second-0", "low"]);
+}
+
+#[test]
+fn prefixes_order_by_what_follows() {
+    assert!(p("a.*").specificity() < p("a.*.**").specificity(), "a trailing ** only widens");
+    assert!(p("a.**.b").specificity() < p("a.**").specificity(), "a trailing literal narrows");
+    assert!(p("a").specificity() < p("a.**").specificity());
+}
+
+#[test]
+fn duplicate_and_overlapping_routes_each_match_once() {
+    let mut router = Router::new();
+    router.insert(1, p("a.**"), 0, 1);
+    router.insert(2, p("a.**"), 0, 2);
+    router.insert(3, p("**.b.**"), 0, 3);
+    router.insert(4, p("**"), 0, 4);
+    let ids: Vec<u64> = router.matches("a.b.b.c").iter().map(|r| r.id).collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted, [1, 2, 3, 4], "each route once: {ids:?}");
+    assert_eq!(ids.len(), 4);
+}
+
+#[test]
+fn removing_a_route_prunes_it_and_keeps_the_others() {
+    let mut router = Router::new();
+    router.insert(1, p("a.b"), 0, ());
+    router.insert(2, p("a.*"), 0, ());
+    assert!(router.remove(1).is_some());
+    assert!(router.remove(1).is_none());
+    let ids: Vec<u64> = router.matches("a.b").iter().map(|r| r.id).collect();
+    assert_eq!(ids, [2]);
+    router.remove(2);
+    assert!(router.is_empty());
+    assert!(router.matches("a.b").is_empty());
+}
+
+fn segment() -> impl Strategy<Value = String> {
+    prop_oneof![Just("a"), Just("b"), Just("c"), Just("*"), Just("**")].prop_map(str::to_owned)
+}
+
+fn pattern_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(segment(), 1..6).prop_map(|s| s.join("."))
+}
+
+fn type_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop_oneof![Just("a"), Just("b"), Just("c")], 1..7).prop_map(|s| s.join("."))
+}
+
+proptest! {
+    #[test]
+    fn router_agrees_with_the_reference_matcher(patterns in prop::collection::vec(pattern_text(), 1..20), types in prop::collection::vec(type_text(), 1..20)) {
+        let mut router = Router::new();
+        let mut valid = Vec::new();
+        for (id, text) in patterns.iter().enumerate() {
+            if let Ok(pattern) = Pattern::parse(text) {
+                router.insert(id as u64, pattern.clone(), 0, ());
+                valid.push((id as u64, pattern));
+            }
+        }
+        for ty in &types {
+            let mut expected: Vec<u64> = valid.iter().filter(|(_, p)| p.matches(ty)).map(|(id, _)| *id).collect();
+            let mut got: Vec<u64> = router.matches(ty).iter().map(|r| r.id).collect();
+            prop_assert_eq!(got.len(), expected.len(), "duplicates or misses for {}", ty);
+            expected.sort_unstable();
+            got.sort_unstable();
+            prop_assert_eq!(got, expected, "type {}", ty);
+        }
+    }
+}
