@@ -1,14 +1,20 @@
 //! The `noop` adapter: accepts every signal and does nothing with it.
 //!
-//! Useful in tests and for conditional routing. It takes no options.
+//! Useful in tests and for conditional routing. Its only option, `label`, is ignored: it
+//! tells otherwise identical `noop` targets apart (identical targets matched by several
+//! subscriptions are delivered once).
 
 use jido_dispatch_sdk::{Adapter, DeliveryError, Signal};
 use serde::{Deserialize, Serialize};
 
-/// `noop` takes no options; any key is an error.
+/// `noop` options: only an optional, ignored `label`; any other key is an error.
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Options {}
+pub struct Options {
+    /// Free text, ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
 
 /// The opened `noop` target.
 #[derive(Debug)]

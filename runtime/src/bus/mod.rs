@@ -271,7 +271,7 @@ impl Bus {
         let subscriptions: Vec<Arc<Subscription>> = {
             let mut router = self.router_mut();
             let ids: Vec<u64> = router.routes().iter().map(|r| r.id).collect();
-            ids.into_iter().filter_map(|id| router.remove(id)).map(|route| route.value).collect()
+            ids.into_iter().filter_map(|id| router.remove(id)).map(|route| route.value.clone()).collect()
         };
         let mut waiting = Vec::new();
         for sub in subscriptions {

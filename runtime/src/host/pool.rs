@@ -24,7 +24,7 @@ use crate::adapter::{DeliveryContext, DeliveryError};
 use crate::signal::Signal;
 
 /// Opened targets an instance keeps before it is recycled.
-const MAX_TARGETS_PER_INSTANCE: usize = 256;
+const MAX_TARGETS_PER_INSTANCE: usize = 4096;
 
 /// A target as the pool sees it: a process-unique key and its normalised options.
 #[derive(Debug, Clone, Copy)]

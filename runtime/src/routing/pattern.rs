@@ -1,7 +1,5 @@
 //! Subscription patterns: parsing, validation messages, matching and specificity.
 
-use std::cmp::Ordering;
-
 /// One segment of a pattern.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Segment {
@@ -101,7 +99,7 @@ impl Pattern {
 
     /// The specificity key: compare with [`Ord`], smaller is more specific.
     pub fn specificity(&self) -> Specificity {
-        Specificity(self.segments.iter().map(rank).collect())
+        Specificity::of(&self.segments)
     }
 }
 
@@ -122,45 +120,34 @@ fn matches_from(pattern: &[Segment], parts: &[&str]) -> bool {
     }
 }
 
-/// Literal segments outrank `*`, which outranks `**`.
-fn rank(segment: &Segment) -> u8 {
-    match segment {
-        Segment::Literal(_) => 0,
-        Segment::Star => 1,
-        Segment::DoubleStar => 2,
-    }
-}
-
 /// How specific a pattern is; `Ord` puts the most specific first.
 ///
 /// Segments are compared left to right (earlier segments weigh more): a literal beats `*`,
 /// which beats `**`. When one pattern is a prefix of the other, the longer one is more
-/// specific unless its next segment is `**` (which may match nothing).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Specificity(Vec<u8>);
+/// specific unless its next segment is `**` (which may match nothing). Packed into one
+/// integer so that sorting matches never chases pointers: two bits per segment, most
+/// significant first, with "pattern ended" ranked between `*` and `**` (that rank gives
+/// exactly the prefix rule above). Segments past the 32nd do not count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Specificity(u64);
 
-impl Ord for Specificity {
-    fn cmp(&self, other: &Self) -> Ordering {
-        for (a, b) in self.0.iter().zip(&other.0) {
-            match a.cmp(b) {
-                Ordering::Equal => continue,
-                unequal => return unequal,
-            }
-        }
-        let shared = self.0.len().min(other.0.len());
-        match (self.0.get(shared), other.0.get(shared)) {
-            (None, None) => Ordering::Equal,
-            (Some(2), None) => Ordering::Greater,
-            (Some(_), None) => Ordering::Less,
-            (None, Some(2)) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (Some(_), Some(_)) => Ordering::Equal,
-        }
-    }
-}
+const RANK_LITERAL: u64 = 0;
+const RANK_STAR: u64 = 1;
+const RANK_END: u64 = 2;
+const RANK_DOUBLE_STAR: u64 = 3;
 
-impl PartialOrd for Specificity {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+impl Specificity {
+    fn of(segments: &[Segment]) -> Self {
+        let mut key = 0u64;
+        for slot in 0..32 {
+            let rank = match segments.get(slot) {
+                Some(Segment::Literal(_)) => RANK_LITERAL,
+                Some(Segment::Star) => RANK_STAR,
+                Some(Segment::DoubleStar) => RANK_DOUBLE_STAR,
+                None => RANK_END,
+            };
+            key = (key << 2) | rank;
+        }
+        Specificity(key)
     }
 }

@@ -1,6 +1,7 @@
 //! The router: a segment trie from patterns to routes.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::pattern::{Pattern, Segment, Specificity};
 
@@ -17,18 +18,44 @@ pub struct Route<V> {
     pub seq: u64,
     /// The caller's payload.
     pub value: V,
+}
+
+/// Where a match sorts: most specific, then highest priority, then first registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct SortKey {
     specificity: Specificity,
+    priority: std::cmp::Reverse<i32>,
+    seq: u64,
 }
 
-#[derive(Debug, Default)]
-struct Node {
-    literals: HashMap<Box<str>, Node>,
-    star: Option<Box<Node>>,
-    double_star: Option<Box<Node>>,
-    ends: Vec<u64>,
+/// A route ending at a node, with its sort key inline so that sorting matches reads
+/// only the node's own vector.
+#[derive(Debug)]
+struct End<V> {
+    key: SortKey,
+    route: Arc<Route<V>>,
 }
 
-impl Node {
+/// Literal children. foldhash is seeded per map (so lookups cannot be steered into
+/// collisions by a publisher choosing types) and several times faster than SipHash on
+/// the short keys segments are.
+type Children<V> = HashMap<Box<str>, Node<V>, foldhash::fast::RandomState>;
+
+#[derive(Debug)]
+struct Node<V> {
+    literals: Children<V>,
+    star: Option<Box<Node<V>>>,
+    double_star: Option<Box<Node<V>>>,
+    ends: Vec<End<V>>,
+}
+
+impl<V> Default for Node<V> {
+    fn default() -> Self {
+        Node { literals: Children::default(), star: None, double_star: None, ends: Vec::new() }
+    }
+}
+
+impl<V> Node<V> {
     fn is_empty(&self) -> bool {
         self.ends.is_empty() && self.literals.is_empty() && self.star.is_none() && self.double_star.is_none()
     }
@@ -37,8 +64,8 @@ impl Node {
 /// Maps signal types to the routes whose patterns match them.
 #[derive(Debug)]
 pub struct Router<V> {
-    root: Node,
-    routes: HashMap<u64, Route<V>>,
+    root: Node<V>,
+    routes: HashMap<u64, Arc<Route<V>>>,
     next_seq: u64,
 }
 
@@ -66,14 +93,14 @@ impl<V> Router<V> {
 
     /// Every route, in registration order.
     pub fn routes(&self) -> Vec<&Route<V>> {
-        let mut all: Vec<&Route<V>> = self.routes.values().collect();
+        let mut all: Vec<&Route<V>> = self.routes.values().map(|r| &**r).collect();
         all.sort_by_key(|r| r.seq);
         all
     }
 
     /// The route with `id`.
     pub fn get(&self, id: u64) -> Option<&Route<V>> {
-        self.routes.get(&id)
+        self.routes.get(&id).map(|r| &**r)
     }
 
     /// Adds a route (replacing one with the same id).
@@ -87,15 +114,16 @@ impl<V> Router<V> {
                 Segment::DoubleStar => node.double_star.get_or_insert_with(Default::default),
             };
         }
-        node.ends.push(id);
         let seq = self.next_seq;
         self.next_seq += 1;
-        let specificity = pattern.specificity();
-        self.routes.insert(id, Route { id, pattern, priority, seq, value, specificity });
+        let key = SortKey { specificity: pattern.specificity(), priority: std::cmp::Reverse(priority), seq };
+        let route = Arc::new(Route { id, pattern, priority, seq, value });
+        node.ends.push(End { key, route: route.clone() });
+        self.routes.insert(id, route);
     }
 
     /// Removes a route; prunes the trie branches it leaves empty.
-    pub fn remove(&mut self, id: u64) -> Option<Route<V>> {
+    pub fn remove(&mut self, id: u64) -> Option<Arc<Route<V>>> {
         let route = self.routes.remove(&id)?;
         remove_from(&mut self.root, route.pattern.segments(), id);
         Some(route)
@@ -105,45 +133,48 @@ impl<V> Router<V> {
     /// by registration order. Each route appears once.
     pub fn matches(&self, ty: &str) -> Vec<&Route<V>> {
         let parts: Vec<&str> = ty.split('.').collect();
-        let mut ids = Vec::new();
+        let mut found = Vec::new();
         let mut visited = Vec::new();
-        walk(&self.root, &parts, 0, &mut ids, &mut visited);
-        let mut found: Vec<&Route<V>> = ids.iter().filter_map(|id| self.routes.get(id)).collect();
-        found.sort_by(|a, b| {
-            a.specificity.cmp(&b.specificity).then(b.priority.cmp(&a.priority)).then(a.seq.cmp(&b.seq))
-        });
-        found
+        walk(&self.root, &parts, 0, &mut found, &mut visited);
+        found.sort_unstable_by_key(|end| end.key);
+        found.into_iter().map(|end| &*end.route).collect()
     }
 }
 
-/// Collects the ids of routes ending where `parts[at..]` leads from `node`. `visited`
+/// Collects the routes ending where `parts[at..]` leads from `node`. `visited`
 /// memoises (node, position) pairs reached through `**`, which keeps patterns with several
 /// `**` from exploring the same state twice (and from reporting a route twice).
-fn walk(node: &Node, parts: &[&str], at: usize, ids: &mut Vec<u64>, visited: &mut Vec<(*const Node, usize)>) {
+fn walk<'n, V>(
+    node: &'n Node<V>,
+    parts: &[&str],
+    at: usize,
+    found: &mut Vec<&'n End<V>>,
+    visited: &mut Vec<(*const Node<V>, usize)>,
+) {
     if at == parts.len() {
-        ids.extend_from_slice(&node.ends);
+        found.extend(node.ends.iter());
     } else {
         if let Some(child) = node.literals.get(parts[at]) {
-            walk(child, parts, at + 1, ids, visited);
+            walk(child, parts, at + 1, found, visited);
         }
         if let Some(child) = &node.star {
-            walk(child, parts, at + 1, ids, visited);
+            walk(child, parts, at + 1, found, visited);
         }
     }
     if let Some(child) = &node.double_star {
         for next in at..=parts.len() {
-            let key = (&**child as *const Node, next);
+            let key = (&**child as *const Node<V>, next);
             if !visited.contains(&key) {
                 visited.push(key);
-                walk(child, parts, next, ids, visited);
+                walk(child, parts, next, found, visited);
             }
         }
     }
 }
 
-fn remove_from(node: &mut Node, segments: &[Segment], id: u64) {
+fn remove_from<V>(node: &mut Node<V>, segments: &[Segment], id: u64) {
     let Some((segment, rest)) = segments.split_first() else {
-        node.ends.retain(|&end| end != id);
+        node.ends.retain(|end| end.route.id != id);
         return;
     };
     match segment {
@@ -160,7 +191,7 @@ fn remove_from(node: &mut Node, segments: &[Segment], id: u64) {
     }
 }
 
-fn prune(slot: &mut Option<Box<Node>>, rest: &[Segment], id: u64) {
+fn prune<V>(slot: &mut Option<Box<Node<V>>>, rest: &[Segment], id: u64) {
     if let Some(child) = slot {
         remove_from(child, rest, id);
         if child.is_empty() {

@@ -1,4 +1,4 @@
-//! Contract of `noop`: takes no options, accepts everything.
+//! Contract of `noop`: only an ignored `label` option, accepts everything.
 
 use super::{common, runtime};
 use jido_dispatch::target::TargetSpec;
@@ -14,4 +14,9 @@ pub async fn contract() {
         .expect_err("no options");
     assert!(err.to_string().contains("unknown field `format`"), "{err}");
     assert_eq!(captured.stdout_text(), "", "noop writes nothing");
+    let labelled =
+        runtime.open_target(&TargetSpec::new("noop").with("label", "a".into())).await.expect("label ok");
+    assert_eq!(labelled.normalised_options(), r#"{"label":"a"}"#);
+    let plain = runtime.open_target(&TargetSpec::new("noop")).await.expect("ok");
+    assert_ne!(labelled.identity(), plain.identity(), "a label makes a distinct target");
 }
