@@ -7,8 +7,11 @@ use jido_dispatch::host::{MemoryOutputPipe, Stdio};
 use jido_dispatch::signal::Signal;
 use jido_dispatch::{Runtime, RuntimeBuilder};
 
+mod receiver;
 mod recorder;
+pub mod verify;
 
+pub use receiver::{Receiver, Recorded, Reply};
 pub use recorder::Recorder;
 
 mod generated {
@@ -22,6 +25,16 @@ pub fn guest(name: &str) -> &'static [u8] {
         .find(|(n, _, _)| *n == name)
         .map(|(_, bytes, _)| *bytes)
         .unwrap_or_else(|| panic!("no test guest called {name}"))
+}
+
+/// A builder like [`builder`] whose http targets may reach loopback (as `[egress]
+/// allow_private = ["127.0.0.0/8", "::1/128"]` does), for tests against local receivers.
+pub fn loopback_builder(cache_root: &str) -> RuntimeBuilder {
+    let loopback = ["127.0.0.0/8", "::1/128"]
+        .iter()
+        .map(|net| jido_dispatch::host::http::IpNet::parse(net).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    builder(cache_root).allow_private(loopback)
 }
 
 /// A builder whose compile cache lives under `cache_root` (tests pass

@@ -158,13 +158,13 @@ impl Endpoint for RecorderEndpoint {
         Box::pin(async move {
             let mut results = Vec::new();
             for signal in signals {
-                results.push(self.deliver(signal, ctx).await);
+                results.push(self.deliver(signal, ctx.clone()).await);
             }
             results
         })
     }
 
-    fn health_check(&self) -> BoxFuture<'_, Result<(), String>> {
+    fn health_check(&self, _ctx: DeliveryContext) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async { Ok(()) })
     }
 }

@@ -55,12 +55,12 @@ impl Endpoint for NativeConsoleJson {
         Box::pin(async move {
             let mut out = Vec::new();
             for s in signals {
-                out.push(self.deliver(s, ctx).await);
+                out.push(self.deliver(s, ctx.clone()).await);
             }
             out
         })
     }
-    fn health_check(&self) -> BoxFuture<'_, Result<(), String>> {
+    fn health_check(&self, _ctx: DeliveryContext) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async { Ok(()) })
     }
 }

@@ -84,12 +84,15 @@ impl DeliveryError {
 }
 
 /// What the host knows about a delivery beyond the signal itself.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct DeliveryContext {
     /// How many buses the signal has crossed through `bus` targets to get here; the host
     /// refuses to publish it further past [`MAX_BUS_HOPS`] (a loop guard guests cannot
     /// forge, since it never travels inside the signal).
     pub hops: u32,
+    /// What the target may do through the `http` import (its origins and pool); `None`
+    /// means no http access.
+    pub http: Option<Arc<crate::host::http::HttpTarget>>,
 }
 
 /// Buses a signal may cross through `bus` targets before the host calls it a loop.
@@ -132,7 +135,7 @@ pub trait Endpoint: Send + Sync + 'static {
     ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>>;
 
     /// Probes the destination.
-    fn health_check(&self) -> BoxFuture<'_, Result<(), String>>;
+    fn health_check(&self, ctx: DeliveryContext) -> BoxFuture<'_, Result<(), String>>;
 }
 
 /// A native adapter whose endpoints accept every signal: the baseline the benchmarks
@@ -170,7 +173,7 @@ impl Endpoint for NativeNoop {
         Box::pin(async move { signals.iter().map(|_| Ok(())).collect() })
     }
 
-    fn health_check(&self) -> BoxFuture<'_, Result<(), String>> {
+    fn health_check(&self, _ctx: DeliveryContext) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async { Ok(()) })
     }
 }

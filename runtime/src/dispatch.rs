@@ -9,7 +9,7 @@
 use futures::StreamExt as _;
 
 use crate::Runtime;
-use crate::adapter::{BoxFuture, DeliveryContext, DeliveryError};
+use crate::adapter::{BoxFuture, DeliveryError};
 use crate::runtime::Target;
 use crate::signal::Signal;
 
@@ -65,7 +65,7 @@ type Outcome = (usize, Option<Result<(), DeliveryError>>);
 pub(crate) async fn deliver_each(
     signal: &Signal,
     targets: impl IntoIterator<Item = (usize, &Target)>,
-    ctx: DeliveryContext,
+    hops: u32,
     max_concurrency: usize,
 ) -> Vec<Outcome> {
     let mut waited = Vec::new();
@@ -74,6 +74,7 @@ pub(crate) async fn deliver_each(
         if target.spec().is_async() {
             let (signal, endpoint, adapter) =
                 (signal.clone(), target.endpoint().clone(), target.spec().adapter.clone());
+            let ctx = target.context(hops);
             tokio::spawn(async move {
                 if let Err(error) = endpoint.deliver(&signal, ctx).await {
                     tracing::warn!(adapter, signal = %signal.id, "async delivery failed: {error}");
@@ -89,8 +90,9 @@ pub(crate) async fn deliver_each(
     let deliveries: Vec<BoxFuture<'_, Outcome>> = waited
         .into_iter()
         .map(|(index, target)| {
-            Box::pin(async move { (index, Some(target.endpoint().deliver(signal, ctx).await)) })
-                as BoxFuture<'_, _>
+            Box::pin(
+                async move { (index, Some(target.endpoint().deliver(signal, target.context(hops)).await)) },
+            ) as BoxFuture<'_, _>
         })
         .collect();
     let mut outcomes: Vec<Outcome> =
@@ -124,8 +126,7 @@ impl Runtime {
         targets: &[Target],
         max_concurrency: usize,
     ) -> Vec<Option<Result<(), DeliveryError>>> {
-        let outcomes =
-            deliver_each(signal, targets.iter().enumerate(), DeliveryContext::default(), max_concurrency);
+        let outcomes = deliver_each(signal, targets.iter().enumerate(), 0, max_concurrency);
         outcomes.await.into_iter().map(|(_, outcome)| outcome).collect()
     }
 
@@ -142,8 +143,7 @@ impl Runtime {
         targets: &[Target],
         max_concurrency: usize,
     ) -> Result<(), DispatchError> {
-        let outcomes =
-            deliver_each(signal, targets.iter().enumerate(), DeliveryContext::default(), max_concurrency);
+        let outcomes = deliver_each(signal, targets.iter().enumerate(), 0, max_concurrency);
         let failures = failures(targets, outcomes.await);
         if failures.is_empty() { Ok(()) } else { Err(DispatchError { failures }) }
     }

@@ -30,5 +30,6 @@ pub mod routing;
 mod runtime;
 pub mod signal;
 pub mod target;
+mod target_http;
 
 pub use runtime::{Runtime, RuntimeBuilder, Target, TargetOpenError};

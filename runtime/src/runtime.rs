@@ -8,9 +8,10 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock, Weak};
 use crate::adapter::{Adapter, BoxFuture, DeliveryContext, DeliveryError, Endpoint, OptionsError};
 use crate::builtin;
 use crate::bus::{Bus, PublishError};
+use crate::host::http::{HttpSettings, HttpTarget, IpNet};
 use crate::host::{
     AdapterConfig, AdapterHost, CacheOutcome, ChannelBackend, ChannelError, ChannelGrants, CompileCache,
-    EngineSettings, Grant, HostError, LoadError, Stdio,
+    EngineSettings, Grant, HostError, HttpGrant, LoadError, Stdio,
 };
 use crate::signal::Signal;
 use crate::target::TargetSpec;
@@ -32,11 +33,18 @@ pub enum TargetOpenError {
     /// A built-in component could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// A host-level key (`pool`, `pool_size`, …) is invalid.
+    #[error("invalid target: {0}")]
+    HostKey(String),
 }
+
+/// Time limit per call of the built-in http adapters: the longest request `timeout` (60 s)
+/// plus a margin for signing and reading the response.
+const HTTP_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(65);
 
 /// A registered adapter: loaded, or a built-in compiled on first use.
 enum Entry {
-    Ready(Arc<dyn Adapter>),
+    Ready(Arc<dyn Adapter>, HttpGrant),
     Builtin {
         component: &'static [u8],
         config: AdapterConfig,
@@ -50,6 +58,7 @@ pub struct Target {
     spec: Arc<TargetSpec>,
     normalised: Arc<str>,
     endpoint: Arc<dyn Endpoint>,
+    http: Option<Arc<HttpTarget>>,
 }
 
 impl std::fmt::Debug for Target {
@@ -77,6 +86,26 @@ impl Target {
         &self.endpoint
     }
 
+    /// The context of a delivery to this target after `hops` bus crossings.
+    pub fn context(&self, hops: u32) -> DeliveryContext {
+        DeliveryContext { hops, http: self.http.clone() }
+    }
+
+    /// Delivers one signal to this target.
+    pub async fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
+        self.endpoint.deliver(signal, self.context(0)).await
+    }
+
+    /// Delivers a batch to this target (the adapter's `deliver-batch`); one result each.
+    pub async fn deliver_batch(&self, signals: &[Signal]) -> Vec<Result<(), DeliveryError>> {
+        self.endpoint.deliver_batch(signals, self.context(0)).await
+    }
+
+    /// Probes this target through the adapter's `health-check`.
+    pub async fn health_check(&self) -> Result<(), String> {
+        self.endpoint.health_check(self.context(0)).await
+    }
+
     /// What makes two targets the same destination: adapter, normalised options and
     /// host-level keys.
     pub fn identity(&self) -> Arc<str> {
@@ -93,6 +122,7 @@ pub struct RuntimeBuilder {
     builtins: bool,
     console_stdio: Stdio,
     adapter_config: AdapterConfig,
+    http: HttpSettings,
 }
 
 impl Default for RuntimeBuilder {
@@ -103,6 +133,7 @@ impl Default for RuntimeBuilder {
             builtins: true,
             console_stdio: Stdio::Inherit,
             adapter_config: AdapterConfig::default(),
+            http: HttpSettings::default(),
         }
     }
 }
@@ -139,9 +170,22 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Special address ranges (loopback, private, link-local) that http targets may reach;
+    /// none by default. The equivalent of `[egress] allow_private`.
+    pub fn allow_private(mut self, networks: Vec<IpNet>) -> Self {
+        self.http.address_policy.allow_private = networks;
+        self
+    }
+
+    /// All HTTP settings (address policy, body caps, timeouts).
+    pub fn http(mut self, settings: HttpSettings) -> Self {
+        self.http = settings;
+        self
+    }
+
     /// Starts the engine and registers the built-ins (compiled lazily, on first use).
     pub fn build(self) -> Result<Runtime, HostError> {
-        let host = AdapterHost::new(&self.engine, CompileCache::new(self.cache_dir))?;
+        let host = AdapterHost::with_http(&self.engine, CompileCache::new(self.cache_dir), self.http)?;
         let mut adapters = BTreeMap::new();
         if self.builtins {
             for builtin in builtin::all() {
@@ -150,6 +194,11 @@ impl RuntimeBuilder {
                     if builtin.name == "console" { self.console_stdio.clone() } else { Stdio::Closed };
                 // Built-ins reach what their (operator-written) options name.
                 config.channels = ChannelGrants { buses: Grant::Everything };
+                config.http = HttpGrant::FromOptions;
+                if matches!(builtin.name, "http" | "webhook") {
+                    // A delivery may wait for its request's `timeout` (up to 60 s).
+                    config.limits.call_timeout = config.limits.call_timeout.max(HTTP_CALL_TIMEOUT);
+                }
                 let entry = Entry::Builtin { component: builtin.component, config, loaded: OnceLock::new() };
                 adapters.insert(builtin.name.to_owned(), Arc::new(entry));
             }
@@ -247,7 +296,7 @@ impl Runtime {
     /// Registers (or replaces) a native adapter.
     pub fn register_adapter(&self, name: &str, adapter: Arc<dyn Adapter>) {
         let mut adapters = self.inner.adapters.write().unwrap_or_else(PoisonError::into_inner);
-        adapters.insert(name.to_owned(), Arc::new(Entry::Ready(adapter)));
+        adapters.insert(name.to_owned(), Arc::new(Entry::Ready(adapter, HttpGrant::Nothing)));
     }
 
     /// Loads a component as the adapter `name` (replacing any adapter of that name).
@@ -257,9 +306,20 @@ impl Runtime {
         bytes: &[u8],
         config: AdapterConfig,
     ) -> Result<CacheOutcome, LoadError> {
+        let grant = config.http.clone();
         let (adapter, outcome) = self.inner.host.load(name, bytes, config)?;
-        self.register_adapter(name, Arc::new(adapter));
+        let mut adapters = self.inner.adapters.write().unwrap_or_else(PoisonError::into_inner);
+        adapters.insert(name.to_owned(), Arc::new(Entry::Ready(Arc::new(adapter), grant)));
         Ok(outcome)
+    }
+
+    fn http_grant(&self, name: &str) -> HttpGrant {
+        let adapters = self.inner.adapters.read().unwrap_or_else(PoisonError::into_inner);
+        match adapters.get(name).map(|entry| &**entry) {
+            Some(Entry::Ready(_, grant)) => grant.clone(),
+            Some(Entry::Builtin { config, .. }) => config.http.clone(),
+            None => HttpGrant::Nothing,
+        }
     }
 
     /// Compiles every registered built-in now rather than on first use.
@@ -283,7 +343,7 @@ impl Runtime {
             });
         };
         match &*entry {
-            Entry::Ready(adapter) => Ok(adapter.clone()),
+            Entry::Ready(adapter, _) => Ok(adapter.clone()),
             Entry::Builtin { component, config, loaded } => loaded
                 .get_or_init(|| {
                     let (adapter, _) = self.inner.host.load(name, component, config.clone())?;
@@ -297,13 +357,25 @@ impl Runtime {
     /// Validates a target's options through its adapter and opens it.
     pub async fn open_target(&self, spec: &TargetSpec) -> Result<Target, TargetOpenError> {
         let adapter = self.adapter(&spec.adapter)?;
+        crate::target_http::pool_spec(spec).map_err(TargetOpenError::HostKey)?;
         let normalised = adapter.validate_opts(&spec.options_json()).await?;
         let endpoint = adapter.open(normalised.clone()).await?;
-        Ok(Target { spec: Arc::new(spec.clone()), normalised: Arc::from(normalised), endpoint })
+        let mut target =
+            Target { spec: Arc::new(spec.clone()), normalised: Arc::from(normalised), endpoint, http: None };
+        let grant = self.http_grant(&spec.adapter);
+        target.http = crate::target_http::resolve(
+            &grant,
+            spec,
+            &target.normalised,
+            &target.identity(),
+            self.inner.host.http(),
+        )
+        .map_err(TargetOpenError::HostKey)?;
+        Ok(target)
     }
 
     /// Delivers `signal` to one target: `Ok` or that target's error.
     pub async fn dispatch(&self, signal: &Signal, target: &Target) -> Result<(), DeliveryError> {
-        target.endpoint.deliver(signal, DeliveryContext::default()).await
+        target.deliver(signal).await
     }
 }

@@ -76,7 +76,7 @@ fn bad_input_is_one_clear_line() {
     );
     fails_with(
         &["dispatch", "--signal", SIGNAL, "--target", r#"{"adapter":"fax"}"#],
-        "unknown adapter `fax` (known: bus, console, logger, noop)",
+        "unknown adapter `fax` (known: bus, console, http, logger, noop, webhook)",
     );
     fails_with(
         &["dispatch", "--signal", SIGNAL, "--target", r#"{"adapter":"console","format":"xml"}"#],

@@ -47,7 +47,10 @@ fn a_component_of_another_world_is_refused_naming_its_exports() {
 #[tokio::test]
 async fn an_unknown_adapter_lists_the_known_ones() {
     let err = runtime().open_target(&TargetSpec::new("smoke-signal")).await.expect_err("unknown");
-    assert_eq!(err.to_string(), "unknown adapter `smoke-signal` (known: bus, console, logger, noop)");
+    assert_eq!(
+        err.to_string(),
+        "unknown adapter `smoke-signal` (known: bus, console, http, logger, noop, webhook)"
+    );
 }
 
 #[tokio::test]

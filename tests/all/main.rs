@@ -3,6 +3,7 @@
 mod bus;
 mod contract;
 mod dispatch;
+mod http;
 mod isolation;
 mod loading;
 

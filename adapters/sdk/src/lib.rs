@@ -29,6 +29,7 @@
 //! jido_dispatch_sdk::export_adapter!(Greeter);
 //! ```
 
+pub mod http;
 pub mod json;
 pub mod log;
 pub mod options;

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::adapter::DeliveryContext;
 use crate::dispatch::{DEFAULT_MAX_CONCURRENCY, deliver_each};
 use crate::routing::Pattern;
 use crate::runtime::Target;
@@ -112,12 +111,11 @@ async fn drain(
     pending: Arc<AtomicUsize>,
 ) {
     while let Some(item) = receiver.recv().await {
-        let ctx = DeliveryContext { hops: item.hops };
         let chosen: Vec<(usize, &Target)> = match &item.only {
             None => targets.iter().enumerate().collect(),
             Some(only) => only.iter().filter_map(|&i| targets.get(i).map(|t| (i, t))).collect(),
         };
-        for (index, outcome) in deliver_each(&item.signal, chosen, ctx, DEFAULT_MAX_CONCURRENCY).await {
+        for (index, outcome) in deliver_each(&item.signal, chosen, item.hops, DEFAULT_MAX_CONCURRENCY).await {
             if let Some(Err(error)) = outcome {
                 let adapter = &targets[index].spec().adapter;
                 tracing::warn!(subscription = id.0, target = index, adapter, signal = %item.signal.id, "delivery failed: {error}");

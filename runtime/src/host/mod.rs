@@ -15,7 +15,7 @@ mod cache;
 mod channel;
 mod convert;
 mod engine;
-mod http;
+pub mod http;
 mod limits;
 mod log;
 mod pool;
@@ -77,6 +77,21 @@ pub struct AdapterConfig {
     pub stdio: Stdio,
     /// What the adapter may reach through the `channel` import (nothing by default).
     pub channels: ChannelGrants,
+    /// Which origins its targets may reach through the `http` import (none by default).
+    pub http: HttpGrant,
+}
+
+/// How a target of an adapter is granted http origins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum HttpGrant {
+    /// No http access.
+    #[default]
+    Nothing,
+    /// Exactly the origins of the URLs in the target's own `url` / `urls` options (the
+    /// built-in `http` and `webhook` adapters).
+    FromOptions,
+    /// These origins, for every target of the adapter.
+    Origins(Vec<http::OriginPattern>),
 }
 
 /// The engine, linker and compile cache shared by every adapter of a runtime.
@@ -84,6 +99,7 @@ pub struct AdapterHost {
     engine: Engine,
     linker: Linker<HostState>,
     cache: CompileCache,
+    http: Arc<http::HttpService>,
     backend: Option<Weak<dyn ChannelBackend>>,
     _ticker: engine::EpochTicker,
 }
@@ -97,13 +113,23 @@ impl std::fmt::Debug for AdapterHost {
 impl AdapterHost {
     /// Starts an engine with `settings` and the given compile cache.
     pub fn new(settings: &EngineSettings, cache: CompileCache) -> Result<Self, HostError> {
+        Self::with_http(settings, cache, http::HttpSettings::default())
+    }
+
+    /// Starts an engine whose `http` import uses `http_settings`.
+    pub fn with_http(
+        settings: &EngineSettings,
+        cache: CompileCache,
+        http_settings: http::HttpSettings,
+    ) -> Result<Self, HostError> {
         let engine = engine::build_engine(settings)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| HostError::Engine(e.to_string()))?;
         bindings::DispatchAdapter::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
             .map_err(|e| HostError::Engine(e.to_string()))?;
         let ticker = engine::EpochTicker::start(engine.clone())?;
-        Ok(AdapterHost { engine, linker, cache, backend: None, _ticker: ticker })
+        let http = Arc::new(http::HttpService::new(http_settings));
+        Ok(AdapterHost { engine, linker, cache, http, backend: None, _ticker: ticker })
     }
 
     /// Connects the `channel` import to the runtime (set once, before adapters load).
@@ -115,6 +141,11 @@ impl AdapterHost {
     /// The compile cache.
     pub fn cache(&self) -> &CompileCache {
         &self.cache
+    }
+
+    /// The HTTP clients, pools and policy.
+    pub fn http(&self) -> &Arc<http::HttpService> {
+        &self.http
     }
 
     /// Compiles (or loads from cache) `bytes` and describes the component's imports and
@@ -139,16 +170,15 @@ impl AdapterHost {
         let pre =
             self.linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(e.to_string()))?;
         let pre = DispatchAdapterPre::new(pre).map_err(|e| LoadError::WrongWorld(e.to_string()))?;
-        let channels = channel::ChannelCtx { backend: self.backend.clone(), grants: config.channels };
-        let pool = InstancePool::new(
-            Arc::from(name),
-            self.engine.clone(),
-            pre,
-            config.limits,
-            config.stdio,
-            channels,
+        let setup = pool::InstanceSetup {
+            name: Arc::from(name),
+            limits: config.limits,
+            stdio: config.stdio,
+            channels: channel::ChannelCtx { backend: self.backend.clone(), grants: config.channels },
+            http: self.http.clone(),
             waits_on_host,
-        );
+        };
+        let pool = InstancePool::new(self.engine.clone(), pre, setup);
         Ok((WasmAdapter::new(pool), outcome))
     }
 

@@ -18,6 +18,7 @@ use super::bindings::{DispatchAdapter, DispatchAdapterPre, types as wit};
 use super::channel::ChannelCtx;
 use super::convert::signal_to_wit;
 use super::engine::ticks_for;
+use super::http::HttpService;
 use super::limits::Limits;
 use super::state::{HostState, Stdio};
 use crate::adapter::{DeliveryContext, DeliveryError};
@@ -43,11 +44,11 @@ pub enum Op<'a> {
     /// `target.open` only (to surface open errors early).
     Open(TargetRef<'a>),
     /// `target.deliver`.
-    Deliver(TargetRef<'a>, &'a Signal, DeliveryContext),
+    Deliver(TargetRef<'a>, &'a Signal, &'a DeliveryContext),
     /// `target.deliver-batch`.
-    Batch(TargetRef<'a>, &'a [Signal], DeliveryContext),
+    Batch(TargetRef<'a>, &'a [Signal], &'a DeliveryContext),
     /// `target.health-check`.
-    Health(TargetRef<'a>),
+    Health(TargetRef<'a>, &'a DeliveryContext),
 }
 
 /// What a call returned (the component's own answer, success or domain error).
@@ -73,6 +74,24 @@ struct Instance {
     targets: HashMap<u64, ResourceAny>,
 }
 
+/// Everything an adapter's instances are created with.
+#[derive(Debug)]
+pub struct InstanceSetup {
+    /// The adapter's name (tags logs and errors).
+    pub name: Arc<str>,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Where WASI stdout/stderr go.
+    pub stdio: Stdio,
+    /// The `channel` backend and grants.
+    pub channels: ChannelCtx,
+    /// HTTP clients and policy.
+    pub http: Arc<HttpService>,
+    /// Whether the component imports something that can wait in the host (http,
+    /// channel), which calls for a wall-clock guard besides the epoch deadline.
+    pub waits_on_host: bool,
+}
+
 /// Counters of a pool's life, for tests and metrics.
 #[derive(Debug, Default)]
 pub struct PoolStats {
@@ -90,6 +109,7 @@ pub struct InstancePool {
     limits: Limits,
     stdio: Stdio,
     channels: ChannelCtx,
+    http: Arc<HttpService>,
     idle: Mutex<Vec<Instance>>,
     permits: Semaphore,
     stats: PoolStats,
@@ -103,17 +123,9 @@ impl std::fmt::Debug for InstancePool {
 }
 
 impl InstancePool {
-    /// A pool for the component behind `pre`. `waits_on_host`: the component imports
-    /// something that can block in the host (http, channel).
-    pub fn new(
-        name: Arc<str>,
-        engine: Engine,
-        pre: DispatchAdapterPre<HostState>,
-        limits: Limits,
-        stdio: Stdio,
-        channels: ChannelCtx,
-        waits_on_host: bool,
-    ) -> Self {
+    /// A pool for the component behind `pre`, its instances made as `setup` says.
+    pub fn new(engine: Engine, pre: DispatchAdapterPre<HostState>, setup: InstanceSetup) -> Self {
+        let InstanceSetup { name, limits, stdio, channels, http, waits_on_host } = setup;
         let permits = Semaphore::new(limits.max_instances.max(1));
         InstancePool {
             name,
@@ -122,6 +134,7 @@ impl InstancePool {
             limits,
             stdio,
             channels,
+            http,
             idle: Mutex::new(Vec::new()),
             permits,
             stats: PoolStats::default(),
@@ -193,8 +206,13 @@ impl InstancePool {
     }
 
     async fn instantiate(&self) -> Result<Instance, DeliveryError> {
-        let state =
-            HostState::new(self.name.clone(), &self.stdio, self.limits.memory_bytes, self.channels.clone());
+        let state = HostState::new(
+            self.name.clone(),
+            &self.stdio,
+            self.limits.memory_bytes,
+            self.channels.clone(),
+            self.http.clone(),
+        );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(ticks_for(self.limits.call_timeout));
@@ -252,7 +270,7 @@ impl Instance {
                 Err(message) => Answer::OpenFailed(message),
             }),
             Op::Deliver(target, signal, ctx) => {
-                self.store.data_mut().call = ctx;
+                self.store.data_mut().call = ctx.clone();
                 let resource = match self.target(target).await? {
                     Ok(resource) => resource,
                     Err(message) => return Ok(Answer::OpenFailed(message)),
@@ -262,7 +280,7 @@ impl Instance {
                 Ok(Answer::Delivered(guest.call_deliver(&mut self.store, resource, &signal).await?))
             }
             Op::Batch(target, signals, ctx) => {
-                self.store.data_mut().call = ctx;
+                self.store.data_mut().call = ctx.clone();
                 let resource = match self.target(target).await? {
                     Ok(resource) => resource,
                     Err(message) => return Ok(Answer::OpenFailed(message)),
@@ -271,7 +289,8 @@ impl Instance {
                 let guest = self.bindings.jido_dispatch_adapter().target();
                 Ok(Answer::Batch(guest.call_deliver_batch(&mut self.store, resource, &signals).await?))
             }
-            Op::Health(target) => {
+            Op::Health(target, ctx) => {
+                self.store.data_mut().call = ctx.clone();
                 let resource = match self.target(target).await? {
                     Ok(resource) => resource,
                     Err(message) => return Ok(Answer::OpenFailed(message)),

@@ -7,6 +7,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::channel::ChannelCtx;
+use super::http::HttpService;
 use super::limits::MemoryLimiter;
 use crate::adapter::DeliveryContext;
 
@@ -39,6 +40,8 @@ pub struct HostState {
     pub channels: ChannelCtx,
     /// The delivery being made, set before each call.
     pub call: DeliveryContext,
+    /// HTTP clients, pools and policy.
+    pub http: Arc<HttpService>,
 }
 
 impl std::fmt::Debug for HostState {
@@ -49,7 +52,13 @@ impl std::fmt::Debug for HostState {
 
 impl HostState {
     /// State for a new instance of `adapter`.
-    pub fn new(adapter: Arc<str>, stdio: &Stdio, memory_bytes: usize, channels: ChannelCtx) -> Self {
+    pub fn new(
+        adapter: Arc<str>,
+        stdio: &Stdio,
+        memory_bytes: usize,
+        channels: ChannelCtx,
+        http: Arc<HttpService>,
+    ) -> Self {
         let mut wasi = WasiCtxBuilder::new();
         match stdio {
             Stdio::Closed => {}
@@ -67,6 +76,7 @@ impl HostState {
             adapter,
             channels,
             call: DeliveryContext::default(),
+            http,
         }
     }
 }

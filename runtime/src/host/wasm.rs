@@ -91,7 +91,7 @@ impl Endpoint for WasmEndpoint {
         ctx: DeliveryContext,
     ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
-            match self.pool.run(Op::Deliver(self.target(), signal, ctx)).await? {
+            match self.pool.run(Op::Deliver(self.target(), signal, &ctx)).await? {
                 Answer::Delivered(result) => result.map_err(error_from_wit),
                 Answer::OpenFailed(message) => Err(open_failed(message)),
                 other => Err(unexpected(&other)),
@@ -106,7 +106,7 @@ impl Endpoint for WasmEndpoint {
     ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
         Box::pin(async move {
             let all = |error: DeliveryError| signals.iter().map(|_| Err(error.clone())).collect();
-            match self.pool.run(Op::Batch(self.target(), signals, ctx)).await {
+            match self.pool.run(Op::Batch(self.target(), signals, &ctx)).await {
                 Ok(Answer::Batch(results)) if results.len() == signals.len() => {
                     results.into_iter().map(|r| r.map_err(error_from_wit)).collect()
                 }
@@ -121,9 +121,9 @@ impl Endpoint for WasmEndpoint {
         })
     }
 
-    fn health_check(&self) -> BoxFuture<'_, Result<(), String>> {
+    fn health_check(&self, ctx: DeliveryContext) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
-            match self.pool.run(Op::Health(self.target())).await {
+            match self.pool.run(Op::Health(self.target(), &ctx)).await {
                 Ok(Answer::Health(result)) => result.map_err(cap_message),
                 Ok(Answer::OpenFailed(message)) => Err(cap_message(message)),
                 Ok(other) => Err(format!("unexpected answer {other:?}")),

@@ -6,11 +6,13 @@
 
 mod bus;
 mod console;
+mod http;
 mod logger;
 mod noop;
+mod webhook;
 
 use jido_dispatch::Runtime;
-use jido_dispatch::adapter::{DeliveryContext, DeliveryError};
+use jido_dispatch::adapter::DeliveryError;
 use jido_dispatch::signal::{Data, Signal};
 use jido_dispatch::target::TargetSpec;
 use jido_dispatch_tests::{Captured, builder, sample_signal};
@@ -67,9 +69,8 @@ pub async fn common(runtime: &Runtime, spec: TargetSpec) {
             .unwrap_or_else(|e| panic!("{adapter}: delivers {}: {e}", signal.ty));
     }
     let batch = [sample_signal("contract.batch"), large, binary];
-    let results: Vec<Result<(), DeliveryError>> =
-        target.endpoint().deliver_batch(&batch, DeliveryContext::default()).await;
+    let results: Vec<Result<(), DeliveryError>> = target.deliver_batch(&batch).await;
     assert_eq!(results.len(), batch.len(), "{adapter}: one result per batched signal");
     assert!(results.iter().all(Result::is_ok), "{adapter}: batch delivered: {results:?}");
-    assert_eq!(target.endpoint().health_check().await, Ok(()), "{adapter}: healthy");
+    assert_eq!(target.health_check().await, Ok(()), "{adapter}: healthy");
 }

@@ -1,0 +1,149 @@
+//! The `http` import: checks a request against the calling target's grant and the
+//! runtime's address policy, then sends it through the target's pool.
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use super::client::{EgressDenied, HttpService, HttpTarget};
+use crate::host::bindings::http::{Error, Host, Method, Request, Response};
+use crate::host::state::HostState;
+
+impl Host for HostState {
+    async fn send(&mut self, req: Request) -> Result<Response, Error> {
+        let target = self.call.http.clone();
+        let Some(target) = target else {
+            return Err(Error::Denied(format!(
+                "adapter `{}` holds no http grant for this target",
+                self.adapter
+            )));
+        };
+        send(&self.http, &target, req).await
+    }
+
+    async fn send_all(&mut self, reqs: Vec<Request>) -> Vec<Result<Response, Error>> {
+        let target = self.call.http.clone();
+        let Some(target) = target else {
+            let denied = format!("adapter `{}` holds no http grant for this target", self.adapter);
+            return reqs.iter().map(|_| Err(Error::Denied(denied.clone()))).collect();
+        };
+        let service = self.http.clone();
+        futures::future::join_all(reqs.into_iter().map(|req| send(&service, &target, req))).await
+    }
+}
+
+/// Checks and sends one request.
+async fn send(service: &HttpService, target: &HttpTarget, req: Request) -> Result<Response, Error> {
+    let settings = service.settings();
+    let url = reqwest::Url::parse(&req.url)
+        .map_err(|e| Error::InvalidRequest(format!("url {:?}: {e}", req.url)))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::InvalidRequest(format!("url {:?}: only http and https are allowed", req.url)));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::InvalidRequest("url: userinfo is not allowed".to_owned()));
+    }
+    if !target.origins.iter().any(|origin| origin.allows(&url)) {
+        return Err(Error::Denied(format!(
+            "{} is not an origin granted to this target",
+            url.origin().ascii_serialization()
+        )));
+    }
+    if let Some(ip) = literal_ip(&url) {
+        settings.address_policy.check(ip).map_err(Error::Denied)?;
+    }
+    let body = req.body.unwrap_or_default();
+    if body.len() > settings.max_request_bytes {
+        return Err(Error::TooLarge(settings.max_request_bytes as u64));
+    }
+    let mut headers = reqwest::header::HeaderMap::with_capacity(req.headers.len());
+    for (name, value) in &req.headers {
+        let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::InvalidRequest(format!("header name {name:?} is not a token")))?;
+        let value = reqwest::header::HeaderValue::from_str(value)
+            .map_err(|_| Error::InvalidRequest(format!("header {name}: value has forbidden characters")))?;
+        headers.append(name, value);
+    }
+    let timeout = req.timeout_ms.map_or(settings.default_timeout, |ms| Duration::from_millis(ms.into()));
+    let timeout = timeout.min(settings.max_timeout);
+
+    let pool = &target.pool;
+    let _permit = match tokio::time::timeout(pool.wait, pool.permits.acquire()).await {
+        Ok(Ok(permit)) => permit,
+        Ok(Err(_)) | Err(_) => return Err(Error::PoolTimeout),
+    };
+    let request = pool.client.request(method(req.method), url).headers(headers).body(body).timeout(timeout);
+    let started = tokio::time::Instant::now();
+    let mut response = request.send().await.map_err(classify)?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned())
+        })
+        .collect();
+    let mut body = Vec::new();
+    // The request timeout covers reading the body too.
+    let remaining = timeout.saturating_sub(started.elapsed());
+    let read = async {
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > settings.max_response_bytes {
+                return Err(Error::TooLarge(settings.max_response_bytes as u64));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(())
+    };
+    tokio::time::timeout(remaining, read).await.map_err(|_| Error::Timeout)??;
+    Ok(Response { status, headers, body })
+}
+
+fn method(method: Method) -> reqwest::Method {
+    match method {
+        Method::Get => reqwest::Method::GET,
+        Method::Head => reqwest::Method::HEAD,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
+    }
+}
+
+fn literal_ip(url: &reqwest::Url) -> Option<std::net::IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(ip) => Some(ip.into()),
+        url::Host::Ipv6(ip) => Some(ip.into()),
+        url::Host::Domain(_) => None,
+    }
+}
+
+/// Maps a reqwest error to the WIT error: a policy refusal found anywhere in the chain is
+/// `denied`; then timeouts, connection failures, and the rest.
+fn classify(error: reqwest::Error) -> Error {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if let Some(denied) = cause.downcast_ref::<EgressDenied>() {
+            return Error::Denied(denied.0.clone());
+        }
+        source = cause.source();
+    }
+    if error.is_timeout() {
+        Error::Timeout
+    } else if error.is_connect() || error.is_request() {
+        Error::Connect(root_cause(&error))
+    } else if error.is_builder() {
+        Error::InvalidRequest(root_cause(&error))
+    } else {
+        Error::Connect(root_cause(&error))
+    }
+}
+
+fn root_cause(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
+}

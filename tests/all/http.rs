@@ -1,0 +1,183 @@
+//! HTTP delivery behaviour: how responses classify, caps and timeouts, egress policy and
+//! grants, pools, batches and health checks; all against real servers on loopback.
+
+use std::time::Duration;
+
+use jido_dispatch::Runtime;
+use jido_dispatch::host::http::{HttpSettings, IpNet, OriginPattern};
+use jido_dispatch::host::{AdapterConfig, HttpGrant};
+use jido_dispatch::signal::Signal;
+use jido_dispatch::target::TargetSpec;
+use jido_dispatch_tests::{Receiver, Reply, builder, guest, loopback_builder, sample_signal};
+use serde_json::json;
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn loopback() -> Runtime {
+    loopback_builder(crate::CACHE_ROOT).build().expect("runtime")
+}
+
+fn http(url: &str) -> TargetSpec {
+    TargetSpec::new("http").with("url", json!(url))
+}
+
+#[tokio::test]
+async fn statuses_classify_as_success_retryable_or_permanent() {
+    let cases: [(u16, Option<bool>); 9] = [
+        (200, None),
+        (204, None),
+        (302, Some(false)),
+        (400, Some(false)),
+        (404, Some(false)),
+        (408, Some(true)),
+        (425, Some(true)),
+        (500, Some(true)),
+        (503, Some(true)),
+    ];
+    let runtime = loopback();
+    for (status, retryable) in cases {
+        let receiver = Receiver::start(move |_, _| {
+            Reply::Status(status, vec![("location".into(), "http://127.0.0.1:1/".into())], vec![])
+        })
+        .await;
+        let target = runtime.open_target(&http(&receiver.url("/"))).await.expect("opens");
+        let outcome = runtime.dispatch(&sample_signal("a"), &target).await;
+        match retryable {
+            None => assert_eq!(outcome, Ok(()), "{status}"),
+            Some(retryable) => {
+                let err = outcome.expect_err("fails");
+                assert_eq!(err.is_retryable(), retryable, "{status}: {err}");
+                assert_eq!(err.code(), Some(format!("http_{status}").as_str()));
+            }
+        }
+        assert_eq!(receiver.requests().len(), 1, "{status}: exactly one request, redirects not followed");
+    }
+}
+
+#[tokio::test]
+async fn a_429_passes_its_retry_after_on() {
+    let runtime = loopback();
+    let receiver =
+        Receiver::start(|_, _| Reply::Status(429, vec![("retry-after".into(), "7".into())], vec![])).await;
+    let target = runtime.open_target(&http(&receiver.url("/"))).await.expect("opens");
+    let err = runtime.dispatch(&sample_signal("a"), &target).await.expect_err("rate limited");
+    assert!(err.is_retryable());
+    assert_eq!(err.failure().retry_after, Some(Duration::from_secs(7)));
+}
+
+#[tokio::test]
+async fn a_response_over_the_cap_is_cut_off_with_a_clear_error() {
+    let loopback = vec![IpNet::parse("127.0.0.0/8").expect("net")];
+    let settings = HttpSettings { max_response_bytes: 1024, ..HttpSettings::default() };
+    let runtime = builder(crate::CACHE_ROOT).http(settings).allow_private(loopback).build().expect("runtime");
+    let receiver = Receiver::start(|_, _| Reply::Status(200, vec![], vec![b'x'; 4096])).await;
+    let target = runtime.open_target(&http(&receiver.url("/"))).await.expect("opens");
+    let err = runtime.dispatch(&sample_signal("a"), &target).await.expect_err("too large");
+    assert_eq!(err.code(), Some("too_large"));
+    assert!(err.to_string().contains("exceeded the 1024-byte cap"), "{err}");
+}
+
+#[tokio::test]
+async fn a_receiver_that_never_answers_times_out_at_timeout() {
+    let runtime = loopback();
+    let receiver = Receiver::start(|_, _| Reply::Hang).await;
+    let target =
+        runtime.open_target(&http(&receiver.url("/")).with("timeout", json!(200))).await.expect("opens");
+    let err = runtime.dispatch(&sample_signal("a"), &target).await.expect_err("times out");
+    assert_eq!(err.code(), Some("timeout"), "{err}");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn private_and_loopback_addresses_are_refused_by_default() {
+    let runtime = builder(crate::CACHE_ROOT).build().expect("runtime without allow_private");
+    let receiver = Receiver::ok().await;
+    let port = receiver.port();
+    for url in [
+        format!("http://127.0.0.1:{port}/"),
+        format!("http://localhost:{port}/"),
+        "http://10.0.0.1/".to_owned(),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://[::1]/".to_owned(),
+    ] {
+        let target = runtime.open_target(&http(&url)).await.expect("opens");
+        let err = runtime.dispatch(&sample_signal("a"), &target).await.expect_err("refused");
+        assert_eq!(err.code(), Some("egress_denied"), "{url}: {err}");
+        assert!(!err.is_retryable());
+    }
+    assert!(receiver.requests().is_empty(), "nothing reached the loopback receiver");
+}
+
+#[tokio::test]
+async fn a_component_reaches_only_the_origins_it_was_granted() {
+    let runtime = loopback();
+    let (granted, other) = (Receiver::ok().await, Receiver::ok().await);
+    let origin = OriginPattern::parse(&format!("http://127.0.0.1:{}", granted.port())).expect("origin");
+    let config = AdapterConfig { http: HttpGrant::Origins(vec![origin]), ..AdapterConfig::default() };
+    runtime.load_adapter("probe", guest("http-probe"), config).expect("loads");
+    runtime.load_adapter("ungranted", guest("http-probe"), AdapterConfig::default()).expect("loads");
+    let probe = runtime.open_target(&TargetSpec::new("probe")).await.expect("opens");
+    let ungranted = runtime.open_target(&TargetSpec::new("ungranted")).await.expect("opens");
+    let to = |url: String| Signal::builder("probe", "/t").subject(url).build().expect("valid");
+
+    runtime.dispatch(&to(granted.url("/ok")), &probe).await.expect("granted origin");
+    let err = runtime.dispatch(&to(other.url("/no")), &probe).await.expect_err("other origin");
+    assert_eq!(err.code(), Some("egress_denied"));
+    assert!(err.to_string().contains("is not an origin granted to this target"), "{err}");
+    let err = runtime.dispatch(&to(granted.url("/ok")), &ungranted).await.expect_err("no grant");
+    assert!(err.to_string().contains("holds no http grant"), "{err}");
+    assert_eq!((granted.requests().len(), other.requests().len()), (1, 0));
+}
+
+#[tokio::test]
+async fn a_full_pool_fails_with_pool_timeout() {
+    let runtime = loopback();
+    let receiver = Receiver::start(|n, _| if n == 0 { Reply::Hang } else { Reply::status(200) }).await;
+    let spec = http(&receiver.url("/"))
+        .with("pool", json!("tight"))
+        .with("pool_size", json!(1))
+        .with("pool_timeout", json!(100));
+    let first = runtime.open_target(&spec).await.expect("opens");
+    let second = runtime.open_target(&spec.clone().with("timeout", json!(1000))).await.expect("same pool");
+    let held = {
+        let (runtime, first) = (runtime.clone(), first.clone());
+        tokio::spawn(async move { runtime.dispatch(&sample_signal("a"), &first).await })
+    };
+    receiver.wait_for(1, LIMIT).await;
+    let err = runtime.dispatch(&sample_signal("b"), &second).await.expect_err("no slot");
+    assert_eq!(err.code(), Some("pool_timeout"), "{err}");
+    assert!(err.is_retryable());
+    held.abort();
+
+    let err =
+        runtime.open_target(&spec.clone().with("pool_size", json!(0))).await.expect_err("bad pool_size");
+    assert!(err.to_string().contains("pool_size"), "{err}");
+}
+
+#[tokio::test]
+async fn a_batch_is_one_cloudevents_batch_request() {
+    let runtime = loopback();
+    let receiver = Receiver::ok().await;
+    let target = runtime.open_target(&http(&receiver.url("/batch"))).await.expect("opens");
+    let signals = [sample_signal("a"), sample_signal("b"), sample_signal("c")];
+    let results = target.deliver_batch(&signals).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].header("content-type"), Some("application/cloudevents-batch+json; charset=utf-8"));
+    let expected = format!("[{},{},{}]", signals[0].to_json(), signals[1].to_json(), signals[2].to_json());
+    assert_eq!(requests[0].text(), expected);
+}
+
+#[tokio::test]
+async fn health_check_probes_the_url() {
+    let runtime = loopback();
+    let up = Receiver::ok().await;
+    let down = Receiver::start(|_, _| Reply::status(503)).await;
+    let healthy = runtime.open_target(&http(&up.url("/health"))).await.expect("opens");
+    let unhealthy = runtime.open_target(&http(&down.url("/health"))).await.expect("opens");
+    assert_eq!(healthy.health_check().await, Ok(()));
+    let err = unhealthy.health_check().await.expect_err("503");
+    assert!(err.contains("answered 503"), "{err}");
+    assert_eq!(up.requests()[0].method, "HEAD");
+}
