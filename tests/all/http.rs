@@ -78,6 +78,21 @@ async fn a_response_over_the_cap_is_cut_off_with_a_clear_error() {
 }
 
 #[tokio::test]
+async fn a_request_over_the_cap_is_refused_before_sending() {
+    let loopback = vec![IpNet::parse("127.0.0.0/8").expect("net")];
+    let settings = HttpSettings { max_request_bytes: 512, ..HttpSettings::default() };
+    let runtime = builder(crate::CACHE_ROOT).http(settings).allow_private(loopback).build().expect("runtime");
+    let receiver = Receiver::ok().await;
+    let target = runtime.open_target(&http(&receiver.url("/"))).await.expect("opens");
+    let big = Signal::builder("a", "/t").data_json(&json!("x".repeat(2048))).build().expect("valid");
+    let err = runtime.dispatch(&big, &target).await.expect_err("too large");
+    assert_eq!(err.code(), Some("too_large"), "{err}");
+    assert!(err.to_string().contains("512-byte cap"), "{err}");
+    assert!(receiver.requests().is_empty(), "nothing was sent");
+    runtime.dispatch(&sample_signal("small"), &target).await.expect("a small one goes through");
+}
+
+#[tokio::test]
 async fn a_receiver_that_never_answers_times_out_at_timeout() {
     let runtime = loopback();
     let receiver = Receiver::start(|_, _| Reply::Hang).await;

@@ -8,4 +8,4 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use jido::dispatch::{channel, http, log, types};
+pub use jido::dispatch::{channel, crypto, http, log, types};

@@ -5,6 +5,7 @@
 //! - [`http`](../../wit/http.wit) in `http.rs` (answers `denied` in this version),
 //! - [`channel`](../../wit/channel.wit) in `channel.rs` (`publish-bus`; mailboxes and
 //!   pubsub answer `denied` in this version),
+//! - [`crypto`](../../wit/crypto.wit) in `crypto.rs` (native HMAC-SHA256),
 //! - WASI p2 for stdio, clocks and random (stdout/stderr only when granted).
 //!
 //! [`AdapterHost::load`] compiles a component once (through the on-disk [`CompileCache`]),
@@ -14,6 +15,7 @@ mod bindings;
 mod cache;
 mod channel;
 mod convert;
+mod crypto;
 mod engine;
 pub mod http;
 mod limits;

@@ -59,7 +59,7 @@ pub fn describe(engine: &Engine, component: &Component) -> ComponentInfo {
 fn classify(name: &str) -> (bool, &'static str) {
     let (package, _) = name.split_once('@').unwrap_or((name, ""));
     match package {
-        "jido:dispatch/types" | "jido:dispatch/log" => (true, "none"),
+        "jido:dispatch/types" | "jido:dispatch/log" | "jido:dispatch/crypto" => (true, "none"),
         "jido:dispatch/http" => (true, "http origins (egress allowlist)"),
         "jido:dispatch/channel" => (true, "channel targets, topics and buses"),
         "wasi:cli/stdout" | "wasi:cli/stderr" => (true, "stdio (output discarded otherwise)"),

@@ -72,7 +72,7 @@ async fn send(service: &HttpService, target: &HttpTarget, req: Request) -> Resul
         Ok(Err(_)) | Err(_) => return Err(Error::PoolTimeout),
     };
     let request = pool.client.request(method(req.method), url).headers(headers).body(body).timeout(timeout);
-    let started = tokio::time::Instant::now();
+    // reqwest's per-request timeout runs until the body is read, so it covers both.
     let mut response = request.send().await.map_err(classify)?;
     let status = response.status().as_u16();
     let headers = response
@@ -83,18 +83,12 @@ async fn send(service: &HttpService, target: &HttpTarget, req: Request) -> Resul
         })
         .collect();
     let mut body = Vec::new();
-    // The request timeout covers reading the body too.
-    let remaining = timeout.saturating_sub(started.elapsed());
-    let read = async {
-        while let Some(chunk) = response.chunk().await.map_err(classify)? {
-            if body.len() + chunk.len() > settings.max_response_bytes {
-                return Err(Error::TooLarge(settings.max_response_bytes as u64));
-            }
-            body.extend_from_slice(&chunk);
+    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        if body.len() + chunk.len() > settings.max_response_bytes {
+            return Err(Error::TooLarge(settings.max_response_bytes as u64));
         }
-        Ok(())
-    };
-    tokio::time::timeout(remaining, read).await.map_err(|_| Error::Timeout)??;
+        body.extend_from_slice(&chunk);
+    }
     Ok(Response { status, headers, body })
 }
 
