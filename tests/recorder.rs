@@ -149,22 +149,4 @@ impl Endpoint for RecorderEndpoint {
             Ok(())
         })
     }
-
-    fn deliver_batch<'a>(
-        &'a self,
-        signals: &'a [Signal],
-        ctx: DeliveryContext,
-    ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
-        Box::pin(async move {
-            let mut results = Vec::new();
-            for signal in signals {
-                results.push(self.deliver(signal, ctx.clone()).await);
-            }
-            results
-        })
-    }
-
-    fn health_check(&self, _ctx: DeliveryContext) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async { Ok(()) })
-    }
 }

@@ -47,22 +47,6 @@ impl Endpoint for NativeConsoleJson {
                 .map_err(|e| DeliveryError::retryable("io", e.to_string()))
         })
     }
-    fn deliver_batch<'a>(
-        &'a self,
-        signals: &'a [Signal],
-        ctx: DeliveryContext,
-    ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
-        Box::pin(async move {
-            let mut out = Vec::new();
-            for s in signals {
-                out.push(self.deliver(s, ctx.clone()).await);
-            }
-            out
-        })
-    }
-    fn health_check(&self, _ctx: DeliveryContext) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async { Ok(()) })
-    }
 }
 
 fn signal_with(bytes: usize) -> Signal {

@@ -127,15 +127,25 @@ pub trait Endpoint: Send + Sync + 'static {
         ctx: DeliveryContext,
     ) -> BoxFuture<'a, Result<(), DeliveryError>>;
 
-    /// Delivers a batch; one result per signal, in order.
+    /// Delivers a batch; one result per signal, in order. Defaults to one `deliver` each.
     fn deliver_batch<'a>(
         &'a self,
         signals: &'a [Signal],
         ctx: DeliveryContext,
-    ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>>;
+    ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
+        Box::pin(async move {
+            let mut results = Vec::with_capacity(signals.len());
+            for signal in signals {
+                results.push(self.deliver(signal, ctx.clone()).await);
+            }
+            results
+        })
+    }
 
-    /// Probes the destination.
-    fn health_check(&self, ctx: DeliveryContext) -> BoxFuture<'_, Result<(), String>>;
+    /// Probes the destination. Defaults to healthy.
+    fn health_check(&self, _ctx: DeliveryContext) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// A native adapter whose endpoints accept every signal: the baseline the benchmarks
@@ -163,17 +173,5 @@ impl Endpoint for NativeNoop {
             std::hint::black_box(signal);
             Ok(())
         })
-    }
-
-    fn deliver_batch<'a>(
-        &'a self,
-        signals: &'a [Signal],
-        _ctx: DeliveryContext,
-    ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
-        Box::pin(async move { signals.iter().map(|_| Ok(())).collect() })
-    }
-
-    fn health_check(&self, _ctx: DeliveryContext) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async { Ok(()) })
     }
 }

@@ -4,32 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use jido_dispatch_sdk::http::{self as h, Method};
+use jido_dispatch_sdk::http::{self as h, DeliveryMethod, Method};
 use jido_dispatch_sdk::{Adapter, DeliveryError, Signal, json};
 use serde::{Deserialize, Serialize};
-
-/// Request method (the decisions allow post, put and patch).
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HttpMethod {
-    /// POST (default).
-    #[default]
-    Post,
-    /// PUT.
-    Put,
-    /// PATCH.
-    Patch,
-}
-
-impl HttpMethod {
-    fn wit(self) -> Method {
-        match self {
-            HttpMethod::Post => Method::Post,
-            HttpMethod::Put => Method::Put,
-            HttpMethod::Patch => Method::Patch,
-        }
-    }
-}
 
 /// How the signal is put on the wire.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -50,7 +27,7 @@ pub struct Options {
     pub url: String,
     /// `post` (default), `put` or `patch`.
     #[serde(default)]
-    pub method: HttpMethod,
+    pub method: DeliveryMethod,
     /// Extra headers; they override the defaults of the same name.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,

@@ -7,6 +7,30 @@ use std::collections::BTreeMap;
 pub use crate::bindings::jido::dispatch::http::{Error, Method, Request, Response, send, send_all};
 use crate::{Data, DeliveryError, ExtensionValue, Signal, json, outcome};
 
+/// The request methods the decisions allow for delivery: post, put, patch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryMethod {
+    /// POST (default).
+    #[default]
+    Post,
+    /// PUT.
+    Put,
+    /// PATCH.
+    Patch,
+}
+
+impl DeliveryMethod {
+    /// The WIT method.
+    pub fn wit(self) -> Method {
+        match self {
+            DeliveryMethod::Post => Method::Post,
+            DeliveryMethod::Put => Method::Put,
+            DeliveryMethod::Patch => Method::Patch,
+        }
+    }
+}
+
 /// Content type of a structured-mode CloudEvent.
 pub const STRUCTURED_CONTENT_TYPE: &str = "application/cloudevents+json; charset=utf-8";
 

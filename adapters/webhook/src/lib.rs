@@ -11,23 +11,10 @@ mod sign;
 
 use std::collections::BTreeMap;
 
-use jido_dispatch_sdk::http::{self as h, Method};
+use jido_dispatch_sdk::http::{self as h, DeliveryMethod, Method};
 use jido_dispatch_sdk::{Adapter, DeliveryError, Failure, Signal, outcome};
 use serde::{Deserialize, Serialize};
 use sign::{Key, Scheme};
-
-/// Request method.
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HttpMethod {
-    /// POST (default).
-    #[default]
-    Post,
-    /// PUT.
-    Put,
-    /// PATCH.
-    Patch,
-}
 
 /// `webhook` options.
 #[derive(Debug, Deserialize, Serialize)]
@@ -59,7 +46,7 @@ pub struct Options {
     pub event_type_map: BTreeMap<String, String>,
     /// `post` (default), `put` or `patch`.
     #[serde(default)]
-    pub method: HttpMethod,
+    pub method: DeliveryMethod,
     /// Extra headers (they override defaults, never the signature headers).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
@@ -126,11 +113,7 @@ impl Adapter for Webhook {
             .chain(opts.secret.iter())
             .map(|s| Key::parse(s))
             .collect::<Result<_, _>>()?;
-        let method = match opts.method {
-            HttpMethod::Post => Method::Post,
-            HttpMethod::Put => Method::Put,
-            HttpMethod::Patch => Method::Patch,
-        };
+        let method = opts.method.wit();
         let signature_header = opts
             .signature_header
             .map(|h| h.to_ascii_lowercase())

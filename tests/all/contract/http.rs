@@ -81,12 +81,5 @@ pub async fn contract() {
         (json!({"url": receiver.url("/"), "mode": "json"}), "mode: unknown variant `json`"),
         (json!({}), "missing field `url`"),
     ];
-    for (options, message) in bad {
-        let mut spec = TargetSpec::new("http");
-        for (key, value) in options.as_object().expect("object") {
-            spec = spec.with(key, value.clone());
-        }
-        let err = runtime.open_target(&spec).await.expect_err("refused");
-        assert!(err.to_string().contains(message), "{options}: {err}");
-    }
+    super::assert_refused(&runtime, "http", &bad).await;
 }

@@ -74,3 +74,16 @@ pub async fn common(runtime: &Runtime, spec: TargetSpec) {
     assert!(results.iter().all(Result::is_ok), "{adapter}: batch delivered: {results:?}");
     assert_eq!(target.health_check().await, Ok(()), "{adapter}: healthy");
 }
+
+/// Asserts that each (options, message) is refused by `adapter` with an error containing
+/// the message (which should name the option).
+pub async fn assert_refused(runtime: &Runtime, adapter: &str, cases: &[(serde_json::Value, &str)]) {
+    for (options, message) in cases {
+        let mut spec = TargetSpec::new(adapter);
+        for (key, value) in options.as_object().expect("options are an object") {
+            spec = spec.with(key, value.clone());
+        }
+        let err = runtime.open_target(&spec).await.expect_err("refused");
+        assert!(err.to_string().contains(message), "{adapter} {options}: {err}");
+    }
+}

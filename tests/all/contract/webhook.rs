@@ -109,14 +109,7 @@ pub async fn contract() {
         (json!({"url": receiver.url("/"), "signature_header": "X Sig"}), "signature_header"),
         (json!({"url": receiver.url("/"), "scheme": "svix"}), "scheme: unknown variant `svix`"),
     ];
-    for (options, message) in bad {
-        let mut spec = TargetSpec::new("webhook");
-        for (key, value) in options.as_object().expect("object") {
-            spec = spec.with(key, value.clone());
-        }
-        let err = runtime.open_target(&spec).await.expect_err("refused");
-        assert!(err.to_string().contains(message), "{options}: {err}");
-    }
+    super::assert_refused(&runtime, "webhook", &bad).await;
 }
 
 #[test]
