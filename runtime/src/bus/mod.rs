@@ -9,6 +9,7 @@
 //! different subscriptions in either order.
 
 mod subscription;
+mod types;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,96 +20,12 @@ use tokio::sync::mpsc::error::TrySendError;
 
 use subscription::{Queued, Subscription};
 pub use subscription::{SubscribeOptions, SubscriptionId, WhenFull};
+pub use types::{PublishError, ShutdownReport, SubscribeError, SubscriptionInfo};
 
-use crate::routing::{Pattern, PatternError, Router};
-use crate::runtime::{Inner, Runtime, TargetOpenError};
+use crate::routing::{Pattern, Router};
+use crate::runtime::{Inner, Runtime};
 use crate::signal::Signal;
 use crate::target::TargetSpec;
-
-/// Why a subscription was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SubscribeError {
-    /// The pattern is invalid.
-    #[error("invalid path {path:?}: {error}")]
-    Pattern {
-        /// The path as given.
-        path: String,
-        /// Why.
-        error: PatternError,
-    },
-    /// Priority out of range.
-    #[error("priority must be between -100 and 100, got {0}")]
-    Priority(i32),
-    /// No targets.
-    #[error("a subscription needs at least one target")]
-    NoTargets,
-    /// A target could not be opened.
-    #[error("target {index}: {error}")]
-    Target {
-        /// Its position.
-        index: usize,
-        /// Why.
-        error: TargetOpenError,
-    },
-    /// The bus is shut down (or its runtime is gone).
-    #[error("bus `{0}` is closed")]
-    Closed(String),
-}
-
-/// Why a publish stopped.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PublishError {
-    /// A subscription's queue is full (its policy is [`WhenFull::Fail`]). The signal at
-    /// index `accepted` was not enqueued anywhere; those before it were.
-    #[error(
-        "queue_full: subscription {subscription} ({path}) is full; {accepted} signal(s) accepted before it"
-    )]
-    QueueFull {
-        /// The full subscription.
-        subscription: SubscriptionId,
-        /// Its pattern.
-        path: String,
-        /// Signals of this publish enqueued before the refusal.
-        accepted: usize,
-    },
-    /// The bus is shut down.
-    #[error("bus `{bus}` is closed; {accepted} signal(s) accepted before it closed")]
-    Closed {
-        /// The bus.
-        bus: String,
-        /// Signals of this publish enqueued before.
-        accepted: usize,
-    },
-}
-
-/// A subscription as listed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SubscriptionInfo {
-    /// Its id.
-    pub id: SubscriptionId,
-    /// Its pattern.
-    pub path: String,
-    /// Its priority.
-    pub priority: i32,
-    /// Its targets as configured.
-    pub targets: Vec<TargetSpec>,
-    /// Signals waiting or in delivery.
-    pub pending: usize,
-}
-
-/// What a shutdown left undelivered.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ShutdownReport {
-    /// Subscriptions that still had signals when the deadline passed: (id, path, count).
-    pub left: Vec<(SubscriptionId, String, usize)>,
-}
-
-impl ShutdownReport {
-    /// Whether every queued signal was delivered.
-    pub fn is_complete(&self) -> bool {
-        self.left.is_empty()
-    }
-}
 
 pub(crate) struct BusInner {
     name: String,

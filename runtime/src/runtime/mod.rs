@@ -1,17 +1,19 @@
-//! The embeddable runtime: the adapter registry, opening targets, and dispatching.
+//! The embeddable runtime: the adapter registry, opening targets, buses, and dispatching.
+
+mod builder;
+mod opened;
+
+pub use builder::RuntimeBuilder;
+pub use opened::Target;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock, Weak};
 
-use crate::adapter::{Adapter, BoxFuture, DeliveryContext, DeliveryError, Endpoint, OptionsError};
-use crate::builtin;
+use crate::adapter::{Adapter, BoxFuture, DeliveryError, OptionsError};
 use crate::bus::{Bus, PublishError};
-use crate::host::http::{HttpSettings, HttpTarget, IpNet};
 use crate::host::{
-    AdapterConfig, AdapterHost, CacheOutcome, ChannelBackend, ChannelError, ChannelGrants, CompileCache,
-    EngineSettings, Grant, HostError, HttpGrant, LoadError, Stdio,
+    AdapterConfig, AdapterHost, CacheOutcome, ChannelBackend, ChannelError, HttpGrant, LoadError,
 };
 use crate::signal::Signal;
 use crate::target::TargetSpec;
@@ -50,167 +52,6 @@ enum Entry {
         config: AdapterConfig,
         loaded: OnceLock<Result<Arc<dyn Adapter>, LoadError>>,
     },
-}
-
-/// An opened target: its spec, normalised options, and the adapter's endpoint.
-#[derive(Clone)]
-pub struct Target {
-    spec: Arc<TargetSpec>,
-    normalised: Arc<str>,
-    endpoint: Arc<dyn Endpoint>,
-    http: Option<Arc<HttpTarget>>,
-}
-
-impl std::fmt::Debug for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target")
-            .field("adapter", &self.spec.adapter)
-            .field("options", &self.normalised)
-            .finish()
-    }
-}
-
-impl Target {
-    /// The spec it was opened from.
-    pub fn spec(&self) -> &TargetSpec {
-        &self.spec
-    }
-
-    /// The adapter options as the adapter normalised them (defaults filled in).
-    pub fn normalised_options(&self) -> &str {
-        &self.normalised
-    }
-
-    /// The adapter's endpoint.
-    pub fn endpoint(&self) -> &Arc<dyn Endpoint> {
-        &self.endpoint
-    }
-
-    /// The context of a delivery to this target after `hops` bus crossings.
-    pub fn context(&self, hops: u32) -> DeliveryContext {
-        DeliveryContext { hops, http: self.http.clone() }
-    }
-
-    /// Delivers one signal to this target.
-    pub async fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
-        self.endpoint.deliver(signal, self.context(0)).await
-    }
-
-    /// Delivers a batch to this target (the adapter's `deliver-batch`); one result each.
-    pub async fn deliver_batch(&self, signals: &[Signal]) -> Vec<Result<(), DeliveryError>> {
-        self.endpoint.deliver_batch(signals, self.context(0)).await
-    }
-
-    /// Probes this target through the adapter's `health-check`.
-    pub async fn health_check(&self) -> Result<(), String> {
-        self.endpoint.health_check(self.context(0)).await
-    }
-
-    /// What makes two targets the same destination: adapter, normalised options and
-    /// host-level keys.
-    pub fn identity(&self) -> Arc<str> {
-        let host = serde_json::Value::Object(self.spec.host.clone());
-        Arc::from(format!("{}\u{0}{}\u{0}{host}", self.spec.adapter, self.normalised))
-    }
-}
-
-/// Builds a [`Runtime`].
-#[derive(Debug, Clone)]
-pub struct RuntimeBuilder {
-    engine: EngineSettings,
-    cache_dir: Option<PathBuf>,
-    builtins: bool,
-    console_stdio: Stdio,
-    adapter_config: AdapterConfig,
-    http: HttpSettings,
-}
-
-impl Default for RuntimeBuilder {
-    fn default() -> Self {
-        RuntimeBuilder {
-            engine: EngineSettings::default(),
-            cache_dir: CompileCache::default_dir(),
-            builtins: true,
-            console_stdio: Stdio::Inherit,
-            adapter_config: AdapterConfig::default(),
-            http: HttpSettings::default(),
-        }
-    }
-}
-
-impl RuntimeBuilder {
-    /// Engine-wide settings (instance slots, largest memory).
-    pub fn engine(mut self, settings: EngineSettings) -> Self {
-        self.engine = settings;
-        self
-    }
-
-    /// Where compiled components are cached (default: [`CompileCache::default_dir`]);
-    /// `None` compiles on every start.
-    pub fn compile_cache(mut self, dir: Option<PathBuf>) -> Self {
-        self.cache_dir = dir;
-        self
-    }
-
-    /// Whether the built-in adapters are registered (default `true`).
-    pub fn builtins(mut self, enabled: bool) -> Self {
-        self.builtins = enabled;
-        self
-    }
-
-    /// Where the `console` adapter writes (default: this process's stdout/stderr).
-    pub fn console_stdio(mut self, stdio: Stdio) -> Self {
-        self.console_stdio = stdio;
-        self
-    }
-
-    /// Limits and stdio for the built-in adapters (stdio is ignored for all but `console`).
-    pub fn builtin_config(mut self, config: AdapterConfig) -> Self {
-        self.adapter_config = config;
-        self
-    }
-
-    /// Special address ranges (loopback, private, link-local) that http targets may reach;
-    /// none by default. The equivalent of `[egress] allow_private`.
-    pub fn allow_private(mut self, networks: Vec<IpNet>) -> Self {
-        self.http.address_policy.allow_private = networks;
-        self
-    }
-
-    /// All HTTP settings (address policy, body caps, timeouts).
-    pub fn http(mut self, settings: HttpSettings) -> Self {
-        self.http = settings;
-        self
-    }
-
-    /// Starts the engine and registers the built-ins (compiled lazily, on first use).
-    pub fn build(self) -> Result<Runtime, HostError> {
-        let host = AdapterHost::with_http(&self.engine, CompileCache::new(self.cache_dir), self.http)?;
-        let mut adapters = BTreeMap::new();
-        if self.builtins {
-            for builtin in builtin::all() {
-                let mut config = self.adapter_config.clone();
-                config.stdio =
-                    if builtin.name == "console" { self.console_stdio.clone() } else { Stdio::Closed };
-                // Built-ins reach what their (operator-written) options name.
-                config.channels = ChannelGrants { buses: Grant::Everything };
-                config.http = HttpGrant::FromOptions;
-                if matches!(builtin.name, "http" | "webhook") {
-                    // A delivery may wait for its request's `timeout` (up to 60 s).
-                    config.limits.call_timeout = config.limits.call_timeout.max(HTTP_CALL_TIMEOUT);
-                }
-                let entry = Entry::Builtin { component: builtin.component, config, loaded: OnceLock::new() };
-                adapters.insert(builtin.name.to_owned(), Arc::new(entry));
-            }
-        }
-        let inner = Arc::new_cyclic(|weak: &Weak<Inner>| Inner {
-            host: host.with_channel_backend(weak.clone() as Weak<dyn ChannelBackend>),
-            adapters: RwLock::new(adapters),
-            buses: RwLock::new(HashMap::new()),
-            next_subscription: Arc::new(AtomicU64::new(1)),
-        });
-        Ok(Runtime { inner })
-    }
 }
 
 pub(crate) struct Inner {

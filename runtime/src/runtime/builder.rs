@@ -1,0 +1,113 @@
+//! [`RuntimeBuilder`]: engine, compile cache, built-ins, stdio and HTTP settings.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, OnceLock, RwLock, Weak};
+
+use super::{Entry, HTTP_CALL_TIMEOUT, Inner, Runtime};
+use crate::builtin;
+use crate::host::http::{HttpSettings, IpNet};
+use crate::host::{
+    AdapterConfig, AdapterHost, ChannelBackend, ChannelGrants, CompileCache, EngineSettings, Grant,
+    HostError, HttpGrant, Stdio,
+};
+
+/// Builds a [`Runtime`].
+#[derive(Debug, Clone)]
+pub struct RuntimeBuilder {
+    engine: EngineSettings,
+    cache_dir: Option<PathBuf>,
+    builtins: bool,
+    console_stdio: Stdio,
+    adapter_config: AdapterConfig,
+    http: HttpSettings,
+}
+
+impl Default for RuntimeBuilder {
+    fn default() -> Self {
+        RuntimeBuilder {
+            engine: EngineSettings::default(),
+            cache_dir: CompileCache::default_dir(),
+            builtins: true,
+            console_stdio: Stdio::Inherit,
+            adapter_config: AdapterConfig::default(),
+            http: HttpSettings::default(),
+        }
+    }
+}
+
+impl RuntimeBuilder {
+    /// Engine-wide settings (instance slots, largest memory).
+    pub fn engine(mut self, settings: EngineSettings) -> Self {
+        self.engine = settings;
+        self
+    }
+
+    /// Where compiled components are cached (default: [`CompileCache::default_dir`]);
+    /// `None` compiles on every start.
+    pub fn compile_cache(mut self, dir: Option<PathBuf>) -> Self {
+        self.cache_dir = dir;
+        self
+    }
+
+    /// Whether the built-in adapters are registered (default `true`).
+    pub fn builtins(mut self, enabled: bool) -> Self {
+        self.builtins = enabled;
+        self
+    }
+
+    /// Where the `console` adapter writes (default: this process's stdout/stderr).
+    pub fn console_stdio(mut self, stdio: Stdio) -> Self {
+        self.console_stdio = stdio;
+        self
+    }
+
+    /// Limits and stdio for the built-in adapters (stdio is ignored for all but `console`).
+    pub fn builtin_config(mut self, config: AdapterConfig) -> Self {
+        self.adapter_config = config;
+        self
+    }
+
+    /// Special address ranges (loopback, private, link-local) that http targets may reach;
+    /// none by default. The equivalent of `[egress] allow_private`.
+    pub fn allow_private(mut self, networks: Vec<IpNet>) -> Self {
+        self.http.address_policy.allow_private = networks;
+        self
+    }
+
+    /// All HTTP settings (address policy, body caps, timeouts).
+    pub fn http(mut self, settings: HttpSettings) -> Self {
+        self.http = settings;
+        self
+    }
+
+    /// Starts the engine and registers the built-ins (compiled lazily, on first use).
+    pub fn build(self) -> Result<Runtime, HostError> {
+        let host = AdapterHost::with_http(&self.engine, CompileCache::new(self.cache_dir), self.http)?;
+        let mut adapters = BTreeMap::new();
+        if self.builtins {
+            for builtin in builtin::all() {
+                let mut config = self.adapter_config.clone();
+                config.stdio =
+                    if builtin.name == "console" { self.console_stdio.clone() } else { Stdio::Closed };
+                // Built-ins reach what their (operator-written) options name.
+                config.channels = ChannelGrants { buses: Grant::Everything };
+                config.http = HttpGrant::FromOptions;
+                if matches!(builtin.name, "http" | "webhook") {
+                    // A delivery may wait for its request's `timeout` (up to 60 s).
+                    config.limits.call_timeout = config.limits.call_timeout.max(HTTP_CALL_TIMEOUT);
+                }
+                let entry = Entry::Builtin { component: builtin.component, config, loaded: OnceLock::new() };
+                adapters.insert(builtin.name.to_owned(), Arc::new(entry));
+            }
+        }
+        let inner = Arc::new_cyclic(|weak: &Weak<Inner>| Inner {
+            host: host.with_channel_backend(weak.clone() as Weak<dyn ChannelBackend>),
+            adapters: RwLock::new(adapters),
+            buses: RwLock::new(HashMap::new()),
+            next_subscription: Arc::new(AtomicU64::new(1)),
+        });
+        Ok(Runtime { inner })
+    }
+}

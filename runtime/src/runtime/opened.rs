@@ -1,0 +1,71 @@
+//! An opened target: spec, normalised options, the adapter's endpoint and the target's
+//! http grant, resolved once by [`Runtime::open_target`](crate::Runtime::open_target).
+
+use std::sync::Arc;
+
+use crate::adapter::{DeliveryContext, DeliveryError, Endpoint};
+use crate::host::http::HttpTarget;
+use crate::signal::Signal;
+use crate::target::TargetSpec;
+
+/// An opened target: its spec, normalised options, and the adapter's endpoint.
+#[derive(Clone)]
+pub struct Target {
+    pub(super) spec: Arc<TargetSpec>,
+    pub(super) normalised: Arc<str>,
+    pub(super) endpoint: Arc<dyn Endpoint>,
+    pub(super) http: Option<Arc<HttpTarget>>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("adapter", &self.spec.adapter)
+            .field("options", &self.normalised)
+            .finish()
+    }
+}
+
+impl Target {
+    /// The spec it was opened from.
+    pub fn spec(&self) -> &TargetSpec {
+        &self.spec
+    }
+
+    /// The adapter options as the adapter normalised them (defaults filled in).
+    pub fn normalised_options(&self) -> &str {
+        &self.normalised
+    }
+
+    /// The adapter's endpoint.
+    pub fn endpoint(&self) -> &Arc<dyn Endpoint> {
+        &self.endpoint
+    }
+
+    /// The context of a delivery to this target after `hops` bus crossings.
+    pub fn context(&self, hops: u32) -> DeliveryContext {
+        DeliveryContext { hops, http: self.http.clone() }
+    }
+
+    /// Delivers one signal to this target.
+    pub async fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
+        self.endpoint.deliver(signal, self.context(0)).await
+    }
+
+    /// Delivers a batch to this target (the adapter's `deliver-batch`); one result each.
+    pub async fn deliver_batch(&self, signals: &[Signal]) -> Vec<Result<(), DeliveryError>> {
+        self.endpoint.deliver_batch(signals, self.context(0)).await
+    }
+
+    /// Probes this target through the adapter's `health-check`.
+    pub async fn health_check(&self) -> Result<(), String> {
+        self.endpoint.health_check(self.context(0)).await
+    }
+
+    /// What makes two targets the same destination: adapter, normalised options and
+    /// host-level keys.
+    pub fn identity(&self) -> Arc<str> {
+        let host = serde_json::Value::Object(self.spec.host.clone());
+        Arc::from(format!("{}\u{0}{}\u{0}{host}", self.spec.adapter, self.normalised))
+    }
+}
