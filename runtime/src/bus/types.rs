@@ -38,7 +38,7 @@ pub enum SubscribeError {
 /// Why a publish stopped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PublishError {
-    /// A subscription's queue is full (its policy is [`WhenFull::Fail`]). The signal at
+    /// A subscription's queue is full (its policy is [`WhenFull::Fail`](super::WhenFull::Fail)). The signal at
     /// index `accepted` was not enqueued anywhere; those before it were.
     #[error(
         "queue_full: subscription {subscription} ({path}) is full; {accepted} signal(s) accepted before it"
