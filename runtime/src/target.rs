@@ -18,6 +18,11 @@ pub const HOST_KEYS: &[&str] = &[
     "async",
 ];
 
+/// Host-level keys of the spec that this version does not act on yet. A target that uses
+/// one is refused rather than silently delivered without the guarantee it asked for.
+pub const NOT_YET_SUPPORTED: &[&str] =
+    &["retry_policy", "circuit_breaker", "on_failure", "batch_size", "batch_timeout", "flush_interval"];
+
 /// A target description could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
@@ -88,6 +93,11 @@ impl TargetSpec {
     /// The adapter options as a JSON object text.
     pub fn options_json(&self) -> String {
         Value::Object(self.options.clone()).to_string()
+    }
+
+    /// The first host-level key this version cannot honour yet, if any.
+    pub fn unsupported_key(&self) -> Option<&'static str> {
+        NOT_YET_SUPPORTED.iter().copied().find(|key| self.host.contains_key(*key))
     }
 
     /// Whether the caller should not wait for this target (`async = true`).

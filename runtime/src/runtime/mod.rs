@@ -198,6 +198,12 @@ impl Runtime {
     /// Validates a target's options through its adapter and opens it.
     pub async fn open_target(&self, spec: &TargetSpec) -> Result<Target, TargetOpenError> {
         let adapter = self.adapter(&spec.adapter)?;
+        if let Some(key) = spec.unsupported_key() {
+            return Err(TargetOpenError::HostKey(format!(
+                "`{key}` is not supported yet by this version of jido-dispatch; remove it rather than \
+                 have it ignored"
+            )));
+        }
         crate::target_http::pool_spec(spec).map_err(TargetOpenError::HostKey)?;
         let normalised = adapter.validate_opts(&spec.options_json()).await?;
         let endpoint = adapter.open(normalised.clone()).await?;
