@@ -101,6 +101,15 @@ impl Adapter for Webhook {
         {
             return Err(format!("signature_header: {name:?} is not a valid header name"));
         }
+        if let Some((ty, event)) = opts
+            .event_type_map
+            .iter()
+            .find(|(_, event)| event.is_empty() || event.bytes().any(|b| b.is_ascii_control()))
+        {
+            return Err(format!(
+                "event_type_map: the event for {ty:?} must be non-empty, without control characters, got {event:?}"
+            ));
+        }
         h::check_timeout_and_headers(opts.timeout, &opts.headers)
     }
 

@@ -108,6 +108,10 @@ pub async fn contract() {
         (json!({"urls": ["ftp://x"]}), "urls: only http and https"),
         (json!({"url": receiver.url("/"), "signature_header": "X Sig"}), "signature_header"),
         (json!({"url": receiver.url("/"), "scheme": "svix"}), "scheme: unknown variant `svix`"),
+        (
+            json!({"url": receiver.url("/"), "event_type_map": {"a": "x\r\ny: z"}}),
+            "event_type_map: the event for \"a\"",
+        ),
     ];
     super::assert_refused(&runtime, "webhook", &bad).await;
 }
