@@ -5,9 +5,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// One request as received.
 #[derive(Debug, Clone)]
@@ -98,9 +101,38 @@ impl Receiver {
         Receiver { addr, shared, task }
     }
 
+    /// Starts an HTTPS server whose certificate (for `localhost` and `127.0.0.1`) is issued
+    /// by a fresh test CA; returns the server and the CA certificate in PEM.
+    pub async fn start_tls(
+        script: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static,
+    ) -> (Receiver, String) {
+        let (acceptor, ca_pem) = test_tls().unwrap_or_else(|e| panic!("test certificates: {e}"));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("local addr: {e}"));
+        let shared =
+            Arc::new(Shared { requests: Mutex::default(), arrived: Notify::new(), script: Box::new(script) });
+        let accept = shared.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (acceptor, shared) = (acceptor.clone(), accept.clone());
+                tokio::spawn(async move {
+                    if let Ok(tls) = acceptor.accept(stream).await {
+                        serve(tls, shared).await;
+                    }
+                });
+            }
+        });
+        (Receiver { addr, shared, task }, ca_pem)
+    }
+
     /// `http://127.0.0.1:PORT{path}`.
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.addr.port())
+    }
+
+    /// `https://localhost:PORT{path}` (for servers started with [`Receiver::start_tls`]).
+    pub fn https_url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.addr.port())
     }
 
     /// The port.
@@ -126,7 +158,7 @@ impl Receiver {
     }
 }
 
-async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, shared: Arc<Shared>) {
     let mut buffer = Vec::new();
     loop {
         let Some(request) = read_request(&mut stream, &mut buffer).await else { return };
@@ -162,7 +194,7 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
 }
 
 /// Reads one request (headers and a `content-length` body); `None` at end of stream.
-async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Recorded> {
+async fn read_request<S: AsyncRead + Unpin>(stream: &mut S, buffer: &mut Vec<u8>) -> Option<Recorded> {
     let head_end = loop {
         if let Some(pos) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
             break pos;
@@ -196,4 +228,20 @@ async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Re
     let body = buffer[body_start..body_start + length].to_vec();
     buffer.drain(..body_start + length);
     Some(Recorded { method, path, headers, body })
+}
+
+/// A TLS acceptor whose leaf certificate is signed by a new CA; the CA in PEM.
+fn test_tls() -> Result<(TlsAcceptor, String), Box<dyn std::error::Error>> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "jido-dispatch test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
+    let leaf_key = KeyPair::generate()?;
+    let leaf = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?
+        .signed_by(&leaf_key, &ca)?;
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+    let config =
+        ServerConfig::builder().with_no_client_auth().with_single_cert(vec![leaf.der().clone()], key)?;
+    Ok((TlsAcceptor::from(Arc::new(config)), ca.pem()))
 }

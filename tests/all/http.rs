@@ -196,3 +196,43 @@ async fn health_check_probes_the_url() {
     assert!(err.contains("answered 503"), "{err}");
     assert_eq!(up.requests()[0].method, "HEAD");
 }
+
+#[tokio::test]
+async fn webhooks_go_over_https_to_a_receiver_with_a_private_ca() {
+    let (receiver, ca_pem) = Receiver::start_tls(|_, _| Reply::status(200)).await;
+    let loopback = vec![IpNet::parse("127.0.0.0/8").expect("net"), IpNet::parse("::1/128").expect("net")];
+    let spec = TargetSpec::new("webhook")
+        .with("url", json!(receiver.https_url("/hook")))
+        .with("secret", json!("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+
+    // Without the CA the certificate is not trusted: a connection failure, nothing received.
+    let untrusting = builder(crate::CACHE_ROOT).allow_private(loopback.clone()).build().expect("runtime");
+    let target = untrusting.open_target(&spec).await.expect("opens");
+    let err = untrusting.dispatch(&sample_signal("a"), &target).await.expect_err("untrusted certificate");
+    assert_eq!(err.code(), Some("connect"), "{err}");
+    assert!(err.to_string().to_lowercase().contains("certificate"), "{err}");
+    assert!(receiver.requests().is_empty());
+
+    // With the CA trusted, the signed request arrives over TLS and verifies.
+    let settings =
+        HttpSettings { extra_root_certificates: vec![ca_pem.into_bytes()], ..HttpSettings::default() };
+    let trusting =
+        builder(crate::CACHE_ROOT).http(settings).allow_private(loopback).build().expect("runtime");
+    let target = trusting.open_target(&spec).await.expect("opens");
+    let signal = sample_signal("secure.event");
+    trusting.dispatch(&signal, &target).await.expect("delivered over https");
+    let request = receiver.requests().pop().expect("recorded");
+    assert_eq!(request.text(), signal.to_json());
+    let (id, ts, sig) = (
+        request.header("webhook-id").expect("id"),
+        request.header("webhook-timestamp").expect("ts"),
+        request.header("webhook-signature").expect("sig"),
+    );
+    assert!(jido_dispatch_tests::verify::standard(
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        id,
+        ts,
+        &request.body,
+        sig
+    ));
+}

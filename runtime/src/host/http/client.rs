@@ -24,6 +24,8 @@ pub struct HttpSettings {
     pub default_timeout: Duration,
     /// Longest request timeout a component may ask for.
     pub max_timeout: Duration,
+    /// PEM certificates trusted besides the bundled web PKI roots (a private CA).
+    pub extra_root_certificates: Vec<Vec<u8>>,
 }
 
 impl Default for HttpSettings {
@@ -34,6 +36,7 @@ impl Default for HttpSettings {
             max_response_bytes: 1 << 20,
             default_timeout: Duration::from_secs(5),
             max_timeout: Duration::from_secs(60),
+            extra_root_certificates: Vec::new(),
         }
     }
 }
@@ -146,7 +149,13 @@ impl HttpService {
             return Ok(pool.clone());
         }
         let size = spec.size.unwrap_or(Semaphore::MAX_PERMITS);
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for pem in &self.settings.extra_root_certificates {
+            let certificate = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| format!("invalid extra root certificate: {e}"))?;
+            builder = builder.add_root_certificate(certificate);
+        }
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(Arc::new(PolicyResolver { policy: self.settings.address_policy.clone() }))
             .pool_max_idle_per_host(spec.size.unwrap_or(64))
