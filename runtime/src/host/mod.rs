@@ -2,7 +2,7 @@
 //!
 //! Implements the host side of the `jido:dispatch@0.1.0` WIT package:
 //! - [`log`](../../wit/log.wit) in `log.rs` (into `tracing`),
-//! - [`http`](../../wit/http.wit) in `http.rs` (answers `denied` in this version),
+//! - [`http`](../../wit/http.wit) in `http/` (reqwest pools, egress policy),
 //! - [`channel`](../../wit/channel.wit) in `channel.rs` (`publish-bus`; mailboxes and
 //!   pubsub answer `denied` in this version),
 //! - [`crypto`](../../wit/crypto.wit) in `crypto.rs` (native HMAC-SHA256),
