@@ -116,3 +116,46 @@ fn adapters_lists_every_builtin_with_its_options() {
         assert!(stdout.contains(needle), "lacks {needle}: {stdout}");
     }
 }
+
+/// Accepts one HTTP request on 127.0.0.1, answers 204, and hands back what it read.
+fn one_shot_server() -> (u16, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("a request arrives");
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&seen).contains("}") {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n");
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    (port, handle)
+}
+
+#[test]
+fn http_to_loopback_needs_allow_private() {
+    let target = |port: u16| format!(r#"{{"adapter":"http","url":"http://127.0.0.1:{port}/hook"}}"#);
+    let refused = run(&["dispatch", "--signal", SIGNAL, "--target", &target(9)]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("egress_denied") && stderr.contains("--allow-private"), "{stderr}");
+
+    let (port, server) = one_shot_server();
+    let out =
+        run(&["dispatch", "--signal", SIGNAL, "--target", &target(port), "--allow-private", "127.0.0.0/8"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let request = server.join().expect("server thread");
+    assert!(request.starts_with("POST /hook HTTP/1.1"), "{request}");
+    assert!(request.contains(r#""type":"user.created""#), "{request}");
+
+    fails_with(
+        &["dispatch", "--signal", SIGNAL, "--target", &target(9), "--allow-private", "localhost"],
+        "invalid --allow-private",
+    );
+}

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use jido_dispatch::Runtime;
 use jido_dispatch::dispatch::DEFAULT_MAX_CONCURRENCY;
+use jido_dispatch::host::http::IpNet;
 use jido_dispatch::signal::Signal;
 use jido_dispatch::target::TargetSpec;
 
@@ -17,6 +18,10 @@ pub struct Args {
     /// A target object, or a JSON array of targets, e.g. '{"adapter":"console"}'.
     #[arg(long)]
     target: String,
+    /// A loopback, private or link-local network that http targets may reach, e.g.
+    /// 127.0.0.0/8 (repeatable; none by default).
+    #[arg(long = "allow-private", value_name = "CIDR")]
+    allow_private: Vec<String>,
 }
 
 /// Validates everything first, then delivers; exit 1 when a delivery failed.
@@ -24,7 +29,13 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let signal = Signal::from_json(&args.signal).context("invalid --signal")?;
     let specs = TargetSpec::list_from_json(&args.target).context("invalid --target")?;
-    let runtime = Runtime::builder().build()?;
+    let networks = args
+        .allow_private
+        .iter()
+        .map(|net| IpNet::parse(net))
+        .collect::<Result<Vec<_>, _>>()
+        .context("invalid --allow-private")?;
+    let runtime = Runtime::builder().allow_private(networks).build()?;
     let mut targets = Vec::with_capacity(specs.len());
     for spec in &specs {
         targets.push(runtime.open_target(spec).await?);

@@ -205,9 +205,9 @@ impl AddressPolicy {
     /// `Err(reason)` when `ip` may not be reached.
     pub fn check(&self, ip: IpAddr) -> Result<(), String> {
         match special_range(ip) {
-            Some(kind) if !self.allow_private.iter().any(|net| net.contains(ip)) => {
-                Err(format!("{ip} is a {kind} address (allow it with [egress] allow_private)"))
-            }
+            Some(kind) if !self.allow_private.iter().any(|net| net.contains(ip)) => Err(format!(
+                "{ip} is a {kind} address (refused unless allowed: `allow_private`, or `--allow-private` on the command line)"
+            )),
             _ => Ok(()),
         }
     }
