@@ -87,6 +87,23 @@ async fn a_blocked_target_delays_neither_other_subscriptions_nor_the_publisher()
     assert_eq!(subjects(&recorder, "slow"), expected);
 }
 
+#[tokio::test]
+async fn a_blocked_target_does_not_hold_back_its_sibling_in_the_same_subscription() {
+    let (runtime, recorder) = setup();
+    let bus = runtime.bus("default");
+    bus.subscribe("job.*", vec![gated("stuck"), rec("sibling")], SubscribeOptions::default())
+        .await
+        .expect("ok");
+    bus.publish((0..20).map(|i| signal("job.done", &i.to_string())).collect()).await.expect("published");
+    recorder.wait_for(LIMIT, |r| r.received("sibling").len() == 20).await;
+    assert_eq!(recorder.received("stuck").len(), 0, "the stuck lane is still at its gate");
+    recorder.open_gate(20);
+    assert!(bus.shutdown(LIMIT).await.is_complete());
+    let expected: Vec<String> = (0..20).map(|i| i.to_string()).collect();
+    assert_eq!(subjects(&recorder, "stuck"), expected, "each lane keeps the order");
+    assert_eq!(subjects(&recorder, "sibling"), expected);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_publishers_order_is_kept_per_subscription() {
     let (runtime, recorder) = setup();

@@ -1,12 +1,12 @@
 //! Named buses: subscribe with a pattern and targets, publish signals, shut down cleanly.
 //!
-//! Each subscription has its own bounded queue and worker: its order is kept, a slow or
-//! failing target delays only its own subscription, and the publisher never waits unless
-//! the subscription chose [`WhenFull::Wait`]. A signal matched by several subscriptions is
+//! Each target of each subscription has its own bounded, ordered lane (queue and worker): a
+//! slow or failing target delays only its own lane, never its sibling targets, other
+//! subscriptions or the publisher (unless the subscription chose [`WhenFull::Wait`]). A signal matched by several subscriptions is
 //! enqueued to each, most specific first; a target they share (same adapter, options and
-//! host keys) is delivered once, by the most specific. Order is kept per subscription: a
-//! target shared by several subscriptions may see signals that reached it through
-//! different subscriptions in either order.
+//! host keys) is delivered once, by the most specific. Order is kept per (subscription,
+//! target): a target shared by several subscriptions may see signals that reached it
+//! through different subscriptions in either order.
 
 mod subscription;
 mod types;
@@ -152,31 +152,37 @@ impl Bus {
             router.matches(&signal.ty).into_iter().map(|route| route.value.clone()).collect()
         };
         let plan = plan_targets(&matched);
-        let mut permits = Vec::with_capacity(plan.len());
-        for (sub, only) in plan {
-            let permit = match sub.when_full {
-                WhenFull::Fail => match sub.sender.try_reserve() {
-                    Ok(permit) => permit,
-                    Err(TrySendError::Full(())) => {
-                        return Err(PublishError::QueueFull {
-                            subscription: sub.id,
-                            path: sub.pattern.to_string(),
-                            accepted,
-                        });
-                    }
-                    Err(TrySendError::Closed(())) => continue,
-                },
-                WhenFull::Wait => match sub.sender.reserve().await {
-                    Ok(permit) => permit,
-                    Err(_) => continue,
-                },
-            };
-            permits.push((permit, sub, only));
+        // Reserve a slot in every chosen lane first: a signal goes everywhere or nowhere.
+        let mut permits = Vec::new();
+        let mut reached = 0;
+        for (sub, lanes) in plan {
+            let before = permits.len();
+            for index in lanes {
+                let sender = &sub.lanes[index].sender;
+                let permit = match sub.when_full {
+                    WhenFull::Fail => match sender.try_reserve() {
+                        Ok(permit) => permit,
+                        Err(TrySendError::Full(())) => {
+                            return Err(PublishError::QueueFull {
+                                subscription: sub.id,
+                                path: sub.pattern.to_string(),
+                                accepted,
+                            });
+                        }
+                        Err(TrySendError::Closed(())) => continue,
+                    },
+                    WhenFull::Wait => match sender.reserve().await {
+                        Ok(permit) => permit,
+                        Err(_) => continue,
+                    },
+                };
+                permits.push((permit, sub));
+            }
+            reached += usize::from(permits.len() > before);
         }
-        let reached = permits.len();
-        for (permit, sub, only) in permits {
+        for (permit, sub) in permits {
             sub.pending.fetch_add(1, Ordering::AcqRel);
-            permit.send(Queued { signal: signal.clone(), only, hops });
+            permit.send(Queued { signal: signal.clone(), hops });
         }
         Ok(reached)
     }
@@ -192,18 +198,26 @@ impl Bus {
         };
         let mut waiting = Vec::new();
         for sub in subscriptions {
-            let worker = sub.worker.lock().unwrap_or_else(PoisonError::into_inner).take();
+            let workers: Vec<_> = sub
+                .lanes
+                .iter()
+                .filter_map(|lane| lane.worker.lock().unwrap_or_else(PoisonError::into_inner).take())
+                .collect();
             let info = (sub.id, sub.pattern.to_string(), sub.pending.clone());
-            drop(sub); // drops the queue's sender: the worker exits once the queue is empty
-            if let Some(worker) = worker {
-                waiting.push((worker, info));
-            }
+            drop(sub); // drops the lanes' senders: each worker exits once its queue is empty
+            waiting.push((workers, info));
         }
         let until = tokio::time::Instant::now() + deadline;
         let mut report = ShutdownReport::default();
-        for (mut worker, (id, path, pending)) in waiting {
-            if tokio::time::timeout_at(until, &mut worker).await.is_err() {
-                worker.abort();
+        for (workers, (id, path, pending)) in waiting {
+            let mut late = false;
+            for mut worker in workers {
+                if tokio::time::timeout_at(until, &mut worker).await.is_err() {
+                    worker.abort();
+                    late = true;
+                }
+            }
+            if late {
                 report.left.push((id, path, pending.load(Ordering::Acquire)));
             }
         }
@@ -215,8 +229,8 @@ impl Bus {
     }
 }
 
-/// A subscription to enqueue to, and which of its targets (`None`: all).
-type Planned<'a> = (&'a Arc<Subscription>, Option<Arc<[usize]>>);
+/// A subscription to enqueue to, and the lanes (target indices) to enqueue into.
+type Planned<'a> = (&'a Arc<Subscription>, Vec<usize>);
 
 /// For each matched subscription (most specific first), the targets it should deliver:
 /// a target another, more specific subscription already delivers is skipped.
@@ -224,17 +238,11 @@ fn plan_targets(matched: &[Arc<Subscription>]) -> Vec<Planned<'_>> {
     let mut seen: HashSet<&str> = HashSet::new();
     let mut plan = Vec::with_capacity(matched.len());
     for sub in matched {
-        let mut chosen = Vec::new();
-        for (index, key) in sub.target_keys.iter().enumerate() {
-            if seen.insert(key) {
-                chosen.push(index);
-            }
+        let chosen: Vec<usize> =
+            sub.target_keys.iter().enumerate().filter(|(_, key)| seen.insert(key)).map(|(i, _)| i).collect();
+        if !chosen.is_empty() {
+            plan.push((sub, chosen));
         }
-        if chosen.is_empty() {
-            continue;
-        }
-        let only = if chosen.len() == sub.target_keys.len() { None } else { Some(chosen.into()) };
-        plan.push((sub, only));
     }
     plan
 }

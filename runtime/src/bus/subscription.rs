@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::dispatch::{DEFAULT_MAX_CONCURRENCY, deliver_each};
+use crate::dispatch::deliver_each;
 use crate::routing::Pattern;
 use crate::runtime::Target;
 use crate::signal::Signal;
@@ -36,7 +36,7 @@ pub enum WhenFull {
 pub struct SubscribeOptions {
     /// Among equally specific subscriptions, higher runs first (−100..=100, default 0).
     pub priority: i32,
-    /// Signals the queue holds before it is full (default 1024).
+    /// Signals each target's lane holds before it is full (default 1024).
     pub queue_capacity: usize,
     /// What a publish does when the queue is full (default [`WhenFull::Fail`]).
     pub when_full: WhenFull,
@@ -48,17 +48,22 @@ impl Default for SubscribeOptions {
     }
 }
 
-/// One queued delivery.
+/// One queued delivery to one target.
 #[derive(Debug)]
 pub(crate) struct Queued {
     pub signal: Arc<Signal>,
-    /// Target indices to deliver to; `None` means all (others were already reached through
-    /// a more specific subscription).
-    pub only: Option<Arc<[usize]>>,
     pub hops: u32,
 }
 
-/// A live subscription.
+/// One target's ordered lane: a bounded queue and the task draining it.
+#[derive(Debug)]
+pub(crate) struct Lane {
+    pub sender: mpsc::Sender<Queued>,
+    pub worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// A live subscription: one lane per target, so a slow or failing target holds back only
+/// its own lane. Order is kept per (subscription, target).
 #[derive(Debug)]
 pub(crate) struct Subscription {
     pub id: SubscriptionId,
@@ -68,25 +73,32 @@ pub(crate) struct Subscription {
     /// Identity of each target, to deliver a target matched twice only once.
     pub target_keys: Vec<Arc<str>>,
     pub when_full: WhenFull,
-    pub sender: mpsc::Sender<Queued>,
-    /// Signals enqueued and not yet fully delivered.
+    /// One lane per target, in target order.
+    pub lanes: Vec<Lane>,
+    /// Deliveries enqueued and not yet finished, over all lanes.
     pub pending: Arc<AtomicUsize>,
-    pub worker: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Subscription {
-    /// Creates the subscription and starts its worker.
+    /// Creates the subscription and starts one lane worker per target.
     pub fn start(
         id: SubscriptionId,
         pattern: Pattern,
         targets: Vec<Target>,
         options: SubscribeOptions,
     ) -> Self {
-        let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
         let targets: Arc<[Target]> = targets.into();
         let target_keys = targets.iter().map(Target::identity).collect();
         let pending = Arc::new(AtomicUsize::new(0));
-        let worker = tokio::spawn(drain(id, targets.clone(), receiver, pending.clone()));
+        let lanes = targets
+            .iter()
+            .enumerate()
+            .map(|(index, target)| {
+                let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
+                let worker = tokio::spawn(drain(id, index, target.clone(), receiver, pending.clone()));
+                Lane { sender, worker: Mutex::new(Some(worker)) }
+            })
+            .collect();
         Subscription {
             id,
             pattern,
@@ -94,30 +106,24 @@ impl Subscription {
             targets,
             target_keys,
             when_full: options.when_full,
-            sender,
+            lanes,
             pending,
-            worker: Mutex::new(Some(worker)),
         }
     }
 }
 
-/// Delivers queued signals in order: each signal to all its targets (concurrently) before
-/// the next one starts, so the subscription's order is kept. Exits when the queue closes
-/// and is empty.
+/// Delivers one lane's signals in order. Exits when the lane's queue closes and is empty.
 async fn drain(
     id: SubscriptionId,
-    targets: Arc<[Target]>,
+    index: usize,
+    target: Target,
     mut receiver: mpsc::Receiver<Queued>,
     pending: Arc<AtomicUsize>,
 ) {
     while let Some(item) = receiver.recv().await {
-        let chosen: Vec<(usize, &Target)> = match &item.only {
-            None => targets.iter().enumerate().collect(),
-            Some(only) => only.iter().filter_map(|&i| targets.get(i).map(|t| (i, t))).collect(),
-        };
-        for (index, outcome) in deliver_each(&item.signal, chosen, item.hops, DEFAULT_MAX_CONCURRENCY).await {
+        for (_, outcome) in deliver_each(&item.signal, [(index, &target)], item.hops, 1).await {
             if let Some(Err(error)) = outcome {
-                let adapter = &targets[index].spec().adapter;
+                let adapter = &target.spec().adapter;
                 tracing::warn!(subscription = id.0, target = index, adapter, signal = %item.signal.id, "delivery failed: {error}");
             }
         }

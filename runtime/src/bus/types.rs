@@ -72,14 +72,15 @@ pub struct SubscriptionInfo {
     pub priority: i32,
     /// Its targets as configured.
     pub targets: Vec<TargetSpec>,
-    /// Signals waiting or in delivery.
+    /// Deliveries waiting or in progress, over all of its targets' lanes.
     pub pending: usize,
 }
 
 /// What a shutdown left undelivered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShutdownReport {
-    /// Subscriptions that still had signals when the deadline passed: (id, path, count).
+    /// Subscriptions that still had deliveries when the deadline passed: (id, path, count
+    /// of undelivered (signal, target) pairs).
     pub left: Vec<(SubscriptionId, String, usize)>,
 }
 
