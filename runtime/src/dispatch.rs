@@ -85,6 +85,12 @@ pub(crate) async fn deliver_each(
             waited.push((index, target));
         }
     }
+    if let [(index, target)] = waited[..] {
+        // One target (every bus lane): no stream machinery.
+        results.push((index, Some(target.endpoint().deliver(signal, target.context(hops)).await)));
+        results.sort_by_key(|(index, _)| *index);
+        return results;
+    }
     // Boxed with a named type: a closure-built stream of borrowing futures trips the
     // compiler's higher-ranked lifetime check once the whole future is spawned.
     let deliveries: Vec<BoxFuture<'_, Outcome>> = waited
