@@ -9,10 +9,12 @@ use jido_dispatch::{Runtime, RuntimeBuilder};
 
 mod receiver;
 mod recorder;
+mod scripted;
 pub mod verify;
 
 pub use receiver::{Receiver, Recorded, Reply};
 pub use recorder::Recorder;
+pub use scripted::Scripted;
 
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/test_guests.rs"));

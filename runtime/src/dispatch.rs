@@ -72,11 +72,9 @@ pub(crate) async fn deliver_each(
     let mut results = Vec::new();
     for (index, target) in targets {
         if target.spec().is_async() {
-            let (signal, endpoint, adapter) =
-                (signal.clone(), target.endpoint().clone(), target.spec().adapter.clone());
-            let ctx = target.context(hops);
+            let (signal, target, adapter) = (signal.clone(), target.clone(), target.spec().adapter.clone());
             tokio::spawn(async move {
-                if let Err(error) = endpoint.deliver(&signal, ctx).await {
+                if let Err(error) = target.deliver_after_hops(&signal, hops).await {
                     tracing::warn!(adapter, signal = %signal.id, "async delivery failed: {error}");
                 }
             });
@@ -87,7 +85,7 @@ pub(crate) async fn deliver_each(
     }
     if let [(index, target)] = waited[..] {
         // One target (every bus lane): no stream machinery.
-        results.push((index, Some(target.endpoint().deliver(signal, target.context(hops)).await)));
+        results.push((index, Some(target.deliver_after_hops(signal, hops).await)));
         results.sort_by_key(|(index, _)| *index);
         return results;
     }
@@ -96,9 +94,8 @@ pub(crate) async fn deliver_each(
     let deliveries: Vec<BoxFuture<'_, Outcome>> = waited
         .into_iter()
         .map(|(index, target)| {
-            Box::pin(
-                async move { (index, Some(target.endpoint().deliver(signal, target.context(hops)).await)) },
-            ) as BoxFuture<'_, _>
+            Box::pin(async move { (index, Some(target.deliver_after_hops(signal, hops).await)) })
+                as BoxFuture<'_, _>
         })
         .collect();
     let mut outcomes: Vec<Outcome> =

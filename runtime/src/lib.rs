@@ -26,6 +26,7 @@ pub mod builtin;
 pub mod bus;
 pub mod dispatch;
 pub mod host;
+pub mod resilience;
 pub mod routing;
 mod runtime;
 pub mod signal;

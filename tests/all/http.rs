@@ -17,8 +17,9 @@ fn loopback() -> Runtime {
     loopback_builder(crate::CACHE_ROOT).build().expect("runtime")
 }
 
+/// An http target that does not retry: these tests look at single attempts.
 fn http(url: &str) -> TargetSpec {
-    TargetSpec::new("http").with("url", json!(url))
+    TargetSpec::new("http").with("url", json!(url)).with("retry_policy", json!({"max_retries": 0}))
 }
 
 #[tokio::test]
@@ -202,6 +203,7 @@ async fn webhooks_go_over_https_to_a_receiver_with_a_private_ca() {
     let (receiver, ca_pem) = Receiver::start_tls(|_, _| Reply::status(200)).await;
     let loopback = vec![IpNet::parse("127.0.0.0/8").expect("net"), IpNet::parse("::1/128").expect("net")];
     let spec = TargetSpec::new("webhook")
+        .with("retry_policy", json!({"max_retries": 0}))
         .with("url", json!(receiver.https_url("/hook")))
         .with("secret", json!("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
 

@@ -6,6 +6,7 @@ mod dispatch;
 mod http;
 mod isolation;
 mod loading;
+mod retry;
 
 /// Where test runs keep their compile cache.
 pub const CACHE_ROOT: &str = env!("CARGO_TARGET_TMPDIR");

@@ -15,6 +15,7 @@ use crate::bus::{Bus, PublishError};
 use crate::host::{
     AdapterConfig, AdapterHost, CacheOutcome, ChannelBackend, ChannelError, HttpGrant, LoadError,
 };
+use crate::resilience::RetryPolicy;
 use crate::signal::Signal;
 use crate::target::TargetSpec;
 
@@ -154,6 +155,12 @@ impl Runtime {
         Ok(outcome)
     }
 
+    /// Whether `name` is the built-in adapter of that name, and one of `names`.
+    fn is_builtin(&self, name: &str, names: &[&str]) -> bool {
+        let adapters = self.inner.adapters.read().unwrap_or_else(PoisonError::into_inner);
+        names.contains(&name) && matches!(adapters.get(name).map(|e| &**e), Some(Entry::Builtin { .. }))
+    }
+
     fn http_grant(&self, name: &str) -> HttpGrant {
         let adapters = self.inner.adapters.read().unwrap_or_else(PoisonError::into_inner);
         match adapters.get(name).map(|entry| &**entry) {
@@ -207,8 +214,18 @@ impl Runtime {
         crate::target_http::pool_spec(spec).map_err(TargetOpenError::HostKey)?;
         let normalised = adapter.validate_opts(&spec.options_json()).await?;
         let endpoint = adapter.open(normalised.clone()).await?;
-        let mut target =
-            Target { spec: Arc::new(spec.clone()), normalised: Arc::from(normalised), endpoint, http: None };
+        let retry = match spec.host.get("retry_policy") {
+            Some(value) => RetryPolicy::from_value(value).map_err(TargetOpenError::HostKey)?,
+            None if self.is_builtin(&spec.adapter, &["http", "webhook"]) => RetryPolicy::HTTP_DEFAULT,
+            None => RetryPolicy::NONE,
+        };
+        let mut target = Target {
+            spec: Arc::new(spec.clone()),
+            normalised: Arc::from(normalised),
+            endpoint,
+            http: None,
+            retry,
+        };
         let grant = self.http_grant(&spec.adapter);
         target.http = crate::target_http::resolve(
             &grant,

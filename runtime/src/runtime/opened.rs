@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use crate::adapter::{DeliveryContext, DeliveryError, Endpoint};
 use crate::host::http::HttpTarget;
+use crate::resilience::RetryPolicy;
+use crate::resilience::retry_uniform as uniform;
 use crate::signal::Signal;
 use crate::target::TargetSpec;
 
@@ -15,6 +17,7 @@ pub struct Target {
     pub(super) normalised: Arc<str>,
     pub(super) endpoint: Arc<dyn Endpoint>,
     pub(super) http: Option<Arc<HttpTarget>>,
+    pub(super) retry: RetryPolicy,
 }
 
 impl std::fmt::Debug for Target {
@@ -47,9 +50,34 @@ impl Target {
         DeliveryContext { hops, http: self.http.clone() }
     }
 
-    /// Delivers one signal to this target.
+    /// The target's retry policy (its `retry_policy`, or the adapter's default).
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// Delivers one signal to this target, retrying retryable failures as its
+    /// `retry_policy` says.
     pub async fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
-        self.endpoint.deliver(signal, self.context(0)).await
+        self.deliver_after_hops(signal, 0).await
+    }
+
+    /// [`Target::deliver`] for a signal that has crossed `hops` buses. Waits between
+    /// attempts on tokio timers, so a retrying target holds back nothing but its own lane.
+    pub(crate) async fn deliver_after_hops(&self, signal: &Signal, hops: u32) -> Result<(), DeliveryError> {
+        let mut retry = 0;
+        loop {
+            let error = match self.endpoint.deliver(signal, self.context(hops)).await {
+                Ok(()) => return Ok(()),
+                Err(error) => error,
+            };
+            if !error.is_retryable() || retry >= self.retry.max_retries {
+                return Err(error);
+            }
+            retry += 1;
+            let wait = self.retry.wait(retry, error.failure().retry_after, uniform);
+            tracing::debug!(adapter = %self.spec.adapter, signal = %signal.id, retry, wait_ms = wait.as_millis() as u64, "retrying: {error}");
+            tokio::time::sleep(wait).await;
+        }
     }
 
     /// Delivers a batch to this target (the adapter's `deliver-batch`); one result each.

@@ -77,7 +77,8 @@ pub async fn contract() {
         let spec = TargetSpec::new("webhook")
             .with("urls", urls)
             .with("parallel", json!(parallel))
-            .with("secret", json!(SECRET));
+            .with("secret", json!(SECRET))
+            .with("retry_policy", json!({"max_retries": 0}));
         let target = runtime.open_target(&spec).await.expect("opens");
         let err = runtime.dispatch(&signal, &target).await.expect_err("one URL fails");
         assert!(err.is_retryable() && err.code() == Some("http_500"), "{err}");
