@@ -1,6 +1,6 @@
 //! A native adapter whose deliveries fail as scripted, recording the (tokio) instant of
 //! every attempt, for checking retry schedules on a paused clock. Options:
-//! `{"name": "x", "fail": 2, "permanent": false, "retry_after_ms": 700}`: the first
+//! `{"name": "x", "fail": 2, "permanent": false, "retry_after_ms": 700, "hold_ms": 0}`: the first
 //! `fail` attempts to target `x` fail (retryable unless `permanent`), later ones succeed.
 
 use std::collections::HashMap;
@@ -46,6 +46,9 @@ struct Options {
     #[serde(default)]
     permanent: bool,
     retry_after_ms: Option<u64>,
+    /// Wait this long (tokio time) before answering.
+    #[serde(default)]
+    hold_ms: u64,
 }
 
 fn options_error(e: serde_json::Error) -> OptionsError {
@@ -85,6 +88,9 @@ impl Endpoint for ScriptedEndpoint {
                 list.push(Instant::now());
                 list.len()
             };
+            if self.options.hold_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(self.options.hold_ms)).await;
+            }
             if attempt > self.options.fail {
                 return Ok(());
             }

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per concern.
 
+mod breaker;
 mod bus;
 mod contract;
 mod dispatch;

@@ -107,6 +107,7 @@ impl RuntimeBuilder {
             adapters: RwLock::new(adapters),
             buses: RwLock::new(HashMap::new()),
             next_subscription: Arc::new(AtomicU64::new(1)),
+            breakers: std::sync::Mutex::new(HashMap::new()),
         });
         Ok(Runtime { inner })
     }

@@ -15,7 +15,7 @@ use crate::bus::{Bus, PublishError};
 use crate::host::{
     AdapterConfig, AdapterHost, CacheOutcome, ChannelBackend, ChannelError, HttpGrant, LoadError,
 };
-use crate::resilience::RetryPolicy;
+use crate::resilience::{Breaker, BreakerConfig, RetryPolicy};
 use crate::signal::Signal;
 use crate::target::TargetSpec;
 
@@ -60,6 +60,28 @@ pub(crate) struct Inner {
     adapters: RwLock<BTreeMap<String, Arc<Entry>>>,
     buses: RwLock<HashMap<String, Bus>>,
     next_subscription: Arc<AtomicU64>,
+    /// Circuit breakers by destination (adapter + URL origins, or target identity).
+    breakers: std::sync::Mutex<HashMap<String, Arc<Breaker>>>,
+}
+
+/// What a breaker protects: the adapter and the origins of the target's `url`/`urls`
+/// (so every target of one endpoint shares a breaker), or else the whole target.
+fn destination(target: &Target) -> String {
+    let options: serde_json::Value = serde_json::from_str(target.normalised_options()).unwrap_or_default();
+    let mut origins: Vec<String> = options
+        .get("url")
+        .into_iter()
+        .chain(options.get("urls").and_then(serde_json::Value::as_array).into_iter().flatten())
+        .filter_map(serde_json::Value::as_str)
+        .filter_map(|url| reqwest::Url::parse(url).ok())
+        .map(|url| url.origin().ascii_serialization())
+        .collect();
+    if origins.is_empty() {
+        return format!("target:{}", target.identity());
+    }
+    origins.sort();
+    origins.dedup();
+    format!("{}|{}", target.spec().adapter, origins.join(" "))
 }
 
 impl ChannelBackend for Inner {
@@ -155,6 +177,33 @@ impl Runtime {
         Ok(outcome)
     }
 
+    /// The target's `retry_policy` and `circuit_breaker`, or the adapter's defaults
+    /// (built-in `http`/`webhook`: 3 retries and a breaker; others: neither).
+    fn resilience_settings(
+        &self,
+        spec: &TargetSpec,
+    ) -> Result<(RetryPolicy, Option<BreakerConfig>), TargetOpenError> {
+        let http_builtin = self.is_builtin(&spec.adapter, &["http", "webhook"]);
+        let retry = match spec.host.get("retry_policy") {
+            Some(value) => RetryPolicy::from_value(value).map_err(TargetOpenError::HostKey)?,
+            None if http_builtin => RetryPolicy::HTTP_DEFAULT,
+            None => RetryPolicy::NONE,
+        };
+        let breaker = match spec.host.get("circuit_breaker") {
+            Some(value) => BreakerConfig::from_value(value).map_err(TargetOpenError::HostKey)?,
+            None if http_builtin => Some(BreakerConfig::DEFAULT),
+            None => None,
+        };
+        Ok((retry, breaker))
+    }
+
+    /// The breaker of `destination`, created with `config` on first use (later targets
+    /// naming the same destination share it, whatever their config).
+    fn breaker_for(&self, destination: &str, config: BreakerConfig) -> Arc<Breaker> {
+        let mut breakers = self.inner.breakers.lock().unwrap_or_else(PoisonError::into_inner);
+        breakers.entry(destination.to_owned()).or_insert_with(|| Arc::new(Breaker::new(config))).clone()
+    }
+
     /// Whether `name` is the built-in adapter of that name, and one of `names`.
     fn is_builtin(&self, name: &str, names: &[&str]) -> bool {
         let adapters = self.inner.adapters.read().unwrap_or_else(PoisonError::into_inner);
@@ -214,18 +263,18 @@ impl Runtime {
         crate::target_http::pool_spec(spec).map_err(TargetOpenError::HostKey)?;
         let normalised = adapter.validate_opts(&spec.options_json()).await?;
         let endpoint = adapter.open(normalised.clone()).await?;
-        let retry = match spec.host.get("retry_policy") {
-            Some(value) => RetryPolicy::from_value(value).map_err(TargetOpenError::HostKey)?,
-            None if self.is_builtin(&spec.adapter, &["http", "webhook"]) => RetryPolicy::HTTP_DEFAULT,
-            None => RetryPolicy::NONE,
-        };
+        let (retry, breaker_config) = self.resilience_settings(spec)?;
         let mut target = Target {
             spec: Arc::new(spec.clone()),
             normalised: Arc::from(normalised),
             endpoint,
             http: None,
             retry,
+            breaker: None,
         };
+        if let Some(config) = breaker_config {
+            target.breaker = Some(self.breaker_for(&destination(&target), config));
+        }
         let grant = self.http_grant(&spec.adapter);
         target.http = crate::target_http::resolve(
             &grant,

@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use crate::adapter::{DeliveryContext, DeliveryError, Endpoint};
 use crate::host::http::HttpTarget;
-use crate::resilience::RetryPolicy;
 use crate::resilience::retry_uniform as uniform;
+use crate::resilience::{Admission, Breaker, BreakerState, RetryPolicy};
 use crate::signal::Signal;
 use crate::target::TargetSpec;
+use tokio::time::Instant;
 
 /// An opened target: its spec, normalised options, and the adapter's endpoint.
 #[derive(Clone)]
@@ -18,6 +19,7 @@ pub struct Target {
     pub(super) endpoint: Arc<dyn Endpoint>,
     pub(super) http: Option<Arc<HttpTarget>>,
     pub(super) retry: RetryPolicy,
+    pub(super) breaker: Option<Arc<Breaker>>,
 }
 
 impl std::fmt::Debug for Target {
@@ -55,6 +57,11 @@ impl Target {
         &self.retry
     }
 
+    /// The state of the target's circuit breaker (`None`: no breaker).
+    pub fn breaker_state(&self) -> Option<BreakerState> {
+        self.breaker.as_ref().map(|b| b.state())
+    }
+
     /// Delivers one signal to this target, retrying retryable failures as its
     /// `retry_policy` says.
     pub async fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
@@ -66,11 +73,35 @@ impl Target {
     pub(crate) async fn deliver_after_hops(&self, signal: &Signal, hops: u32) -> Result<(), DeliveryError> {
         let mut retry = 0;
         loop {
-            let error = match self.endpoint.deliver(signal, self.context(hops)).await {
-                Ok(()) => return Ok(()),
+            let admission = self.breaker.as_ref().map_or(Admission::Allowed, |b| b.admit(Instant::now()));
+            let outcome = match admission {
+                Admission::Refused => Err(DeliveryError::retryable(
+                    "circuit_open",
+                    format!(
+                        "the circuit breaker of this `{}` target's destination is open",
+                        self.spec.adapter
+                    ),
+                )),
+                Admission::Allowed | Admission::Trial => {
+                    self.endpoint.deliver(signal, self.context(hops)).await
+                }
+            };
+            if let (Admission::Trial, Some(breaker)) = (admission, &self.breaker) {
+                breaker.trial_done(outcome.is_ok(), Instant::now());
+            }
+            let error = match outcome {
+                Ok(()) => {
+                    if let Some(breaker) = &self.breaker {
+                        breaker.delivery_done(true, Instant::now());
+                    }
+                    return Ok(());
+                }
                 Err(error) => error,
             };
             if !error.is_retryable() || retry >= self.retry.max_retries {
+                if let (Some(breaker), false) = (&self.breaker, admission == Admission::Refused) {
+                    breaker.delivery_done(false, Instant::now());
+                }
                 return Err(error);
             }
             retry += 1;
