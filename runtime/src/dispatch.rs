@@ -10,6 +10,7 @@ use futures::StreamExt as _;
 
 use crate::Runtime;
 use crate::adapter::{BoxFuture, DeliveryError};
+use crate::dead_letter::{FailureSink, annotate};
 use crate::runtime::Target;
 use crate::signal::Signal;
 
@@ -57,25 +58,36 @@ fn describe_batch(failures: &[(usize, DispatchError)]) -> String {
     parts.join("; ")
 }
 
-/// A target's index and outcome (`None`: an `async` target, not awaited).
+/// A target's index and outcome (`None`: an `async` target, not awaited, or an
+/// `on_failure` target with nothing to receive).
 type Outcome = (usize, Option<Result<(), DeliveryError>>);
 
-/// Delivers `signal` to the chosen targets, at most `max_concurrency` at once. Returns one
-/// entry per target in the order given: `None` for `async` targets (started, not awaited).
+/// A waited delivery's result: index, target, outcome, attempts.
+type Delivered<'a> = (usize, &'a Target, Result<(), DeliveryError>, u32);
+
+/// Delivers `signal` to the chosen targets, at most `max_concurrency` at once, recording
+/// every final failure in `sink`. `on_failure` targets receive the signal (with the failure
+/// attached) once per primary target that finally failed. Returns one entry per target,
+/// in the order given.
 pub(crate) async fn deliver_each(
     signal: &Signal,
     targets: impl IntoIterator<Item = (usize, &Target)>,
     hops: u32,
     max_concurrency: usize,
+    sink: &FailureSink,
 ) -> Vec<Outcome> {
     let mut waited = Vec::new();
+    let mut fallbacks = Vec::new();
     let mut results = Vec::new();
     for (index, target) in targets {
-        if target.spec().is_async() {
-            let (signal, target, adapter) = (signal.clone(), target.clone(), target.spec().adapter.clone());
+        if target.spec().is_on_failure() {
+            fallbacks.push((index, target));
+        } else if target.spec().is_async() {
+            let (signal, target, sink) = (signal.clone(), target.clone(), sink.clone());
             tokio::spawn(async move {
-                if let Err(error) = target.deliver_after_hops(&signal, hops).await {
-                    tracing::warn!(adapter, signal = %signal.id, "async delivery failed: {error}");
+                let (outcome, attempts) = target.deliver_counted(&signal, hops).await;
+                if let Err(error) = outcome {
+                    sink.record(&target, &signal, &error, attempts);
                 }
             });
             results.push((index, None));
@@ -83,24 +95,35 @@ pub(crate) async fn deliver_each(
             waited.push((index, target));
         }
     }
-    if let [(index, target)] = waited[..] {
-        // One target (every bus lane): no stream machinery.
-        results.push((index, Some(target.deliver_after_hops(signal, hops).await)));
-        results.sort_by_key(|(index, _)| *index);
-        return results;
-    }
     // Boxed with a named type: a closure-built stream of borrowing futures trips the
     // compiler's higher-ranked lifetime check once the whole future is spawned.
-    let deliveries: Vec<BoxFuture<'_, Outcome>> = waited
+    let deliveries: Vec<BoxFuture<'_, Delivered<'_>>> = waited
         .into_iter()
         .map(|(index, target)| {
-            Box::pin(async move { (index, Some(target.deliver_after_hops(signal, hops).await)) })
-                as BoxFuture<'_, _>
+            Box::pin(async move {
+                let (outcome, attempts) = target.deliver_counted(signal, hops).await;
+                (index, target, outcome, attempts)
+            }) as BoxFuture<'_, _>
         })
         .collect();
-    let mut outcomes: Vec<Outcome> =
+    let delivered: Vec<Delivered<'_>> =
         futures::stream::iter(deliveries).buffer_unordered(max_concurrency.max(1)).collect().await;
-    results.append(&mut outcomes);
+    let mut fallback_outcomes: Vec<Option<Result<(), DeliveryError>>> = vec![None; fallbacks.len()];
+    for (index, target, outcome, attempts) in delivered {
+        if let Err(error) = &outcome {
+            sink.record(target, signal, error, attempts);
+            let annotated = annotate(signal, &target.spec().adapter, error, attempts);
+            for ((_, fallback), slot) in fallbacks.iter().zip(fallback_outcomes.iter_mut()) {
+                let (result, tries) = fallback.deliver_counted(&annotated, hops).await;
+                if let Err(error) = &result {
+                    sink.record(fallback, &annotated, error, tries);
+                }
+                *slot = Some(result);
+            }
+        }
+        results.push((index, Some(outcome)));
+    }
+    results.extend(fallbacks.iter().map(|(index, _)| *index).zip(fallback_outcomes));
     results.sort_by_key(|(index, _)| *index);
     results
 }
@@ -129,7 +152,8 @@ impl Runtime {
         targets: &[Target],
         max_concurrency: usize,
     ) -> Vec<Option<Result<(), DeliveryError>>> {
-        let outcomes = deliver_each(signal, targets.iter().enumerate(), 0, max_concurrency);
+        let sink = self.dispatch_sink();
+        let outcomes = deliver_each(signal, targets.iter().enumerate(), 0, max_concurrency, &sink);
         outcomes.await.into_iter().map(|(_, outcome)| outcome).collect()
     }
 
@@ -146,7 +170,8 @@ impl Runtime {
         targets: &[Target],
         max_concurrency: usize,
     ) -> Result<(), DispatchError> {
-        let outcomes = deliver_each(signal, targets.iter().enumerate(), 0, max_concurrency);
+        let sink = self.dispatch_sink();
+        let outcomes = deliver_each(signal, targets.iter().enumerate(), 0, max_concurrency, &sink);
         let failures = failures(targets, outcomes.await);
         if failures.is_empty() { Ok(()) } else { Err(DispatchError { failures }) }
     }

@@ -24,6 +24,7 @@
 pub mod adapter;
 pub mod builtin;
 pub mod bus;
+pub mod dead_letter;
 pub mod dispatch;
 pub mod host;
 pub mod resilience;
@@ -33,4 +34,4 @@ pub mod signal;
 pub mod target;
 mod target_http;
 
-pub use runtime::{Runtime, RuntimeBuilder, Target, TargetOpenError};
+pub use runtime::{RedriveError, Runtime, RuntimeBuilder, Target, TargetOpenError};

@@ -20,7 +20,7 @@ pub const HOST_KEYS: &[&str] = &[
 
 /// Host-level keys of the spec that this version does not act on yet. A target that uses
 /// one is refused rather than silently delivered without the guarantee it asked for.
-pub const NOT_YET_SUPPORTED: &[&str] = &["on_failure", "batch_size", "batch_timeout", "flush_interval"];
+pub const NOT_YET_SUPPORTED: &[&str] = &["batch_size", "batch_timeout", "flush_interval"];
 
 /// A target description could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,6 +97,12 @@ impl TargetSpec {
     /// The first host-level key this version cannot honour yet, if any.
     pub fn unsupported_key(&self) -> Option<&'static str> {
         NOT_YET_SUPPORTED.iter().copied().find(|key| self.host.contains_key(*key))
+    }
+
+    /// Whether this target only receives signals whose primary delivery finally failed
+    /// (`on_failure = true`).
+    pub fn is_on_failure(&self) -> bool {
+        self.host.get("on_failure").and_then(Value::as_bool).unwrap_or(false)
     }
 
     /// Whether the caller should not wait for this target (`async = true`).

@@ -3,6 +3,7 @@
 mod breaker;
 mod bus;
 mod contract;
+mod dead_letters;
 mod dispatch;
 mod http;
 mod isolation;

@@ -95,7 +95,8 @@ impl Bus {
             return Err(closed());
         }
         let id = SubscriptionId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
-        let subscription = Arc::new(Subscription::start(id, pattern.clone(), opened, options));
+        let sink = runtime.failure_sink(format!("bus/{}/{id}", self.inner.name));
+        let subscription = Arc::new(Subscription::start(id, pattern.clone(), opened, options, sink));
         self.router_mut().insert(id.0, pattern, options.priority, subscription);
         Ok(id)
     }
@@ -238,8 +239,13 @@ fn plan_targets(matched: &[Arc<Subscription>]) -> Vec<Planned<'_>> {
     let mut seen: HashSet<&str> = HashSet::new();
     let mut plan = Vec::with_capacity(matched.len());
     for sub in matched {
-        let chosen: Vec<usize> =
-            sub.target_keys.iter().enumerate().filter(|(_, key)| seen.insert(key)).map(|(i, _)| i).collect();
+        let chosen: Vec<usize> = sub
+            .target_keys
+            .iter()
+            .enumerate()
+            .filter(|(i, key)| !sub.is_fallback(*i) && seen.insert(key))
+            .map(|(i, _)| i)
+            .collect();
         if !chosen.is_empty() {
             plan.push((sub, chosen));
         }

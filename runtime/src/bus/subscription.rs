@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::dispatch::deliver_each;
+use crate::dead_letter::{FailureSink, annotate};
 use crate::routing::Pattern;
 use crate::runtime::Target;
 use crate::signal::Signal;
@@ -79,23 +79,50 @@ pub(crate) struct Subscription {
     pub pending: Arc<AtomicUsize>,
 }
 
+/// What a primary lane does with a final failure: record it, then hand the annotated
+/// signal to the subscription's `on_failure` lanes.
+struct FailureRoute {
+    fallbacks: Vec<mpsc::Sender<Queued>>,
+}
+
 impl Subscription {
-    /// Creates the subscription and starts one lane worker per target.
+    /// Creates the subscription and starts one lane worker per target. Targets marked
+    /// `on_failure` get lanes that only primary lanes feed.
     pub fn start(
         id: SubscriptionId,
         pattern: Pattern,
         targets: Vec<Target>,
         options: SubscribeOptions,
+        sink: FailureSink,
     ) -> Self {
         let targets: Arc<[Target]> = targets.into();
         let target_keys = targets.iter().map(Target::identity).collect();
         let pending = Arc::new(AtomicUsize::new(0));
+        let channels: Vec<_> = targets.iter().map(|_| mpsc::channel(options.queue_capacity.max(1))).collect();
+        let fallbacks = targets
+            .iter()
+            .zip(&channels)
+            .filter(|(target, _)| target.spec().is_on_failure())
+            .map(|(_, (sender, _))| sender.clone())
+            .collect();
+        let route = Arc::new(FailureRoute { fallbacks });
         let lanes = targets
             .iter()
+            .zip(channels)
             .enumerate()
-            .map(|(index, target)| {
-                let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
-                let worker = tokio::spawn(drain(id, index, target.clone(), receiver, pending.clone()));
+            .map(|(index, (target, (sender, receiver)))| {
+                // Fallback lanes must not hold the route (and with it their own senders), or
+                // they would never see their queue close.
+                let route = (!target.spec().is_on_failure()).then(|| route.clone());
+                let lane = LaneCtx {
+                    id,
+                    index,
+                    target: target.clone(),
+                    pending: pending.clone(),
+                    route,
+                    sink: sink.clone(),
+                };
+                let worker = tokio::spawn(drain(Arc::new(lane), receiver));
                 Lane { sender, worker: Mutex::new(Some(worker)) }
             })
             .collect();
@@ -110,23 +137,54 @@ impl Subscription {
             pending,
         }
     }
-}
 
-/// Delivers one lane's signals in order. Exits when the lane's queue closes and is empty.
-async fn drain(
+    /// Whether lane `index` is an `on_failure` lane (never fed by publish).
+    pub fn is_fallback(&self, index: usize) -> bool {
+        self.targets.get(index).is_some_and(|t| t.spec().is_on_failure())
+    }
+}
+/// What a lane worker needs.
+struct LaneCtx {
     id: SubscriptionId,
     index: usize,
     target: Target,
-    mut receiver: mpsc::Receiver<Queued>,
     pending: Arc<AtomicUsize>,
-) {
+    /// `None` for `on_failure` lanes.
+    route: Option<Arc<FailureRoute>>,
+    sink: FailureSink,
+}
+
+/// Delivers one lane's signals in order (an `async` target's deliveries run concurrently).
+/// Exits when the lane's queue closes and is empty.
+async fn drain(lane: Arc<LaneCtx>, mut receiver: mpsc::Receiver<Queued>) {
     while let Some(item) = receiver.recv().await {
-        for (_, outcome) in deliver_each(&item.signal, [(index, &target)], item.hops, 1).await {
-            if let Some(Err(error)) = outcome {
-                let adapter = &target.spec().adapter;
-                tracing::warn!(subscription = id.0, target = index, adapter, signal = %item.signal.id, "delivery failed: {error}");
+        if lane.target.spec().is_async() {
+            tokio::spawn(deliver_one(lane.clone(), item));
+        } else {
+            deliver_one(lane.clone(), item).await;
+        }
+    }
+}
+
+/// One delivery: on final failure, record it and feed the `on_failure` lanes.
+async fn deliver_one(lane: Arc<LaneCtx>, item: Queued) {
+    let (outcome, attempts) = lane.target.deliver_counted(&item.signal, item.hops).await;
+    if let Err(error) = outcome {
+        lane.sink.record(&lane.target, &item.signal, &error, attempts);
+        if let Some(route) = &lane.route {
+            let annotated = Arc::new(annotate(&item.signal, &lane.target.spec().adapter, &error, attempts));
+            for fallback in &route.fallbacks {
+                lane.pending.fetch_add(1, Ordering::AcqRel);
+                if let Err(full) = fallback.try_send(Queued { signal: annotated.clone(), hops: item.hops }) {
+                    lane.pending.fetch_sub(1, Ordering::AcqRel);
+                    tracing::error!(
+                        subscription = lane.id.0,
+                        target = lane.index,
+                        "an on_failure lane refused the signal ({full}); it is in the dead-letter store"
+                    );
+                }
             }
         }
-        pending.fetch_sub(1, Ordering::AcqRel);
     }
+    lane.pending.fetch_sub(1, Ordering::AcqRel);
 }

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock, RwLock, Weak};
 
 use super::{Entry, HTTP_CALL_TIMEOUT, Inner, Runtime};
 use crate::builtin;
+use crate::dead_letter::{DeadLetterStore, MemoryStore};
 use crate::host::http::{HttpSettings, IpNet};
 use crate::host::{
     AdapterConfig, AdapterHost, ChannelBackend, ChannelGrants, CompileCache, EngineSettings, Grant,
@@ -14,7 +15,7 @@ use crate::host::{
 };
 
 /// Builds a [`Runtime`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RuntimeBuilder {
     engine: EngineSettings,
     cache_dir: Option<PathBuf>,
@@ -22,6 +23,16 @@ pub struct RuntimeBuilder {
     console_stdio: Stdio,
     adapter_config: AdapterConfig,
     http: HttpSettings,
+    dead_letters: Arc<dyn DeadLetterStore>,
+}
+
+impl std::fmt::Debug for RuntimeBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeBuilder")
+            .field("engine", &self.engine)
+            .field("cache_dir", &self.cache_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for RuntimeBuilder {
@@ -33,6 +44,7 @@ impl Default for RuntimeBuilder {
             console_stdio: Stdio::Inherit,
             adapter_config: AdapterConfig::default(),
             http: HttpSettings::default(),
+            dead_letters: Arc::new(MemoryStore::default()),
         }
     }
 }
@@ -76,6 +88,12 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Where final failures are recorded (default: in memory).
+    pub fn dead_letter_store(mut self, store: Arc<dyn DeadLetterStore>) -> Self {
+        self.dead_letters = store;
+        self
+    }
+
     /// All HTTP settings (address policy, body caps, timeouts).
     pub fn http(mut self, settings: HttpSettings) -> Self {
         self.http = settings;
@@ -108,6 +126,7 @@ impl RuntimeBuilder {
             buses: RwLock::new(HashMap::new()),
             next_subscription: Arc::new(AtomicU64::new(1)),
             breakers: std::sync::Mutex::new(HashMap::new()),
+            dead_letters: self.dead_letters,
         });
         Ok(Runtime { inner })
     }

@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock, Weak};
 
 use crate::adapter::{Adapter, BoxFuture, DeliveryError, OptionsError};
 use crate::bus::{Bus, PublishError};
+use crate::dead_letter::{DeadLetterStore, FailureSink, StoreError};
 use crate::host::{
     AdapterConfig, AdapterHost, CacheOutcome, ChannelBackend, ChannelError, HttpGrant, LoadError,
 };
@@ -45,6 +46,23 @@ pub enum TargetOpenError {
 /// plus a margin for signing and reading the response.
 const HTTP_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(65);
 
+/// Why a dead letter could not be redriven.
+#[derive(Debug, thiserror::Error)]
+pub enum RedriveError {
+    /// No letter with that id.
+    #[error("no dead letter {0}")]
+    NotFound(u64),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The target could not be opened again.
+    #[error(transparent)]
+    Target(#[from] TargetOpenError),
+    /// Delivery failed again; the letter stays.
+    #[error("redelivery failed: {0}")]
+    Delivery(#[from] DeliveryError),
+}
+
 /// A registered adapter: loaded, or a built-in compiled on first use.
 enum Entry {
     Ready(Arc<dyn Adapter>, HttpGrant),
@@ -62,6 +80,8 @@ pub(crate) struct Inner {
     next_subscription: Arc<AtomicU64>,
     /// Circuit breakers by destination (adapter + URL origins, or target identity).
     breakers: std::sync::Mutex<HashMap<String, Arc<Breaker>>>,
+    /// Where final failures are recorded.
+    dead_letters: Arc<dyn DeadLetterStore>,
 }
 
 /// What a breaker protects: the adapter and the origins of the target's `url`/`urls`
@@ -119,6 +139,29 @@ impl Runtime {
     /// A builder with the defaults.
     pub fn builder() -> RuntimeBuilder {
         RuntimeBuilder::default()
+    }
+
+    /// The dead-letter store.
+    pub fn dead_letters(&self) -> &Arc<dyn DeadLetterStore> {
+        &self.inner.dead_letters
+    }
+
+    /// Re-delivers dead letter `id` to its original target (opened again from its spec);
+    /// on success the letter is removed.
+    pub async fn redrive(&self, id: u64) -> Result<(), RedriveError> {
+        let letter = self.inner.dead_letters.get(id)?.ok_or(RedriveError::NotFound(id))?;
+        let target = self.open_target(&letter.target).await?;
+        target.deliver(&letter.signal).await?;
+        self.inner.dead_letters.remove(id)?;
+        Ok(())
+    }
+
+    pub(crate) fn failure_sink(&self, origin: impl Into<Arc<str>>) -> FailureSink {
+        FailureSink::new(self.inner.dead_letters.clone(), origin)
+    }
+
+    pub(crate) fn dispatch_sink(&self) -> FailureSink {
+        self.failure_sink("dispatch")
     }
 
     /// The runtime behind a weak handle, if it is still alive.
@@ -287,8 +330,13 @@ impl Runtime {
         Ok(target)
     }
 
-    /// Delivers `signal` to one target: `Ok` or that target's error.
+    /// Delivers `signal` to one target: `Ok` or that target's error (also recorded as a
+    /// dead letter).
     pub async fn dispatch(&self, signal: &Signal, target: &Target) -> Result<(), DeliveryError> {
-        target.deliver(signal).await
+        let (outcome, attempts) = target.deliver_counted(signal, 0).await;
+        if let Err(error) = &outcome {
+            self.dispatch_sink().record(target, signal, error, attempts);
+        }
+        outcome
     }
 }

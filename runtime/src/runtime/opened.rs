@@ -71,7 +71,18 @@ impl Target {
     /// [`Target::deliver`] for a signal that has crossed `hops` buses. Waits between
     /// attempts on tokio timers, so a retrying target holds back nothing but its own lane.
     pub(crate) async fn deliver_after_hops(&self, signal: &Signal, hops: u32) -> Result<(), DeliveryError> {
+        self.deliver_counted(signal, hops).await.0
+    }
+
+    /// [`Target::deliver_after_hops`], also returning the attempts made (refusals by an
+    /// open breaker are not attempts).
+    pub(crate) async fn deliver_counted(
+        &self,
+        signal: &Signal,
+        hops: u32,
+    ) -> (Result<(), DeliveryError>, u32) {
         let mut retry = 0;
+        let mut attempts = 0;
         loop {
             let admission = self.breaker.as_ref().map_or(Admission::Allowed, |b| b.admit(Instant::now()));
             let outcome = match admission {
@@ -83,6 +94,7 @@ impl Target {
                     ),
                 )),
                 Admission::Allowed | Admission::Trial => {
+                    attempts += 1;
                     self.endpoint.deliver(signal, self.context(hops)).await
                 }
             };
@@ -94,7 +106,7 @@ impl Target {
                     if let Some(breaker) = &self.breaker {
                         breaker.delivery_done(true, Instant::now());
                     }
-                    return Ok(());
+                    return (Ok(()), attempts);
                 }
                 Err(error) => error,
             };
@@ -102,7 +114,7 @@ impl Target {
                 if let (Some(breaker), false) = (&self.breaker, admission == Admission::Refused) {
                     breaker.delivery_done(false, Instant::now());
                 }
-                return Err(error);
+                return (Err(error), attempts);
             }
             retry += 1;
             let wait = self.retry.wait(retry, error.failure().retry_after, uniform);

@@ -16,6 +16,7 @@ pub use builder::SignalBuilder;
 pub use data::{Data, JsonText};
 pub use error::SignalError;
 pub use id::new_id;
+pub(crate) use validate::now;
 
 use std::collections::BTreeMap;
 

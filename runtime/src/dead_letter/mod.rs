@@ -1,0 +1,54 @@
+//! Dead letters: every delivery that finally failed (after its retries, or refused by an
+//! open breaker) is recorded with the signal, the target, the error and the attempts, so
+//! nothing is dropped silently. Letters can be listed, inspected, redriven to their
+//! original target and purged.
+//!
+//! [`DeadLetterStore`] is the seam for backends; [`MemoryStore`] is the in-process one.
+
+mod memory;
+mod sink;
+
+use crate::adapter::DeliveryError;
+use crate::signal::Signal;
+use crate::target::TargetSpec;
+
+pub use memory::MemoryStore;
+pub(crate) use sink::{FailureSink, annotate};
+
+/// A recorded final failure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    /// Store-assigned id.
+    pub id: u64,
+    /// Where the delivery came from: `bus/<name>/<subscription>` or `dispatch`.
+    pub origin: String,
+    /// The target that failed, as configured.
+    pub target: TargetSpec,
+    /// The final error.
+    pub error: DeliveryError,
+    /// Attempts made (0 when an open breaker refused every one).
+    pub attempts: u32,
+    /// When it finally failed (RFC 3339, UTC).
+    pub failed_at: String,
+    /// The signal.
+    pub signal: Signal,
+}
+
+/// A dead-letter store failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("dead-letter store: {0}")]
+pub struct StoreError(pub String);
+
+/// Where dead letters are kept.
+pub trait DeadLetterStore: Send + Sync + 'static {
+    /// Records a letter (its `id` is ignored) and returns the id assigned.
+    fn record(&self, letter: DeadLetter) -> Result<u64, StoreError>;
+    /// Every letter, oldest first.
+    fn list(&self) -> Result<Vec<DeadLetter>, StoreError>;
+    /// One letter.
+    fn get(&self, id: u64) -> Result<Option<DeadLetter>, StoreError>;
+    /// Removes one letter; whether it existed.
+    fn remove(&self, id: u64) -> Result<bool, StoreError>;
+    /// Removes every letter; how many there were.
+    fn purge(&self) -> Result<usize, StoreError>;
+}
