@@ -89,6 +89,15 @@ impl TargetSpec {
         }
     }
 
+    /// The whole target as one JSON object (`adapter`, options and host keys side by side),
+    /// the form [`TargetSpec::from_value`] reads.
+    pub fn to_value(&self) -> Value {
+        let mut all = self.options.clone();
+        all.extend(self.host.clone());
+        all.insert("adapter".to_owned(), Value::String(self.adapter.clone()));
+        Value::Object(all)
+    }
+
     /// The adapter options as a JSON object text.
     pub fn options_json(&self) -> String {
         Value::Object(self.options.clone()).to_string()

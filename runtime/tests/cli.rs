@@ -159,3 +159,50 @@ fn http_to_loopback_needs_allow_private() {
         "invalid --allow-private",
     );
 }
+
+#[test]
+fn dlq_lists_shows_redrives_and_purges_a_sqlite_store() {
+    use jido_dispatch::dead_letter::{DeadLetter, DeadLetterStore, SqliteStore};
+    use jido_dispatch::{adapter::DeliveryError, signal::Signal, target::TargetSpec};
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cli-dlq-{}.sqlite", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let store = SqliteStore::open(&path).expect("opens");
+    let letter = |target: TargetSpec| DeadLetter {
+        id: 0,
+        origin: "dispatch".to_owned(),
+        target,
+        error: DeliveryError::retryable("http_503", "down"),
+        attempts: 4,
+        failed_at: "2026-01-02T03:04:05Z".to_owned(),
+        signal: Signal::from_json(SIGNAL).expect("valid"),
+    };
+    let good = store.record(letter(TargetSpec::new("noop"))).expect("record");
+    let bad = store.record(letter(TargetSpec::new("bus").with("bus", "nowhere".into()))).expect("record");
+    drop(store);
+    let file = path.to_str().expect("utf-8 path");
+
+    let listed = text(&run(&["dlq", "list", "--store", file]).stdout);
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(
+        listed.lines().next().is_some_and(
+            |l| l.starts_with(&format!("{good}\t2026-01-02T03:04:05Z\tdispatch\tnoop\thttp_503\t"))
+        ),
+        "{listed}"
+    );
+    let shown = run(&["dlq", "show", &bad.to_string(), "--store", file]);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).expect("JSON");
+    assert_eq!(shown["target"], serde_json::json!({"adapter": "bus", "bus": "nowhere"}));
+    assert_eq!(shown["attempts"], 4);
+
+    let redriven = run(&["dlq", "redrive", &good.to_string(), "--store", file]);
+    assert!(redriven.status.success(), "{}", text(&redriven.stderr));
+    fails_with(&["dlq", "redrive", &bad.to_string(), "--store", file], "redelivery failed");
+    assert_eq!(
+        text(&run(&["dlq", "list", "--store", file]).stdout).lines().count(),
+        1,
+        "only the failing one is left"
+    );
+    assert_eq!(text(&run(&["dlq", "purge", "--store", file]).stdout).trim(), "purged 1 dead letter(s)");
+    fails_with(&["dlq", "show", "1", "--store", file], "no dead letter 1");
+}

@@ -146,3 +146,35 @@ async fn a_failed_redrive_keeps_the_letter_and_purge_clears_all() {
     assert_eq!(runtime.dead_letters().purge().expect("purge"), 3);
     assert!(runtime.dead_letters().list().expect("list").is_empty());
 }
+
+#[tokio::test]
+async fn the_sqlite_store_keeps_letters_across_restarts() {
+    use jido_dispatch::dead_letter::{DeadLetterStore, SqliteStore};
+    let path = std::path::PathBuf::from(crate::CACHE_ROOT).join(format!("dlq-{}.sqlite", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let signal = sample_signal("audit.failed");
+    {
+        let store: Arc<dyn DeadLetterStore> = Arc::new(SqliteStore::open(&path).expect("opens"));
+        let runtime = builder(crate::CACHE_ROOT).dead_letter_store(store).build().expect("runtime");
+        let spec = TargetSpec::new("bus")
+            .with("bus", json!("nowhere"))
+            .with("retry_policy", json!({"max_retries": 0}));
+        let target = runtime.open_target(&spec).await.expect("opens");
+        runtime.dispatch(&signal, &target).await.expect_err("no such bus");
+    }
+    let reopened = SqliteStore::open(&path).expect("reopens");
+    let letters = reopened.list().expect("list");
+    assert_eq!(letters.len(), 1);
+    let letter = &letters[0];
+    assert_eq!(letter.signal, signal, "the signal comes back exactly");
+    assert_eq!(
+        letter.target.to_value(),
+        json!({"adapter": "bus", "bus": "nowhere", "retry_policy": {"max_retries": 0}})
+    );
+    assert_eq!(letter.error.code(), Some("bus_not_found"));
+    assert!(!letter.error.is_retryable());
+    assert_eq!((letter.attempts, letter.origin.as_str()), (1, "dispatch"));
+    assert_eq!(reopened.get(letter.id).expect("get").as_ref(), Some(letter));
+    assert!(reopened.remove(letter.id).expect("remove"));
+    assert!(reopened.get(letter.id).expect("get").is_none());
+}

@@ -3,6 +3,7 @@
 mod adapters;
 mod check;
 mod dispatch;
+mod dlq;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,9 @@ enum Command {
     /// Work with adapter components.
     #[command(subcommand)]
     Adapter(AdapterCommand),
+    /// Inspect, redrive and purge the dead letters of a SQLite store.
+    #[command(subcommand)]
+    Dlq(dlq::Command),
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,6 +46,7 @@ pub fn main() -> ExitCode {
         Command::Dispatch(args) => tokio_main(dispatch::run(args)),
         Command::Adapters => adapters::run(),
         Command::Adapter(AdapterCommand::Check(args)) => check::run(args),
+        Command::Dlq(command) => tokio_main(dlq::run(command)),
     };
     match result {
         Ok(code) => code,

@@ -3,10 +3,12 @@
 //! nothing is dropped silently. Letters can be listed, inspected, redriven to their
 //! original target and purged.
 //!
-//! [`DeadLetterStore`] is the seam for backends; [`MemoryStore`] is the in-process one.
+//! [`DeadLetterStore`] is the seam for backends; [`MemoryStore`] keeps letters in the
+//! process, [`SqliteStore`] in a SQLite file.
 
 mod memory;
 mod sink;
+mod sqlite;
 
 use crate::adapter::DeliveryError;
 use crate::signal::Signal;
@@ -14,6 +16,7 @@ use crate::target::TargetSpec;
 
 pub use memory::MemoryStore;
 pub(crate) use sink::{FailureSink, annotate};
+pub use sqlite::SqliteStore;
 
 /// A recorded final failure.
 #[derive(Debug, Clone, PartialEq)]

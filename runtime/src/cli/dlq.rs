@@ -1,0 +1,98 @@
+//! `jido-dispatch dlq list|show|redrive|purge --store PATH`: the dead letters in a SQLite
+//! store.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use jido_dispatch::Runtime;
+use jido_dispatch::dead_letter::{DeadLetter, DeadLetterStore, SqliteStore};
+use jido_dispatch::host::http::IpNet;
+
+/// What to do with the dead letters.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// One line per letter: id, time, origin, adapter, error code, signal id and type.
+    List(Store),
+    /// One letter in full, as JSON.
+    Show(WithId),
+    /// Deliver a letter to its original target again; removed on success.
+    Redrive(Redrive),
+    /// Remove every letter.
+    Purge(Store),
+}
+
+/// The store file.
+#[derive(Debug, clap::Args)]
+pub struct Store {
+    /// The SQLite file.
+    #[arg(long)]
+    store: PathBuf,
+}
+
+/// A store and a letter id.
+#[derive(Debug, clap::Args)]
+pub struct WithId {
+    /// The letter's id.
+    id: u64,
+    #[command(flatten)]
+    store: Store,
+}
+
+/// Arguments of `dlq redrive`.
+#[derive(Debug, clap::Args)]
+pub struct Redrive {
+    #[command(flatten)]
+    letter: WithId,
+    /// A loopback or private network http targets may reach (repeatable).
+    #[arg(long = "allow-private", value_name = "CIDR")]
+    allow_private: Vec<String>,
+}
+
+fn open(store: &Store) -> anyhow::Result<SqliteStore> {
+    SqliteStore::open(&store.store)
+        .with_context(|| format!("cannot open the store {}", store.store.display()))
+}
+
+fn json(letter: &DeadLetter) -> serde_json::Value {
+    let failure = letter.error.failure();
+    serde_json::json!({
+        "id": letter.id,
+        "origin": letter.origin,
+        "failed_at": letter.failed_at,
+        "attempts": letter.attempts,
+        "target": letter.target.to_value(),
+        "error": {"retryable": letter.error.is_retryable(), "code": failure.code, "message": failure.message},
+        "signal": serde_json::from_str::<serde_json::Value>(&letter.signal.to_json()).unwrap_or_default(),
+    })
+}
+
+/// Runs a `dlq` command.
+#[expect(clippy::print_stdout, reason = "the CLI reports on stdout")]
+pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::List(store) => {
+            for l in open(&store)?.list()? {
+                let code = l.error.code().unwrap_or("-");
+                println!(
+                    "{}\t{}\t{}\t{}\t{code}\t{}\t{}",
+                    l.id, l.failed_at, l.origin, l.target.adapter, l.signal.id, l.signal.ty
+                );
+            }
+        }
+        Command::Show(WithId { id, store }) => {
+            let letter = open(&store)?.get(id)?.with_context(|| format!("no dead letter {id}"))?;
+            println!("{}", serde_json::to_string_pretty(&json(&letter))?);
+        }
+        Command::Redrive(Redrive { letter: WithId { id, store }, allow_private }) => {
+            let networks = allow_private.iter().map(|n| IpNet::parse(n)).collect::<Result<Vec<_>, _>>()?;
+            let store: Arc<dyn DeadLetterStore> = Arc::new(open(&store)?);
+            let runtime = Runtime::builder().allow_private(networks).dead_letter_store(store).build()?;
+            runtime.redrive(id).await?;
+            println!("dead letter {id} delivered and removed");
+        }
+        Command::Purge(store) => println!("purged {} dead letter(s)", open(&store)?.purge()?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
