@@ -34,4 +34,4 @@ pub mod signal;
 pub mod target;
 mod target_http;
 
-pub use runtime::{RedriveError, Runtime, RuntimeBuilder, Target, TargetOpenError};
+pub use runtime::{Health, HealthStatus, RedriveError, Runtime, RuntimeBuilder, Target, TargetOpenError};

@@ -5,6 +5,7 @@ mod bus;
 mod contract;
 mod dead_letters;
 mod dispatch;
+mod health;
 mod http;
 mod isolation;
 mod loading;

@@ -1,9 +1,11 @@
 //! The embeddable runtime: the adapter registry, opening targets, buses, and dispatching.
 
 mod builder;
+mod health;
 mod opened;
 
 pub use builder::RuntimeBuilder;
+pub use health::{Health, HealthStatus};
 pub use opened::Target;
 
 use std::collections::{BTreeMap, HashMap};
@@ -314,6 +316,7 @@ impl Runtime {
             http: None,
             retry,
             breaker: None,
+            record: Arc::default(),
         };
         if let Some(config) = breaker_config {
             target.breaker = Some(self.breaker_for(&destination(&target), config));

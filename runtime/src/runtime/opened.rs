@@ -20,6 +20,7 @@ pub struct Target {
     pub(super) http: Option<Arc<HttpTarget>>,
     pub(super) retry: RetryPolicy,
     pub(super) breaker: Option<Arc<Breaker>>,
+    pub(super) record: Arc<super::health::DeliveryRecord>,
 }
 
 impl std::fmt::Debug for Target {
@@ -106,6 +107,7 @@ impl Target {
                     if let Some(breaker) = &self.breaker {
                         breaker.delivery_done(true, Instant::now());
                     }
+                    self.record.success();
                     return (Ok(()), attempts);
                 }
                 Err(error) => error,
@@ -114,6 +116,7 @@ impl Target {
                 if let (Some(breaker), false) = (&self.breaker, admission == Admission::Refused) {
                     breaker.delivery_done(false, Instant::now());
                 }
+                self.record.failure(error.to_string());
                 return (Err(error), attempts);
             }
             retry += 1;
