@@ -35,32 +35,51 @@ pub struct Health {
     pub breaker: Option<BreakerState>,
 }
 
+/// When something happened: a clock instant to order events, and RFC 3339 to report them.
+#[derive(Debug, Clone)]
+struct Event {
+    at: tokio::time::Instant,
+    time: String,
+}
+
+impl Event {
+    fn now() -> Self {
+        Event { at: tokio::time::Instant::now(), time: crate::signal::now() }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    success: Option<Event>,
+    failure: Option<(Event, String)>,
+}
+
 /// What deliveries to a target have seen, shared by its clones.
 #[derive(Debug, Default)]
 pub(crate) struct DeliveryRecord {
-    inner: Mutex<(Option<(tokio::time::Instant, String)>, Option<(tokio::time::Instant, String, String)>)>,
+    seen: Mutex<Seen>,
 }
 
 impl DeliveryRecord {
     pub(crate) fn success(&self) {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.0 = Some((tokio::time::Instant::now(), crate::signal::now()));
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner).success = Some(Event::now());
     }
 
     pub(crate) fn failure(&self, error: String) {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.1 = Some((tokio::time::Instant::now(), crate::signal::now(), error));
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner).failure = Some((Event::now(), error));
     }
 
     /// (last success time, last failure (time, error), whether the failure is the latest).
     fn snapshot(&self) -> (Option<String>, Option<(String, String)>, bool) {
-        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        let failing = match (&inner.0, &inner.1) {
-            (Some((ok, _)), Some((bad, _, _))) => bad > ok,
+        let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let failing = match (&seen.success, &seen.failure) {
+            (Some(ok), Some((bad, _))) => bad.at > ok.at,
             (None, Some(_)) => true,
             _ => false,
         };
-        (inner.0.as_ref().map(|s| s.1.clone()), inner.1.as_ref().map(|f| (f.1.clone(), f.2.clone())), failing)
+        let success = seen.success.as_ref().map(|e| e.time.clone());
+        let failure = seen.failure.as_ref().map(|(e, why)| (e.time.clone(), why.clone()));
+        (success, failure, failing)
     }
 }
 
