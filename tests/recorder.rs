@@ -12,6 +12,7 @@ use tokio::sync::{Notify, Semaphore};
 
 struct Shared {
     received: Mutex<HashMap<String, Vec<Signal>>>,
+    batches: Mutex<HashMap<String, Vec<usize>>>,
     entered: Mutex<HashMap<String, usize>>,
     changed: Notify,
     gate: Semaphore,
@@ -21,6 +22,7 @@ impl Default for Shared {
     fn default() -> Self {
         Shared {
             received: Mutex::default(),
+            batches: Mutex::default(),
             entered: Mutex::default(),
             changed: Notify::new(),
             gate: Semaphore::new(0),
@@ -57,6 +59,12 @@ impl Recorder {
         map.get(name).cloned().unwrap_or_default()
     }
 
+    /// Sizes of the `deliver-batch` calls target `name` received, in order.
+    pub fn batches(&self, name: &str) -> Vec<usize> {
+        let map = self.shared.batches.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(name).cloned().unwrap_or_default()
+    }
+
     /// The types target `name` received.
     pub fn types(&self, name: &str) -> Vec<String> {
         self.received(name).into_iter().map(|s| s.ty).collect()
@@ -90,6 +98,8 @@ struct Options {
     name: String,
     #[serde(default)]
     gated: bool,
+    /// Signals with this subject fail permanently (and are not recorded as received).
+    reject: Option<String>,
 }
 
 impl Adapter for Recorder {
@@ -105,8 +115,12 @@ impl Adapter for Recorder {
         Box::pin(async move {
             let options: Options = serde_json::from_str(&opts)
                 .map_err(|e| OptionsError { adapter: "recorder".to_owned(), message: e.to_string() })?;
-            let endpoint =
-                RecorderEndpoint { shared: self.shared.clone(), name: options.name, gated: options.gated };
+            let endpoint = RecorderEndpoint {
+                shared: self.shared.clone(),
+                name: options.name,
+                gated: options.gated,
+                reject: options.reject,
+            };
             Ok(Arc::new(endpoint) as Arc<dyn Endpoint>)
         })
     }
@@ -116,6 +130,7 @@ struct RecorderEndpoint {
     shared: Arc<Shared>,
     name: String,
     gated: bool,
+    reject: Option<String>,
 }
 
 impl Endpoint for RecorderEndpoint {
@@ -142,11 +157,32 @@ impl Endpoint for RecorderEndpoint {
                     .map_err(|_| DeliveryError::permanent("closed", "gate"))?;
                 permit.forget();
             }
+            if self.reject.is_some() && signal.subject == self.reject {
+                return Err(DeliveryError::permanent("rejected", "this subject is rejected"));
+            }
             let mut map = self.shared.received.lock().unwrap_or_else(PoisonError::into_inner);
             map.entry(self.name.clone()).or_default().push(signal.clone());
             drop(map);
             self.shared.changed.notify_waiters();
             Ok(())
+        })
+    }
+
+    fn deliver_batch<'a>(
+        &'a self,
+        signals: &'a [Signal],
+        ctx: DeliveryContext,
+    ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
+        Box::pin(async move {
+            {
+                let mut batches = self.shared.batches.lock().unwrap_or_else(PoisonError::into_inner);
+                batches.entry(self.name.clone()).or_default().push(signals.len());
+            }
+            let mut results = Vec::with_capacity(signals.len());
+            for signal in signals {
+                results.push(self.deliver(signal, ctx.clone()).await);
+            }
+            results
         })
     }
 }

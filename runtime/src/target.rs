@@ -20,7 +20,7 @@ pub const HOST_KEYS: &[&str] = &[
 
 /// Host-level keys of the spec that this version does not act on yet. A target that uses
 /// one is refused rather than silently delivered without the guarantee it asked for.
-pub const NOT_YET_SUPPORTED: &[&str] = &["batch_size", "batch_timeout", "flush_interval"];
+pub const NOT_YET_SUPPORTED: &[&str] = &[];
 
 /// A target description could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

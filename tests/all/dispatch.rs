@@ -112,17 +112,3 @@ async fn dispatch_async_returns_a_handle() {
     handle.await.expect("joined").expect("delivered");
     assert_eq!(recorder.received("h").len(), 1);
 }
-
-#[tokio::test]
-async fn host_keys_not_supported_yet_are_refused_not_ignored() {
-    let (runtime, _) = setup();
-    assert!(
-        !jido_dispatch::target::NOT_YET_SUPPORTED.contains(&"retry_policy"),
-        "retry_policy is implemented"
-    );
-    for key in jido_dispatch::target::NOT_YET_SUPPORTED {
-        let spec = TargetSpec::new("noop").with(key, json!({"max_retries": 1}));
-        let err = runtime.open_target(&spec).await.expect_err("refused");
-        assert!(err.to_string().contains(&format!("`{key}` is not supported yet")), "{err}");
-    }
-}

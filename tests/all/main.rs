@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per concern.
 
+mod batching;
 mod breaker;
 mod bus;
 mod contract;

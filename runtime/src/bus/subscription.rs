@@ -6,6 +6,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use std::time::Duration;
+
+use crate::adapter::DeliveryError;
 use crate::dead_letter::{FailureSink, annotate};
 use crate::routing::Pattern;
 use crate::runtime::Target;
@@ -154,21 +157,68 @@ struct LaneCtx {
     sink: FailureSink,
 }
 
-/// Delivers one lane's signals in order (an `async` target's deliveries run concurrently).
-/// Exits when the lane's queue closes and is empty.
+/// Delivers one lane's signals in order (an `async` target's deliveries run concurrently;
+/// a batching target's go out in batches). Exits when the lane's queue closes and is empty.
 async fn drain(lane: Arc<LaneCtx>, mut receiver: mpsc::Receiver<Queued>) {
+    if let Some((size, timeout)) = lane.target.batching() {
+        return drain_batches(lane, receiver, size, timeout).await;
+    }
     while let Some(item) = receiver.recv().await {
         if lane.target.spec().is_async() {
-            tokio::spawn(deliver_one(lane.clone(), item));
+            let lane = lane.clone();
+            tokio::spawn(async move { finish(&lane, item, None).await });
         } else {
-            deliver_one(lane.clone(), item).await;
+            finish(&lane, item, None).await;
         }
     }
 }
 
-/// One delivery: on final failure, record it and feed the `on_failure` lanes.
-async fn deliver_one(lane: Arc<LaneCtx>, item: Queued) {
-    let (outcome, attempts) = lane.target.deliver_counted(&item.signal, item.hops).await;
+/// Groups up to `size` signals, or those that arrive within `timeout` of the first, into
+/// one `deliver-batch` call.
+async fn drain_batches(
+    lane: Arc<LaneCtx>,
+    mut receiver: mpsc::Receiver<Queued>,
+    size: usize,
+    timeout: Duration,
+) {
+    while let Some(first) = receiver.recv().await {
+        let mut items = vec![first];
+        let deadline = tokio::time::Instant::now() + timeout;
+        while items.len() < size {
+            match tokio::time::timeout_at(deadline, receiver.recv()).await {
+                Ok(Some(item)) => items.push(item),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        deliver_batch(&lane, items).await;
+    }
+}
+
+/// One batch: each signal then goes on from its own result (retried, dead-lettered or
+/// done), so one bad signal fails alone. With the breaker not closed, signals go one by
+/// one through the normal loop instead.
+async fn deliver_batch(lane: &Arc<LaneCtx>, items: Vec<Queued>) {
+    if !lane.target.batch_admitted() {
+        for item in items {
+            finish(lane, item, None).await;
+        }
+        return;
+    }
+    let hops = items.iter().map(|item| item.hops).max().unwrap_or(0);
+    let signals: Vec<Signal> = items.iter().map(|item| (*item.signal).clone()).collect();
+    let mut results = lane.target.endpoint().deliver_batch(&signals, lane.target.context(hops)).await;
+    let missing =
+        DeliveryError::permanent("adapter_error", "deliver-batch returned fewer results than signals");
+    results.resize(items.len(), Err(missing));
+    for (item, result) in items.into_iter().zip(results) {
+        finish(lane, item, Some(result)).await;
+    }
+}
+
+/// Completes one delivery (from `first`, an attempt already made, if any): on final
+/// failure, record it and feed the `on_failure` lanes.
+async fn finish(lane: &Arc<LaneCtx>, item: Queued, first: Option<Result<(), DeliveryError>>) {
+    let (outcome, attempts) = lane.target.continue_delivery(&item.signal, item.hops, first).await;
     if let Err(error) = outcome {
         lane.sink.record(&lane.target, &item.signal, &error, attempts);
         if let Some(route) = &lane.route {

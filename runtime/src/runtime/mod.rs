@@ -317,6 +317,7 @@ impl Runtime {
             retry,
             breaker: None,
             record: Arc::default(),
+            batching: crate::resilience::batching(&spec.host).map_err(TargetOpenError::HostKey)?,
         };
         if let Some(config) = breaker_config {
             target.breaker = Some(self.breaker_for(&destination(&target), config));

@@ -21,6 +21,7 @@ pub struct Target {
     pub(super) retry: RetryPolicy,
     pub(super) breaker: Option<Arc<Breaker>>,
     pub(super) record: Arc<super::health::DeliveryRecord>,
+    pub(super) batching: Option<(usize, std::time::Duration)>,
 }
 
 impl std::fmt::Debug for Target {
@@ -82,22 +83,26 @@ impl Target {
         signal: &Signal,
         hops: u32,
     ) -> (Result<(), DeliveryError>, u32) {
+        self.continue_delivery(signal, hops, None).await
+    }
+
+    /// The delivery loop. `first`: the outcome of an attempt already made elsewhere (a
+    /// batch), which the loop takes as its first attempt and goes on from.
+    pub(crate) async fn continue_delivery(
+        &self,
+        signal: &Signal,
+        hops: u32,
+        mut first: Option<Result<(), DeliveryError>>,
+    ) -> (Result<(), DeliveryError>, u32) {
         let mut retry = 0;
         let mut attempts = 0;
         loop {
-            let admission = self.breaker.as_ref().map_or(Admission::Allowed, |b| b.admit(Instant::now()));
-            let outcome = match admission {
-                Admission::Refused => Err(DeliveryError::retryable(
-                    "circuit_open",
-                    format!(
-                        "the circuit breaker of this `{}` target's destination is open",
-                        self.spec.adapter
-                    ),
-                )),
-                Admission::Allowed | Admission::Trial => {
+            let (admission, outcome) = match first.take() {
+                Some(outcome) => {
                     attempts += 1;
-                    self.endpoint.deliver(signal, self.context(hops)).await
+                    (Admission::Allowed, outcome)
                 }
+                None => self.attempt(signal, hops, &mut attempts).await,
             };
             if let (Admission::Trial, Some(breaker)) = (admission, &self.breaker) {
                 breaker.trial_done(outcome.is_ok(), Instant::now());
@@ -124,6 +129,38 @@ impl Target {
             tracing::debug!(adapter = %self.spec.adapter, signal = %signal.id, retry, wait_ms = wait.as_millis() as u64, "retrying: {error}");
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// One attempt, if the breaker admits it.
+    async fn attempt(
+        &self,
+        signal: &Signal,
+        hops: u32,
+        attempts: &mut u32,
+    ) -> (Admission, Result<(), DeliveryError>) {
+        let admission = self.breaker.as_ref().map_or(Admission::Allowed, |b| b.admit(Instant::now()));
+        let outcome = match admission {
+            Admission::Refused => Err(DeliveryError::retryable(
+                "circuit_open",
+                format!("the circuit breaker of this `{}` target's destination is open", self.spec.adapter),
+            )),
+            Admission::Allowed | Admission::Trial => {
+                *attempts += 1;
+                self.endpoint.deliver(signal, self.context(hops)).await
+            }
+        };
+        (admission, outcome)
+    }
+
+    /// Whether a batch may be sent now: no breaker, or a closed one (an open or half-open
+    /// breaker sends its signals one by one through the normal loop instead).
+    pub(crate) fn batch_admitted(&self) -> bool {
+        self.breaker.as_ref().is_none_or(|b| matches!(b.state(), BreakerState::Closed { .. }))
+    }
+
+    /// `batch_size` and `batch_timeout` (alias `flush_interval`), if the target batches.
+    pub fn batching(&self) -> Option<(usize, std::time::Duration)> {
+        self.batching
     }
 
     /// Delivers a batch to this target (the adapter's `deliver-batch`); one result each.
