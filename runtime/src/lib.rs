@@ -33,5 +33,6 @@ mod runtime;
 pub mod signal;
 pub mod target;
 mod target_http;
+pub mod telemetry;
 
 pub use runtime::{Health, HealthStatus, RedriveError, Runtime, RuntimeBuilder, Target, TargetOpenError};

@@ -11,6 +11,7 @@ mod http;
 mod isolation;
 mod loading;
 mod retry;
+mod telemetry;
 
 /// Where test runs keep their compile cache.
 pub const CACHE_ROOT: &str = env!("CARGO_TARGET_TMPDIR");

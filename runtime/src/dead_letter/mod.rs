@@ -54,4 +54,8 @@ pub trait DeadLetterStore: Send + Sync + 'static {
     fn remove(&self, id: u64) -> Result<bool, StoreError>;
     /// Removes every letter; how many there were.
     fn purge(&self) -> Result<usize, StoreError>;
+    /// How many letters there are.
+    fn count(&self) -> Result<usize, StoreError> {
+        self.list().map(|letters| letters.len())
+    }
 }

@@ -145,4 +145,9 @@ impl DeadLetterStore for SqliteStore {
     fn purge(&self) -> Result<usize, StoreError> {
         self.with(|c| c.execute("DELETE FROM dead_letters", []))
     }
+
+    fn count(&self) -> Result<usize, StoreError> {
+        self.with(|c| c.query_row("SELECT COUNT(*) FROM dead_letters", [], |row| row.get::<_, i64>(0)))
+            .map(|n| n as usize)
+    }
 }

@@ -127,6 +127,7 @@ impl RuntimeBuilder {
             next_subscription: Arc::new(AtomicU64::new(1)),
             breakers: std::sync::Mutex::new(HashMap::new()),
             dead_letters: self.dead_letters,
+            telemetry: Arc::default(),
         });
         Ok(Runtime { inner })
     }

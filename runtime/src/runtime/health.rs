@@ -35,16 +35,22 @@ pub struct Health {
     pub breaker: Option<BreakerState>,
 }
 
-/// When something happened: a clock instant to order events, and RFC 3339 to report them.
-#[derive(Debug, Clone)]
+/// When something happened: a clock instant to order events, and the wall-clock time,
+/// formatted (RFC 3339) only when a health check reads it.
+#[derive(Debug, Clone, Copy)]
 struct Event {
     at: tokio::time::Instant,
-    time: String,
+    wall: std::time::SystemTime,
 }
 
 impl Event {
     fn now() -> Self {
-        Event { at: tokio::time::Instant::now(), time: crate::signal::now() }
+        Event { at: tokio::time::Instant::now(), wall: std::time::SystemTime::now() }
+    }
+
+    fn rfc3339(&self) -> String {
+        use time::format_description::well_known::Rfc3339;
+        time::OffsetDateTime::from(self.wall).format(&Rfc3339).unwrap_or_default()
     }
 }
 
@@ -77,8 +83,8 @@ impl DeliveryRecord {
             (None, Some(_)) => true,
             _ => false,
         };
-        let success = seen.success.as_ref().map(|e| e.time.clone());
-        let failure = seen.failure.as_ref().map(|(e, why)| (e.time.clone(), why.clone()));
+        let success = seen.success.as_ref().map(Event::rfc3339);
+        let failure = seen.failure.as_ref().map(|(e, why)| (e.rfc3339(), why.clone()));
         (success, failure, failing)
     }
 }

@@ -1,11 +1,15 @@
 //! The embeddable runtime: the adapter registry, opening targets, buses, and dispatching.
 
 mod builder;
+mod dead_letters;
 mod health;
+mod observe;
 mod opened;
 
 pub use builder::RuntimeBuilder;
+pub use dead_letters::RedriveError;
 pub use health::{Health, HealthStatus};
+use observe::{LabelledBreaker, destination};
 pub use opened::Target;
 
 use std::collections::{BTreeMap, HashMap};
@@ -14,13 +18,14 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock, Weak};
 
 use crate::adapter::{Adapter, BoxFuture, DeliveryError, OptionsError};
 use crate::bus::{Bus, PublishError};
-use crate::dead_letter::{DeadLetterStore, FailureSink, StoreError};
+use crate::dead_letter::DeadLetterStore;
 use crate::host::{
     AdapterConfig, AdapterHost, CacheOutcome, ChannelBackend, ChannelError, HttpGrant, LoadError,
 };
-use crate::resilience::{Breaker, BreakerConfig, RetryPolicy};
+use crate::resilience::{BreakerConfig, RetryPolicy};
 use crate::signal::Signal;
 use crate::target::TargetSpec;
+use crate::telemetry::Telemetry;
 
 /// Why a target could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,23 +53,6 @@ pub enum TargetOpenError {
 /// plus a margin for signing and reading the response.
 const HTTP_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(65);
 
-/// Why a dead letter could not be redriven.
-#[derive(Debug, thiserror::Error)]
-pub enum RedriveError {
-    /// No letter with that id.
-    #[error("no dead letter {0}")]
-    NotFound(u64),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The target could not be opened again.
-    #[error(transparent)]
-    Target(#[from] TargetOpenError),
-    /// Delivery failed again; the letter stays.
-    #[error("redelivery failed: {0}")]
-    Delivery(#[from] DeliveryError),
-}
-
 /// A registered adapter: loaded, or a built-in compiled on first use.
 enum Entry {
     Ready(Arc<dyn Adapter>, HttpGrant),
@@ -81,29 +69,11 @@ pub(crate) struct Inner {
     buses: RwLock<HashMap<String, Bus>>,
     next_subscription: Arc<AtomicU64>,
     /// Circuit breakers by destination (adapter + URL origins, or target identity).
-    breakers: std::sync::Mutex<HashMap<String, Arc<Breaker>>>,
+    breakers: std::sync::Mutex<HashMap<String, LabelledBreaker>>,
     /// Where final failures are recorded.
     dead_letters: Arc<dyn DeadLetterStore>,
-}
-
-/// What a breaker protects: the adapter and the origins of the target's `url`/`urls`
-/// (so every target of one endpoint shares a breaker), or else the whole target.
-fn destination(target: &Target) -> String {
-    let options: serde_json::Value = serde_json::from_str(target.normalised_options()).unwrap_or_default();
-    let mut origins: Vec<String> = options
-        .get("url")
-        .into_iter()
-        .chain(options.get("urls").and_then(serde_json::Value::as_array).into_iter().flatten())
-        .filter_map(serde_json::Value::as_str)
-        .filter_map(|url| reqwest::Url::parse(url).ok())
-        .map(|url| url.origin().ascii_serialization())
-        .collect();
-    if origins.is_empty() {
-        return format!("target:{}", target.identity());
-    }
-    origins.sort();
-    origins.dedup();
-    format!("{}|{}", target.spec().adapter, origins.join(" "))
+    /// Delivery events and metrics.
+    telemetry: Arc<Telemetry>,
 }
 
 impl ChannelBackend for Inner {
@@ -141,29 +111,6 @@ impl Runtime {
     /// A builder with the defaults.
     pub fn builder() -> RuntimeBuilder {
         RuntimeBuilder::default()
-    }
-
-    /// The dead-letter store.
-    pub fn dead_letters(&self) -> &Arc<dyn DeadLetterStore> {
-        &self.inner.dead_letters
-    }
-
-    /// Re-delivers dead letter `id` to its original target (opened again from its spec);
-    /// on success the letter is removed.
-    pub async fn redrive(&self, id: u64) -> Result<(), RedriveError> {
-        let letter = self.inner.dead_letters.get(id)?.ok_or(RedriveError::NotFound(id))?;
-        let target = self.open_target(&letter.target).await?;
-        target.deliver(&letter.signal).await?;
-        self.inner.dead_letters.remove(id)?;
-        Ok(())
-    }
-
-    pub(crate) fn failure_sink(&self, origin: impl Into<Arc<str>>) -> FailureSink {
-        FailureSink::new(self.inner.dead_letters.clone(), origin)
-    }
-
-    pub(crate) fn dispatch_sink(&self) -> FailureSink {
-        self.failure_sink("dispatch")
     }
 
     /// The runtime behind a weak handle, if it is still alive.
@@ -242,13 +189,6 @@ impl Runtime {
         Ok((retry, breaker))
     }
 
-    /// The breaker of `destination`, created with `config` on first use (later targets
-    /// naming the same destination share it, whatever their config).
-    fn breaker_for(&self, destination: &str, config: BreakerConfig) -> Arc<Breaker> {
-        let mut breakers = self.inner.breakers.lock().unwrap_or_else(PoisonError::into_inner);
-        breakers.entry(destination.to_owned()).or_insert_with(|| Arc::new(Breaker::new(config))).clone()
-    }
-
     /// Whether `name` is the built-in adapter of that name, and one of `names`.
     fn is_builtin(&self, name: &str, names: &[&str]) -> bool {
         let adapters = self.inner.adapters.read().unwrap_or_else(PoisonError::into_inner);
@@ -317,10 +257,15 @@ impl Runtime {
             retry,
             breaker: None,
             record: Arc::default(),
+            telemetry: self.inner.telemetry.clone(),
+            label: Arc::from(""),
+            adapter: Arc::from(spec.adapter.as_str()),
             batching: crate::resilience::batching(&spec.host).map_err(TargetOpenError::HostKey)?,
         };
+        let (key, label) = destination(&target);
+        target.label = Arc::from(label);
         if let Some(config) = breaker_config {
-            target.breaker = Some(self.breaker_for(&destination(&target), config));
+            target.breaker = Some(self.breaker_for(&key, &target.label, config));
         }
         let grant = self.http_grant(&spec.adapter);
         target.http = crate::target_http::resolve(

@@ -9,7 +9,12 @@ use crate::resilience::retry_uniform as uniform;
 use crate::resilience::{Admission, Breaker, BreakerState, RetryPolicy};
 use crate::signal::Signal;
 use crate::target::TargetSpec;
+use std::time::Duration;
+
 use tokio::time::Instant;
+use tracing::Instrument as _;
+
+use crate::telemetry::{DeliveryEvent, Telemetry};
 
 /// An opened target: its spec, normalised options, and the adapter's endpoint.
 #[derive(Clone)]
@@ -21,7 +26,12 @@ pub struct Target {
     pub(super) retry: RetryPolicy,
     pub(super) breaker: Option<Arc<Breaker>>,
     pub(super) record: Arc<super::health::DeliveryRecord>,
-    pub(super) batching: Option<(usize, std::time::Duration)>,
+    pub(super) batching: Option<(usize, Duration)>,
+    pub(super) telemetry: Arc<Telemetry>,
+    /// How telemetry names the target: URL origins, or `adapter#hash` (never its options).
+    pub(super) label: Arc<str>,
+    /// The adapter's name, shared.
+    pub(super) adapter: Arc<str>,
 }
 
 impl std::fmt::Debug for Target {
@@ -131,7 +141,7 @@ impl Target {
         }
     }
 
-    /// One attempt, if the breaker admits it.
+    /// One attempt, if the breaker admits it; timed, traced and emitted as telemetry.
     async fn attempt(
         &self,
         signal: &Signal,
@@ -139,17 +149,59 @@ impl Target {
         attempts: &mut u32,
     ) -> (Admission, Result<(), DeliveryError>) {
         let admission = self.breaker.as_ref().map_or(Admission::Allowed, |b| b.admit(Instant::now()));
-        let outcome = match admission {
-            Admission::Refused => Err(DeliveryError::retryable(
+        if admission == Admission::Refused {
+            let refused = Err(DeliveryError::retryable(
                 "circuit_open",
-                format!("the circuit breaker of this `{}` target's destination is open", self.spec.adapter),
-            )),
-            Admission::Allowed | Admission::Trial => {
-                *attempts += 1;
-                self.endpoint.deliver(signal, self.context(hops)).await
-            }
-        };
+                format!("the circuit breaker of `{}` is open", self.label),
+            ));
+            self.emit_attempt(signal, *attempts + 1, Duration::ZERO, &refused);
+            return (admission, refused);
+        }
+        *attempts += 1;
+        let span = tracing::debug_span!(
+            "jido.deliver",
+            adapter = %self.spec.adapter,
+            target = %self.label,
+            signal = %signal.id,
+            attempt = *attempts,
+            success = tracing::field::Empty,
+            duration_us = tracing::field::Empty,
+            error = tracing::field::Empty,
+        );
+        let started = std::time::Instant::now();
+        let outcome = self.endpoint.deliver(signal, self.context(hops)).instrument(span.clone()).await;
+        let duration = started.elapsed();
+        span.record("success", outcome.is_ok());
+        span.record("duration_us", duration.as_micros() as u64);
+        if let Err(error) = &outcome {
+            span.record("error", tracing::field::display(error));
+        }
+        self.emit_attempt(signal, *attempts, duration, &outcome);
         (admission, outcome)
+    }
+
+    /// Emits one attempt's telemetry event (also used for the signals of a batch call).
+    pub(crate) fn emit_attempt(
+        &self,
+        signal: &Signal,
+        attempt: u32,
+        duration: Duration,
+        outcome: &Result<(), DeliveryError>,
+    ) {
+        self.telemetry.emit(&self.adapter, duration, outcome, || DeliveryEvent {
+            adapter: self.adapter.clone(),
+            target: self.label.clone(),
+            signal: signal.id.clone(),
+            attempt,
+            duration,
+            success: outcome.is_ok(),
+            error: outcome.as_ref().err().cloned(),
+        });
+    }
+
+    /// How telemetry names this target.
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     /// Whether a batch may be sent now: no breaker, or a closed one (an open or half-open
@@ -159,7 +211,7 @@ impl Target {
     }
 
     /// `batch_size` and `batch_timeout` (alias `flush_interval`), if the target batches.
-    pub fn batching(&self) -> Option<(usize, std::time::Duration)> {
+    pub fn batching(&self) -> Option<(usize, Duration)> {
         self.batching
     }
 

@@ -1,0 +1,114 @@
+//! Delivery counters and latency histograms per adapter and outcome, in Prometheus text.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{Mutex, PoisonError};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::adapter::DeliveryError;
+
+/// Histogram bucket bounds, in seconds.
+const BUCKETS: [f64; 16] =
+    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+#[derive(Debug, Default, Clone)]
+struct Series {
+    count: u64,
+    sum: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+/// The bounded outcome labels, in the order of each adapter's series.
+const OUTCOMES: [&str; 3] = ["ok", "retryable", "permanent"];
+
+/// Counters and histograms per adapter, one series per outcome.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    series: Mutex<BTreeMap<Arc<str>, [Series; 3]>>,
+}
+
+/// The index in [`OUTCOMES`] of an attempt's outcome.
+fn outcome(result: &Result<(), DeliveryError>) -> usize {
+    match result {
+        Ok(()) => 0,
+        Err(error) if error.is_retryable() => 1,
+        Err(_) => 2,
+    }
+}
+
+impl Metrics {
+    /// Counts one attempt of `adapter` (no allocation once the adapter has been seen).
+    pub(crate) fn observe(&self, adapter: &Arc<str>, duration: Duration, result: &Result<(), DeliveryError>) {
+        let seconds = duration.as_secs_f64();
+        let mut series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
+        if !series.contains_key(&**adapter) {
+            series.insert(adapter.clone(), Default::default());
+        }
+        let Some(all) = series.get_mut(&**adapter) else { return };
+        let entry = &mut all[outcome(result)];
+        entry.count += 1;
+        entry.sum += seconds;
+        for (bound, bucket) in BUCKETS.iter().zip(entry.buckets.iter_mut()) {
+            if seconds <= *bound {
+                *bucket += 1;
+            }
+        }
+    }
+
+    /// Attempts counted for `adapter` with `outcome` (`ok`, `retryable`, `permanent`).
+    pub fn count(&self, adapter: &str, outcome: &str) -> u64 {
+        let series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = OUTCOMES.iter().position(|o| *o == outcome);
+        match (series.get(adapter), index) {
+            (Some(all), Some(index)) => all[index].count,
+            _ => 0,
+        }
+    }
+
+    /// Appends the counters and histograms in Prometheus text format.
+    pub fn render(&self, out: &mut String) {
+        let all = self.series.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let series: Vec<((Arc<str>, &str), Series)> = all
+            .into_iter()
+            .flat_map(|(adapter, per)| {
+                OUTCOMES
+                    .iter()
+                    .zip(per)
+                    .filter(|(_, s)| s.count > 0)
+                    .map(move |(o, s)| ((adapter.clone(), *o), s))
+            })
+            .collect();
+        out.push_str("# HELP jido_deliveries_total Delivery attempts by adapter and outcome.\n");
+        out.push_str("# TYPE jido_deliveries_total counter\n");
+        for ((adapter, outcome), s) in &series {
+            let _ = writeln!(
+                out,
+                "jido_deliveries_total{{adapter=\"{}\",outcome=\"{outcome}\"}} {}",
+                escape(adapter),
+                s.count
+            );
+        }
+        out.push_str(
+            "# HELP jido_delivery_duration_seconds Delivery attempt latency by adapter and outcome.\n",
+        );
+        out.push_str("# TYPE jido_delivery_duration_seconds histogram\n");
+        for ((adapter, outcome), s) in &series {
+            let labels = format!("adapter=\"{}\",outcome=\"{outcome}\"", escape(adapter));
+            for (bound, count) in BUCKETS.iter().zip(s.buckets) {
+                let _ =
+                    writeln!(out, "jido_delivery_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}");
+            }
+            let _ =
+                writeln!(out, "jido_delivery_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(out, "jido_delivery_duration_seconds_sum{{{labels}}} {}", s.sum);
+            let _ = writeln!(out, "jido_delivery_duration_seconds_count{{{labels}}} {}", s.count);
+        }
+    }
+}
+
+/// Escapes a Prometheus label value.
+pub fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
