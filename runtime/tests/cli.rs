@@ -5,9 +5,15 @@ use std::process::{Command, Output};
 const SIGNAL: &str = r#"{"type":"user.created","source":"/demo","data":{"id":1}}"#;
 
 fn run(args: &[&str]) -> Output {
+    run_with_data(args, concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-data"))
+}
+
+/// Runs the binary with its default dead-letter store under `data_dir`.
+fn run_with_data(args: &[&str], data_dir: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_jido-dispatch"))
         .args(args)
         .env("JIDO_DISPATCH_CACHE_DIR", concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"))
+        .env("JIDO_DISPATCH_DATA_DIR", data_dir)
         .env_remove("RUST_LOG")
         .output()
         .expect("the binary runs")
@@ -205,4 +211,16 @@ fn dlq_lists_shows_redrives_and_purges_a_sqlite_store() {
     );
     assert_eq!(text(&run(&["dlq", "purge", "--store", file]).stdout).trim(), "purged 1 dead letter(s)");
     fails_with(&["dlq", "show", "1", "--store", file], "no dead letter 1");
+}
+
+#[test]
+fn a_failed_dispatch_lands_in_the_default_dead_letter_store() {
+    let data = format!("{}/cli-data-{}", env!("CARGO_TARGET_TMPDIR"), std::process::id());
+    let _ = std::fs::remove_dir_all(&data);
+    let target = r#"{"adapter":"bus","bus":"nowhere"}"#;
+    let out = run_with_data(&["dispatch", "--signal", SIGNAL, "--target", target], &data);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let listed = text(&run_with_data(&["dlq", "list"], &data).stdout);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.contains("\tdispatch\tbus\tbus_not_found\t"), "{listed}");
 }

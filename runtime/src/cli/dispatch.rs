@@ -3,7 +3,10 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use std::sync::Arc;
+
 use jido_dispatch::Runtime;
+use jido_dispatch::dead_letter::SqliteStore;
 use jido_dispatch::dispatch::DEFAULT_MAX_CONCURRENCY;
 use jido_dispatch::host::http::IpNet;
 use jido_dispatch::signal::Signal;
@@ -22,6 +25,10 @@ pub struct Args {
     /// 127.0.0.0/8 (repeatable; none by default).
     #[arg(long = "allow-private", value_name = "CIDR")]
     allow_private: Vec<String>,
+    /// The SQLite file final failures are recorded in (default: the user's data directory,
+    /// see `jido-dispatch dlq`).
+    #[arg(long)]
+    store: Option<std::path::PathBuf>,
 }
 
 /// Validates everything first, then delivers; exit 1 when a delivery failed.
@@ -35,7 +42,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .map(|net| IpNet::parse(net))
         .collect::<Result<Vec<_>, _>>()
         .context("invalid --allow-private")?;
-    let runtime = Runtime::builder().allow_private(networks).build()?;
+    let path = super::dlq::store_path(args.store.as_ref())?;
+    let store =
+        SqliteStore::open(&path).with_context(|| format!("cannot open the store {}", path.display()))?;
+    let runtime = Runtime::builder().allow_private(networks).dead_letter_store(Arc::new(store)).build()?;
     let mut targets = Vec::with_capacity(specs.len());
     for spec in &specs {
         targets.push(runtime.open_target(spec).await?);

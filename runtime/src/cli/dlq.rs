@@ -1,5 +1,5 @@
-//! `jido-dispatch dlq list|show|redrive|purge --store PATH`: the dead letters in a SQLite
-//! store.
+//! `jido-dispatch dlq list|show|redrive|purge [--store PATH]`: the dead letters in a SQLite
+//! store (by default the one `dispatch` records its final failures in).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use jido_dispatch::Runtime;
+
 use jido_dispatch::dead_letter::{DeadLetter, DeadLetterStore, SqliteStore};
 use jido_dispatch::host::http::IpNet;
 
@@ -26,9 +27,16 @@ pub enum Command {
 /// The store file.
 #[derive(Debug, clap::Args)]
 pub struct Store {
-    /// The SQLite file.
+    /// The SQLite file (default: the one `dispatch` writes, see `store_path`).
     #[arg(long)]
-    store: PathBuf,
+    store: Option<PathBuf>,
+}
+
+/// `--store`, or the command line's default store.
+pub fn store_path(given: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
+    given.cloned().or_else(SqliteStore::default_path).context(
+        "no dead-letter store: pass --store PATH (or set JIDO_DISPATCH_DATA_DIR, XDG_DATA_HOME or HOME)",
+    )
 }
 
 /// A store and a letter id.
@@ -51,8 +59,8 @@ pub struct Redrive {
 }
 
 fn open(store: &Store) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(&store.store)
-        .with_context(|| format!("cannot open the store {}", store.store.display()))
+    let path = store_path(store.store.as_ref())?;
+    SqliteStore::open(&path).with_context(|| format!("cannot open the store {}", path.display()))
 }
 
 fn json(letter: &DeadLetter) -> serde_json::Value {
