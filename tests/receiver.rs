@@ -88,10 +88,7 @@ impl Receiver {
 
     /// Starts a server; `script(n, request)` answers the n-th request (0-based).
     pub async fn start(script: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("local addr: {e}"));
-        let shared =
-            Arc::new(Shared { requests: Mutex::default(), arrived: Notify::new(), script: Box::new(script) });
+        let (listener, addr, shared) = bind(script).await;
         let accept = shared.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -107,10 +104,7 @@ impl Receiver {
         script: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static,
     ) -> (Receiver, String) {
         let (acceptor, ca_pem) = test_tls().unwrap_or_else(|e| panic!("test certificates: {e}"));
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("local addr: {e}"));
-        let shared =
-            Arc::new(Shared { requests: Mutex::default(), arrived: Notify::new(), script: Box::new(script) });
+        let (listener, addr, shared) = bind(script).await;
         let accept = shared.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -156,6 +150,17 @@ impl Receiver {
             assert!(tokio::time::timeout_at(deadline, arrived).await.is_ok(), "{n} requests did not arrive");
         }
     }
+}
+
+/// A listener on `127.0.0.1:0` and the shared state for `script`.
+async fn bind(
+    script: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static,
+) -> (TcpListener, SocketAddr, Arc<Shared>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("local addr: {e}"));
+    let shared =
+        Arc::new(Shared { requests: Mutex::default(), arrived: Notify::new(), script: Box::new(script) });
+    (listener, addr, shared)
 }
 
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, shared: Arc<Shared>) {

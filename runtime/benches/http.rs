@@ -18,53 +18,13 @@ use jido_dispatch::signal::Signal;
 use jido_dispatch::target::TargetSpec;
 use jido_dispatch::{Runtime, Target};
 use sha2::Sha256;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+mod support;
+use support::server;
 
 const CONCURRENCY: usize = 16;
 const REQUESTS: usize = 20_000;
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-/// A minimal keep-alive HTTP/1.1 server answering 200 to everything.
-async fn server() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf: Vec<u8> = Vec::with_capacity(32 * 1024);
-                let mut chunk = vec![0u8; 64 * 1024];
-                loop {
-                    let end = loop {
-                        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            break pos;
-                        }
-                        match stream.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(0);
-                    while buf.len() < end + 4 + len {
-                        match stream.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    buf.drain(..end + 4 + len);
-                    if stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    port
-}
 
 fn signal(data_bytes: usize) -> Signal {
     let data = serde_json::Value::String("x".repeat(data_bytes.saturating_sub(2)));

@@ -16,7 +16,9 @@ use jido_dispatch::signal::Signal;
 use jido_dispatch::target::TargetSpec;
 use jido_dispatch::{Runtime, Target};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+mod support;
+use support::server;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -60,48 +62,6 @@ async fn guarantees(runtime: &Runtime) {
             (per_second(runtime, &off, &signal, n).await, per_second(runtime, &on, &signal, n).await);
         println!("| {label:<43} | {a:>16.0} | {b:>15.0} | {:>7.1}% |", (a / b - 1.0) * 100.0);
     }
-}
-
-/// A keep-alive HTTP/1.1 server answering 200 to everything.
-async fn server() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf: Vec<u8> = Vec::new();
-                let mut chunk = vec![0u8; 64 * 1024];
-                loop {
-                    let end = loop {
-                        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            break pos;
-                        }
-                        match stream.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(0);
-                    while buf.len() < end + 4 + len {
-                        match stream.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    buf.drain(..end + 4 + len);
-                    if stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    port
 }
 
 async fn batching(runtime: &Runtime) {
