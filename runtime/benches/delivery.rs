@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jido_dispatch::adapter::{
-    Adapter, BoxFuture, DeliveryContext, DeliveryError, Endpoint, NativeNoop, OptionsError,
+    BoxFuture, DeliveryContext, DeliveryError, Endpoint, NativeNoop, SharedEndpoint,
 };
 use jido_dispatch::host::{AdapterConfig, Stdio};
 use jido_dispatch::signal::Signal;
@@ -22,15 +22,6 @@ const ROUNDS: usize = 7;
 
 /// Native equivalent of `console` with `format = "json"`: encode, write to a sink.
 struct NativeConsoleJson;
-
-impl Adapter for NativeConsoleJson {
-    fn validate_opts<'a>(&'a self, opts: &'a str) -> BoxFuture<'a, Result<String, OptionsError>> {
-        Box::pin(async move { Ok(opts.to_owned()) })
-    }
-    fn open(&self, _opts: String) -> BoxFuture<'_, Result<Arc<dyn Endpoint>, OptionsError>> {
-        Box::pin(async { Ok(Arc::new(NativeConsoleJson) as Arc<dyn Endpoint>) })
-    }
-}
 
 impl Endpoint for NativeConsoleJson {
     fn deliver<'a>(
@@ -91,8 +82,8 @@ async fn deliveries(cache: &std::path::Path) {
         .console_stdio(Stdio::Closed)
         .build()
         .unwrap();
-    runtime.register_adapter("native-noop", Arc::new(NativeNoop));
-    runtime.register_adapter("native-console", Arc::new(NativeConsoleJson));
+    runtime.register_adapter("native-noop", Arc::new(SharedEndpoint::new(NativeNoop)));
+    runtime.register_adapter("native-console", Arc::new(SharedEndpoint::new(NativeConsoleJson)));
     let open = |spec: TargetSpec| {
         let runtime = runtime.clone();
         async move { runtime.open_target(&spec).await.unwrap() }

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jido_dispatch::adapter::NativeNoop;
+use jido_dispatch::adapter::{NativeNoop, SharedEndpoint};
 use jido_dispatch::bus::{SubscribeOptions, WhenFull};
 use jido_dispatch::host::http::IpNet;
 use jido_dispatch::signal::Signal;
@@ -106,7 +106,7 @@ fn main() {
             .allow_private(vec![IpNet::parse("127.0.0.0/8").unwrap()])
             .build()
             .unwrap();
-        runtime.register_adapter("native-noop", Arc::new(NativeNoop));
+        runtime.register_adapter("native-noop", Arc::new(SharedEndpoint::new(NativeNoop)));
         guarantees(&runtime).await;
         batching(&runtime).await;
     });

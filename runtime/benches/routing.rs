@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jido_dispatch::Runtime;
-use jido_dispatch::adapter::NativeNoop;
+use jido_dispatch::adapter::{NativeNoop, SharedEndpoint};
 use jido_dispatch::bus::{SubscribeOptions, WhenFull};
 use jido_dispatch::host::EngineSettings;
 use jido_dispatch::routing::{Pattern, Router};
@@ -114,7 +114,7 @@ async fn throughput() {
     let settings = EngineSettings { max_total_instances: 64, ..EngineSettings::default() };
     let cache = std::env::temp_dir().join(format!("jido-bench-routing-{}", std::process::id()));
     let runtime = Runtime::builder().engine(settings).compile_cache(Some(cache.clone())).build().unwrap();
-    runtime.register_adapter("native-noop", Arc::new(NativeNoop));
+    runtime.register_adapter("native-noop", Arc::new(SharedEndpoint::new(NativeNoop)));
     runtime.preload().unwrap();
     println!(
         "\n| publish → deliver                    | Wasm noop deliveries/s | native noop deliveries/s | ratio |"

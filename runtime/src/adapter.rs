@@ -148,20 +148,47 @@ pub trait Endpoint: Send + Sync + 'static {
     }
 }
 
-/// A native adapter whose endpoints accept every signal: the baseline the benchmarks
-/// compare Wasm adapters against, and a building block for embedders' tests.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NativeNoop;
+/// An adapter that accepts any options unchanged and opens the same endpoint for every
+/// target: the shortest way to plug a native [`Endpoint`] into a runtime.
+///
+/// ```
+/// use std::sync::Arc;
+/// use jido_dispatch::adapter::{NativeNoop, SharedEndpoint};
+/// # fn register(runtime: &jido_dispatch::Runtime) {
+/// runtime.register_adapter("native-noop", Arc::new(SharedEndpoint::new(NativeNoop)));
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct SharedEndpoint(pub Arc<dyn Endpoint>);
 
-impl Adapter for NativeNoop {
+impl SharedEndpoint {
+    /// Wraps `endpoint`.
+    pub fn new(endpoint: impl Endpoint) -> Self {
+        SharedEndpoint(Arc::new(endpoint))
+    }
+}
+
+impl std::fmt::Debug for SharedEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedEndpoint").finish_non_exhaustive()
+    }
+}
+
+impl Adapter for SharedEndpoint {
     fn validate_opts<'a>(&'a self, opts: &'a str) -> BoxFuture<'a, Result<String, OptionsError>> {
         Box::pin(async move { Ok(opts.to_owned()) })
     }
 
     fn open(&self, _opts: String) -> BoxFuture<'_, Result<Arc<dyn Endpoint>, OptionsError>> {
-        Box::pin(async { Ok(Arc::new(NativeNoop) as Arc<dyn Endpoint>) })
+        let endpoint = self.0.clone();
+        Box::pin(async move { Ok(endpoint) })
     }
 }
+
+/// A native endpoint that accepts every signal: the baseline the benchmarks compare Wasm
+/// adapters against (register it with [`SharedEndpoint`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NativeNoop;
 
 impl Endpoint for NativeNoop {
     fn deliver<'a>(
