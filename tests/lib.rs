@@ -7,11 +7,13 @@ use jido_dispatch::host::{MemoryOutputPipe, Stdio};
 use jido_dispatch::signal::Signal;
 use jido_dispatch::{Runtime, RuntimeBuilder};
 
+mod nats;
 mod receiver;
 mod recorder;
 mod scripted;
 pub mod verify;
 
+pub use nats::NatsServer;
 pub use receiver::{Receiver, Recorded, Reply};
 pub use recorder::Recorder;
 pub use scripted::Scripted;

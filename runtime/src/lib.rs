@@ -24,9 +24,12 @@
 pub mod adapter;
 pub mod builtin;
 pub mod bus;
+pub mod cluster;
 pub mod dead_letter;
 pub mod dispatch;
 pub mod host;
+pub mod mailbox;
+pub mod pubsub;
 pub mod resilience;
 pub mod routing;
 mod runtime;

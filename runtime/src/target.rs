@@ -103,6 +103,18 @@ impl TargetSpec {
         Value::Object(self.options.clone()).to_string()
     }
 
+    /// The adapter's options plus the given host-level keys, for adapters whose own
+    /// semantics include one (`pid` and `named` read `async`: no ack awaited).
+    pub fn options_json_with(&self, host_keys: &[&str]) -> String {
+        let mut options = self.options.clone();
+        for key in host_keys {
+            if let Some(value) = self.host.get(*key) {
+                options.insert((*key).to_owned(), value.clone());
+            }
+        }
+        Value::Object(options).to_string()
+    }
+
     /// The first host-level key this version cannot honour yet, if any.
     pub fn unsupported_key(&self) -> Option<&'static str> {
         NOT_YET_SUPPORTED.iter().copied().find(|key| self.host.contains_key(*key))

@@ -82,7 +82,7 @@ fn bad_input_is_one_clear_line() {
     );
     fails_with(
         &["dispatch", "--signal", SIGNAL, "--target", r#"{"adapter":"fax"}"#],
-        "unknown adapter `fax` (known: bus, console, http, logger, noop, webhook)",
+        "unknown adapter `fax` (known: bus, console, http, logger, named, noop, pid, pubsub, webhook)",
     );
     fails_with(
         &["dispatch", "--signal", SIGNAL, "--target", r#"{"adapter":"console","format":"xml"}"#],

@@ -49,7 +49,7 @@ async fn an_unknown_adapter_lists_the_known_ones() {
     let err = runtime().open_target(&TargetSpec::new("smoke-signal")).await.expect_err("unknown");
     assert_eq!(
         err.to_string(),
-        "unknown adapter `smoke-signal` (known: bus, console, http, logger, noop, webhook)"
+        "unknown adapter `smoke-signal` (known: bus, console, http, logger, named, noop, pid, pubsub, webhook)"
     );
 }
 

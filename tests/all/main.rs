@@ -3,6 +3,8 @@
 mod batching;
 mod breaker;
 mod bus;
+mod channels;
+mod cluster;
 mod contract;
 mod dead_letters;
 mod dispatch;

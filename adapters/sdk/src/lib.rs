@@ -5,6 +5,7 @@
 //! - [`export_adapter!`]: exports an [`Adapter`] as the component's `adapter` interface;
 //! - [`options`]: typed option parsing whose errors name the offending option;
 //! - [`json`]: the CloudEvents structured-mode JSON encoding of a signal;
+//! - [`channel`]: mailbox sends with the built-in adapters' error codes;
 //! - [`log`] and [`outcome`]: small helpers over the `log` import and delivery errors.
 //!
 //! # Example
@@ -29,6 +30,7 @@
 //! jido_dispatch_sdk::export_adapter!(Greeter);
 //! ```
 
+pub mod channel;
 pub mod http;
 pub mod json;
 pub mod log;

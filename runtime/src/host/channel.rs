@@ -1,12 +1,13 @@
 //! The [`channel`](../../../wit/channel.wit) import.
 //!
-//! `publish-bus` publishes into a named bus of the runtime, through a [`ChannelBackend`]
-//! the runtime provides, checked against the component's [`ChannelGrants`] and the bus-hop
-//! loop guard. Mailboxes (`send`) and pubsub (`publish`) are not wired yet: they answer
-//! `denied` with the reason.
+//! `send` (mailboxes: `pid`, `named`, `global`, `via`), `publish` (pubsub topics) and
+//! `publish-bus` (named buses) reach the runtime through a [`ChannelBackend`], after the
+//! host has checked the call against the component's [`ChannelGrants`] (and, for buses,
+//! the bus-hop loop guard).
 
 use std::collections::BTreeSet;
 use std::sync::Weak;
+use std::time::Duration;
 
 use super::bindings::channel::{Address, Error, Host};
 use super::bindings::types::Signal as WitSignal;
@@ -15,7 +16,8 @@ use super::state::HostState;
 use crate::adapter::{BoxFuture, MAX_BUS_HOPS};
 use crate::signal::Signal;
 
-const NOT_YET: &str = "mailboxes and pubsub are not available to components in this version of the host";
+/// Longest wait a component may ask of `send` (its `timeout-ms`).
+pub const MAX_SEND_TIMEOUT_MS: u32 = 60_000;
 
 /// Which names of one kind (buses, topics, mailboxes) a component may reach.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,14 +47,32 @@ impl Grant {
 pub struct ChannelGrants {
     /// Buses it may publish into.
     pub buses: Grant,
+    /// Mailboxes it may `send` to: a `pid` id (`pid-7`), a local name (`billing`), a
+    /// global name (`global:billing`) or a registry of `via` addresses (`via:handlers`).
+    pub mailboxes: Grant,
+    /// Pubsub topics it may `publish` on.
+    pub topics: Grant,
+}
+
+impl ChannelGrants {
+    /// Everything (the built-in adapters, whose targets the operator wrote).
+    pub fn everything() -> Self {
+        ChannelGrants { buses: Grant::Everything, mailboxes: Grant::Everything, topics: Grant::Everything }
+    }
 }
 
 /// Why the runtime could not take a signal from the `channel` import.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChannelError {
-    /// No such bus.
-    #[error("no bus named `{0}`")]
+    /// No such bus, mailbox, name or registry.
+    #[error("{0}")]
     NotFound(String),
+    /// The mailbox's receiver is gone.
+    #[error("{0}")]
+    NotAlive(String),
+    /// The receiver did not acknowledge in time.
+    #[error("{0}")]
+    Timeout(String),
     /// A subscription queue of the bus is full.
     #[error("{0}")]
     Full(String),
@@ -70,6 +90,46 @@ pub trait ChannelBackend: Send + Sync + 'static {
         signal: Signal,
         hops: u32,
     ) -> BoxFuture<'a, Result<(), ChannelError>>;
+
+    /// Puts `signal` into a mailbox; with `sync`, waits up to `timeout` for the ack.
+    fn send(
+        &self,
+        to: crate::mailbox::Address,
+        signal: Signal,
+        sync: bool,
+        timeout: Duration,
+    ) -> BoxFuture<'_, Result<(), ChannelError>>;
+
+    /// Broadcasts `signal` on `topic` of the pubsub instance `pubsub` (and to the other
+    /// nodes of the cluster unless `local_only`).
+    fn publish<'a>(
+        &'a self,
+        pubsub: &'a str,
+        topic: &'a str,
+        signal: Signal,
+        local_only: bool,
+    ) -> BoxFuture<'a, Result<(), ChannelError>>;
+}
+
+fn to_wit(error: ChannelError) -> Error {
+    match error {
+        ChannelError::NotFound(m) => Error::NotFound(m),
+        ChannelError::NotAlive(m) => Error::NotAlive(m),
+        ChannelError::Timeout(_) => Error::Timeout,
+        ChannelError::Full(m) => Error::Full(m),
+        ChannelError::Unavailable(m) => Error::Unavailable(m),
+    }
+}
+
+/// The name a mailbox grant is checked against: the id, the local name, `global:NAME`
+/// or `via:REGISTRY`.
+fn grant_key(to: &Address) -> std::borrow::Cow<'_, str> {
+    match to {
+        Address::Pid(id) => id.into(),
+        Address::Named(name) => name.into(),
+        Address::Global(name) => format!("global:{name}").into(),
+        Address::Via((registry, _)) => format!("via:{registry}").into(),
+    }
 }
 
 /// The backend and grants every instance of one adapter shares.
@@ -87,43 +147,63 @@ impl std::fmt::Debug for ChannelCtx {
     }
 }
 
+impl HostState {
+    fn backend(&self) -> Result<std::sync::Arc<dyn ChannelBackend>, Error> {
+        let backend = self.channels.backend.as_ref().and_then(Weak::upgrade);
+        backend.ok_or_else(|| Error::Unavailable("the runtime is shutting down".to_owned()))
+    }
+
+    fn denied(&self, what: &str) -> Error {
+        Error::Denied(format!("adapter `{}` holds no grant for {what}", self.adapter))
+    }
+}
+
 impl Host for HostState {
     async fn send(
         &mut self,
-        _to: Address,
-        _signal: WitSignal,
-        _sync: bool,
-        _timeout_ms: u32,
+        to: Address,
+        signal: WitSignal,
+        sync: bool,
+        timeout_ms: u32,
     ) -> Result<(), Error> {
-        Err(Error::Denied(NOT_YET.to_owned()))
+        let key = grant_key(&to);
+        if !self.channels.grants.mailboxes.allows(&key) {
+            return Err(self.denied(&format!("mailbox `{key}`")));
+        }
+        let signal = signal_from_wit(signal).map_err(|e| Error::Denied(format!("invalid signal: {e}")))?;
+        let timeout = Duration::from_millis(u64::from(timeout_ms.clamp(1, MAX_SEND_TIMEOUT_MS)));
+        let to = match to {
+            Address::Pid(id) => crate::mailbox::Address::Pid(id),
+            Address::Named(name) => crate::mailbox::Address::Named(name),
+            Address::Global(name) => crate::mailbox::Address::Global(name),
+            Address::Via((registry, key)) => crate::mailbox::Address::Via(registry, key),
+        };
+        self.backend()?.send(to, signal, sync, timeout).await.map_err(to_wit)
     }
 
     async fn publish(
         &mut self,
-        _pubsub: Option<String>,
-        _topic: String,
-        _signal: WitSignal,
-        _local_only: bool,
+        pubsub: Option<String>,
+        topic: String,
+        signal: WitSignal,
+        local_only: bool,
     ) -> Result<(), Error> {
-        Err(Error::Denied(NOT_YET.to_owned()))
+        if !self.channels.grants.topics.allows(&topic) {
+            return Err(self.denied(&format!("topic `{topic}`")));
+        }
+        let signal = signal_from_wit(signal).map_err(|e| Error::Denied(format!("invalid signal: {e}")))?;
+        let pubsub = pubsub.as_deref().unwrap_or(crate::pubsub::DEFAULT_PUBSUB);
+        self.backend()?.publish(pubsub, &topic, signal, local_only).await.map_err(to_wit)
     }
 
     async fn publish_bus(&mut self, bus: String, signal: WitSignal) -> Result<(), Error> {
         if !self.channels.grants.buses.allows(&bus) {
-            return Err(Error::Denied(format!("adapter `{}` holds no grant for bus `{bus}`", self.adapter)));
+            return Err(self.denied(&format!("bus `{bus}`")));
         }
         if self.call.hops >= MAX_BUS_HOPS {
             return Err(Error::TooManyHops(self.call.hops));
         }
         let signal = signal_from_wit(signal).map_err(|e| Error::Denied(format!("invalid signal: {e}")))?;
-        let backend = self.channels.backend.as_ref().and_then(Weak::upgrade);
-        let Some(backend) = backend else {
-            return Err(Error::Unavailable("the runtime is shutting down".to_owned()));
-        };
-        backend.publish_bus(&bus, signal, self.call.hops + 1).await.map_err(|e| match e {
-            ChannelError::NotFound(name) => Error::NotFound(format!("no bus named `{name}`")),
-            ChannelError::Full(message) => Error::Full(message),
-            ChannelError::Unavailable(message) => Error::Unavailable(message),
-        })
+        self.backend()?.publish_bus(&bus, signal, self.call.hops + 1).await.map_err(to_wit)
     }
 }

@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Weak};
 
 pub use cache::{CacheOutcome, CompileCache};
-pub use channel::{ChannelBackend, ChannelError, ChannelGrants, Grant};
+pub use channel::{ChannelBackend, ChannelError, ChannelGrants, Grant, MAX_SEND_TIMEOUT_MS};
 pub use engine::{EPOCH_TICK, EngineSettings};
 pub use limits::{DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_INSTANCES, DEFAULT_MEMORY_BYTES, Limits};
 pub use pool::{InstancePool, PoolStats};

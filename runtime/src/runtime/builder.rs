@@ -10,8 +10,8 @@ use crate::builtin;
 use crate::dead_letter::{DeadLetterStore, MemoryStore};
 use crate::host::http::{HttpSettings, IpNet};
 use crate::host::{
-    AdapterConfig, AdapterHost, ChannelBackend, ChannelGrants, CompileCache, EngineSettings, Grant,
-    HostError, HttpGrant, Stdio,
+    AdapterConfig, AdapterHost, ChannelBackend, ChannelGrants, CompileCache, EngineSettings, HostError,
+    HttpGrant, Stdio,
 };
 
 /// Builds a [`Runtime`].
@@ -110,13 +110,17 @@ impl RuntimeBuilder {
                 config.stdio =
                     if builtin.name == "console" { self.console_stdio.clone() } else { Stdio::Closed };
                 // Built-ins reach what their (operator-written) options name.
-                config.channels = ChannelGrants { buses: Grant::Everything };
+                config.channels = ChannelGrants::everything();
                 config.http = HttpGrant::FromOptions;
-                if matches!(builtin.name, "http" | "webhook") {
-                    // A delivery may wait for its request's `timeout` (up to 60 s).
+                if matches!(builtin.name, "http" | "webhook" | "pid" | "named" | "pubsub") {
+                    // A delivery may wait for its request's or ack's `timeout` (up to 60 s).
                     config.limits.call_timeout = config.limits.call_timeout.max(HTTP_CALL_TIMEOUT);
                 }
-                let entry = Entry::Builtin { component: builtin.component, config, loaded: OnceLock::new() };
+                let entry = Entry::Builtin {
+                    component: builtin.component,
+                    config: Box::new(config),
+                    loaded: OnceLock::new(),
+                };
                 adapters.insert(builtin.name.to_owned(), Arc::new(entry));
             }
         }
@@ -128,6 +132,9 @@ impl RuntimeBuilder {
             breakers: std::sync::Mutex::new(HashMap::new()),
             dead_letters: self.dead_letters,
             telemetry: Arc::default(),
+            mailboxes: Arc::default(),
+            pubsubs: Arc::default(),
+            cluster: OnceLock::new(),
         });
         Ok(Runtime { inner })
     }

@@ -1,6 +1,7 @@
 //! The embeddable runtime: the adapter registry, opening targets, buses, and dispatching.
 
 mod builder;
+mod channels;
 mod dead_letters;
 mod health;
 mod observe;
@@ -16,12 +17,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock, Weak};
 
-use crate::adapter::{Adapter, BoxFuture, DeliveryError, OptionsError};
-use crate::bus::{Bus, PublishError};
+use crate::adapter::{Adapter, DeliveryError, OptionsError};
+use crate::bus::Bus;
 use crate::dead_letter::DeadLetterStore;
-use crate::host::{
-    AdapterConfig, AdapterHost, CacheOutcome, ChannelBackend, ChannelError, HttpGrant, LoadError,
-};
+use crate::host::{AdapterConfig, AdapterHost, CacheOutcome, HttpGrant, LoadError};
 use crate::resilience::{BreakerConfig, RetryPolicy};
 use crate::signal::Signal;
 use crate::target::TargetSpec;
@@ -58,7 +57,7 @@ enum Entry {
     Ready(Arc<dyn Adapter>, HttpGrant),
     Builtin {
         component: &'static [u8],
-        config: AdapterConfig,
+        config: Box<AdapterConfig>,
         loaded: OnceLock<Result<Arc<dyn Adapter>, LoadError>>,
     },
 }
@@ -74,25 +73,12 @@ pub(crate) struct Inner {
     dead_letters: Arc<dyn DeadLetterStore>,
     /// Delivery events and metrics.
     telemetry: Arc<Telemetry>,
-}
-
-impl ChannelBackend for Inner {
-    fn publish_bus<'a>(
-        &'a self,
-        bus: &'a str,
-        signal: Signal,
-        hops: u32,
-    ) -> BoxFuture<'a, Result<(), ChannelError>> {
-        Box::pin(async move {
-            let found = self.buses.read().unwrap_or_else(PoisonError::into_inner).get(bus).cloned();
-            let bus = found.ok_or_else(|| ChannelError::NotFound(bus.to_owned()))?;
-            match bus.publish_one(Arc::new(signal), hops, 0).await {
-                Ok(_) => Ok(()),
-                Err(error @ PublishError::QueueFull { .. }) => Err(ChannelError::Full(error.to_string())),
-                Err(error @ PublishError::Closed { .. }) => Err(ChannelError::Unavailable(error.to_string())),
-            }
-        })
-    }
+    /// Mailboxes for `pid` and `named` targets.
+    mailboxes: Arc<crate::mailbox::Mailboxes>,
+    /// Pubsub instances for `pubsub` targets.
+    pubsubs: Arc<crate::cluster::PubSubs>,
+    /// The cluster, once joined.
+    cluster: OnceLock<Arc<crate::cluster::Cluster>>,
 }
 
 /// The dispatcher runtime; cheap to clone, shareable across tasks.
@@ -228,7 +214,7 @@ impl Runtime {
             Entry::Ready(adapter, _) => Ok(adapter.clone()),
             Entry::Builtin { component, config, loaded } => loaded
                 .get_or_init(|| {
-                    let (adapter, _) = self.inner.host.load(name, component, config.clone())?;
+                    let (adapter, _) = self.inner.host.load(name, component, (**config).clone())?;
                     Ok(Arc::new(adapter) as Arc<dyn Adapter>)
                 })
                 .clone()
@@ -246,7 +232,12 @@ impl Runtime {
             )));
         }
         crate::target_http::pool_spec(spec).map_err(TargetOpenError::HostKey)?;
-        let normalised = adapter.validate_opts(&spec.options_json()).await?;
+        let options = if self.is_builtin(&spec.adapter, &["pid", "named"]) {
+            spec.options_json_with(&["async"])
+        } else {
+            spec.options_json()
+        };
+        let normalised = adapter.validate_opts(&options).await?;
         let endpoint = adapter.open(normalised.clone()).await?;
         let (retry, breaker_config) = self.resilience_settings(spec)?;
         let mut target = Target {

@@ -8,7 +8,10 @@ mod bus;
 mod console;
 mod http;
 mod logger;
+mod named;
 mod noop;
+mod pid;
+mod pubsub;
 mod webhook;
 
 use jido_dispatch::Runtime;

@@ -1,0 +1,56 @@
+//! The `pid` adapter: delivers each signal to a mailbox of the embedding application,
+//! named by its id, through the host's `channel.send`.
+//!
+//! Sync (the default) waits until the receiver acknowledges, up to `timeout`; with
+//! `async = true` it returns once the signal is in the mailbox.
+
+use jido_dispatch_sdk::bindings::jido::dispatch::channel::Address;
+use jido_dispatch_sdk::channel::{self, DEFAULT_TIMEOUT_MS};
+use jido_dispatch_sdk::{Adapter, DeliveryError, Signal, options};
+use serde::{Deserialize, Serialize};
+
+/// `pid` options.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    /// The mailbox id, e.g. `pid-7` (required).
+    pub target: String,
+    /// Return once the signal is in the mailbox instead of waiting for the ack.
+    #[serde(default, rename = "async")]
+    pub is_async: bool,
+    /// How long a sync delivery waits for the ack, in milliseconds.
+    #[serde(default = "default_timeout")]
+    pub timeout: u32,
+}
+
+fn default_timeout() -> u32 {
+    DEFAULT_TIMEOUT_MS
+}
+
+/// The opened `pid` target.
+#[derive(Debug)]
+pub struct PidTarget {
+    to: Address,
+    who: String,
+    opts: Options,
+}
+
+impl Adapter for PidTarget {
+    type Options = Options;
+
+    fn check(opts: &Options) -> Result<(), String> {
+        options::non_empty("target", &opts.target)?;
+        channel::check_timeout(opts.timeout)
+    }
+
+    fn open(opts: Options) -> Result<Self, String> {
+        let who = format!("process {}", opts.target);
+        Ok(PidTarget { to: Address::Pid(opts.target.clone()), who, opts })
+    }
+
+    fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
+        channel::send(&self.to, &self.who, signal, self.opts.is_async, self.opts.timeout)
+    }
+}
+
+jido_dispatch_sdk::export_adapter!(PidTarget);

@@ -1,0 +1,304 @@
+//! Clustering over NATS: pubsub broadcasts and global names reach the other nodes.
+//!
+//! No home-made protocol: every node holds one NATS connection.
+//! - Pubsub: a broadcast is published on the subject `jido.pubsub` with headers naming the
+//!   pubsub instance, the topic and the sending node; every node relays what other nodes
+//!   sent to its local subscribers (its own broadcasts were already delivered locally).
+//! - Global names: the node that registers a global name subscribes to
+//!   `jido.global.<hex of the name>` and answers requests there; a sender uses NATS
+//!   request/reply, so a sync send sees the remote receiver's ack, or `timeout`, and a name
+//!   nobody serves answers `process_not_found` (NATS "no responders").
+//!
+//! When the connection is down, cluster operations fail at once with `unavailable` naming
+//! the server; the client reconnects by itself and they succeed again afterwards.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use async_nats::{HeaderMap, Request, client::RequestErrorKind, connection::State};
+use futures::StreamExt;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::mailbox::{MailboxError, Mailboxes, Scope};
+use crate::pubsub::PubSub;
+use crate::signal::Signal;
+
+const PUBSUB_SUBJECT: &str = "jido.pubsub";
+const H_NODE: &str = "jido-node";
+const H_PUBSUB: &str = "jido-pubsub";
+const H_TOPIC: &str = "jido-topic";
+const H_SYNC: &str = "jido-sync";
+const H_TIMEOUT: &str = "jido-timeout-ms";
+
+/// The `[cluster]` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// NATS server URL, e.g. `nats://127.0.0.1:4222`.
+    pub nats_url: String,
+    /// This node's name (default: a fresh UUID).
+    pub node: Option<String>,
+}
+
+/// Why joining the cluster failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// The NATS server could not be reached or refused the connection.
+    #[error("cannot connect to NATS at {url}: {reason}")]
+    Connect {
+        /// The configured URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The runtime has already joined a cluster.
+    #[error("this runtime has already joined a cluster")]
+    AlreadyJoined,
+}
+
+/// The pubsub instances of a runtime, by name.
+pub(crate) type PubSubs = RwLock<HashMap<String, PubSub>>;
+
+/// A runtime's membership in a cluster.
+pub(crate) struct Cluster {
+    client: async_nats::Client,
+    node: String,
+    url: String,
+    connected: watch::Receiver<bool>,
+    mailboxes: Arc<Mailboxes>,
+    responders: std::sync::Mutex<HashMap<String, JoinHandle<()>>>,
+    relay: JoinHandle<()>,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.relay.abort();
+        for (_, task) in self.responders.lock().unwrap_or_else(PoisonError::into_inner).drain() {
+            task.abort();
+        }
+    }
+}
+
+fn header(headers: Option<&HeaderMap>, name: &str) -> Option<String> {
+    headers.and_then(|h| h.get(name)).map(|v| v.as_str().to_owned())
+}
+
+fn global_subject(name: &str) -> String {
+    format!("jido.global.{}", hex::encode(name))
+}
+
+impl Cluster {
+    /// Connects and starts relaying other nodes' pubsub broadcasts to `pubsubs`.
+    pub(crate) async fn join(
+        config: &ClusterConfig,
+        mailboxes: Arc<Mailboxes>,
+        pubsubs: Arc<PubSubs>,
+    ) -> Result<Cluster, ClusterError> {
+        let node = config.node.clone().unwrap_or_else(crate::signal::new_id);
+        let (state_tx, connected) = watch::channel(false);
+        let state_tx = Arc::new(state_tx);
+        let events = state_tx.clone();
+        let client = async_nats::ConnectOptions::new()
+            .name(format!("jido-dispatch {node}"))
+            .connection_timeout(Duration::from_secs(5))
+            .reconnect_delay_callback(|attempts| Duration::from_millis((100 * attempts as u64).min(1000)))
+            .event_callback(move |event| {
+                let events = events.clone();
+                async move {
+                    match event {
+                        async_nats::Event::Connected => events.send_replace(true),
+                        async_nats::Event::Disconnected => events.send_replace(false),
+                        _ => false,
+                    };
+                }
+            })
+            .connect(config.nats_url.as_str())
+            .await
+            .map_err(|e| ClusterError::Connect { url: config.nats_url.clone(), reason: e.to_string() })?;
+        state_tx.send_replace(true);
+        let connect_err = |e: async_nats::SubscribeError| ClusterError::Connect {
+            url: config.nats_url.clone(),
+            reason: e.to_string(),
+        };
+        let mut relay_sub = client.subscribe(PUBSUB_SUBJECT).await.map_err(connect_err)?;
+        let me = node.clone();
+        let relay = tokio::spawn(async move {
+            while let Some(message) = relay_sub.next().await {
+                let headers = message.headers.as_ref();
+                if header(headers, H_NODE).as_deref() == Some(me.as_str()) {
+                    continue;
+                }
+                let (Some(instance), Some(topic)) = (header(headers, H_PUBSUB), header(headers, H_TOPIC))
+                else {
+                    continue;
+                };
+                let Ok(text) = std::str::from_utf8(&message.payload) else { continue };
+                let Ok(signal) = Signal::from_json(text) else { continue };
+                let pubsub = pubsubs.read().unwrap_or_else(PoisonError::into_inner).get(&instance).cloned();
+                if let Some(pubsub) = pubsub
+                    && let Err(missed) = pubsub.broadcast_local(&topic, Arc::new(signal))
+                {
+                    tracing::warn!(%instance, %missed, "relayed broadcast missed local subscribers");
+                }
+            }
+        });
+        let cluster = Cluster {
+            client,
+            node,
+            url: config.nats_url.clone(),
+            connected,
+            mailboxes,
+            responders: std::sync::Mutex::default(),
+            relay,
+        };
+        // Make sure the relay subscription is registered with the server before we return.
+        cluster
+            .client
+            .flush()
+            .await
+            .map_err(|e| ClusterError::Connect { url: config.nats_url.clone(), reason: e.to_string() })?;
+        Ok(cluster)
+    }
+
+    /// This node's name.
+    pub(crate) fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Whether the NATS connection is up, as a watch (for tests and health).
+    pub(crate) fn connection(&self) -> watch::Receiver<bool> {
+        self.connected.clone()
+    }
+
+    fn check_connected(&self) -> Result<(), String> {
+        match self.client.connection_state() {
+            State::Connected => Ok(()),
+            state => Err(format!("the cluster connection to NATS at {} is down ({state:?})", self.url)),
+        }
+    }
+
+    /// Relays a broadcast to the other nodes.
+    pub(crate) async fn publish(&self, pubsub: &str, topic: &str, signal: &Signal) -> Result<(), String> {
+        self.check_connected()?;
+        let mut headers = HeaderMap::new();
+        headers.insert(H_NODE, self.node.as_str());
+        headers.insert(H_PUBSUB, pubsub);
+        headers.insert(H_TOPIC, topic);
+        self.client
+            .publish_with_headers(PUBSUB_SUBJECT, headers, signal.to_json().into())
+            .await
+            .map_err(|e| format!("publishing to NATS at {} failed: {e}", self.url))
+    }
+
+    /// Sends to a global name served by some node (possibly this one, through NATS too).
+    pub(crate) async fn send_global(
+        &self,
+        name: &str,
+        signal: &Signal,
+        sync: bool,
+        timeout: Duration,
+    ) -> Result<(), MailboxError> {
+        self.check_connected().map_err(MailboxError::Unavailable)?;
+        let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        let mut headers = HeaderMap::new();
+        headers.insert(H_SYNC, if sync { "1" } else { "0" });
+        headers.insert(H_TIMEOUT, millis.to_string().as_str());
+        let request = Request::new().headers(headers).payload(signal.to_json().into()).timeout(Some(timeout));
+        let who = format!("global name `{name}`");
+        match self.client.send_request(global_subject(name), request).await {
+            Ok(reply) => decode_reply(&reply.payload),
+            Err(e) => Err(match e.kind() {
+                RequestErrorKind::NoResponders => MailboxError::NotFound(format!(
+                    "no process registered under the global name `{name}` on any node"
+                )),
+                RequestErrorKind::TimedOut => {
+                    MailboxError::Timeout(format!("no acknowledgement from the {who} within {millis} ms"))
+                }
+                _ => MailboxError::Unavailable(format!("request to NATS at {} failed: {e}", self.url)),
+            }),
+        }
+    }
+
+    /// Starts answering requests for the global name `name` (registered on this node).
+    pub(crate) async fn serve_global(&self, name: &str) -> Result<(), String> {
+        let mut sub = self
+            .client
+            .subscribe(global_subject(name))
+            .await
+            .map_err(|e| format!("cannot serve global name `{name}` over NATS: {e}"))?;
+        let (client, mailboxes, owned) = (self.client.clone(), self.mailboxes.clone(), name.to_owned());
+        let task = tokio::spawn(async move {
+            while let Some(message) = sub.next().await {
+                let Some(reply) = message.reply.clone() else { continue };
+                let (client, mailboxes, name) = (client.clone(), mailboxes.clone(), owned.clone());
+                tokio::spawn(async move {
+                    let outcome = answer(&mailboxes, &name, &message).await;
+                    let _ = client.publish(reply, encode_reply(&outcome).into()).await;
+                });
+            }
+        });
+        let old =
+            self.responders.lock().unwrap_or_else(PoisonError::into_inner).insert(name.to_owned(), task);
+        if let Some(old) = old {
+            old.abort();
+        }
+        self.client.flush().await.map_err(|e| format!("cannot serve global name `{name}` over NATS: {e}"))
+    }
+
+    /// Stops answering for `name` (its mailbox closed).
+    pub(crate) fn stop_global(&self, name: &str) {
+        if let Some(task) = self.responders.lock().unwrap_or_else(PoisonError::into_inner).remove(name) {
+            task.abort();
+        }
+    }
+}
+
+async fn answer(
+    mailboxes: &Mailboxes,
+    name: &str,
+    message: &async_nats::Message,
+) -> Result<(), MailboxError> {
+    let headers = message.headers.as_ref();
+    let sync = header(headers, H_SYNC).as_deref() != Some("0");
+    let millis = header(headers, H_TIMEOUT).and_then(|t| t.parse::<u64>().ok()).unwrap_or(5000);
+    let text = std::str::from_utf8(&message.payload)
+        .map_err(|_| MailboxError::NotAlive("relayed signal is not UTF-8".to_owned()))?;
+    let signal = Signal::from_json(text)
+        .map_err(|e| MailboxError::NotAlive(format!("relayed signal is invalid: {e}")))?;
+    let id = mailboxes.lookup(Scope::Global, name)?;
+    mailboxes.send(id, signal, sync, Duration::from_millis(millis)).await
+}
+
+fn encode_reply(outcome: &Result<(), MailboxError>) -> Vec<u8> {
+    let value = match outcome {
+        Ok(()) => serde_json::json!({ "ok": true }),
+        Err(error) => {
+            let kind = match error {
+                MailboxError::NotFound(_) => "not_found",
+                MailboxError::NotAlive(_) => "not_alive",
+                MailboxError::Timeout(..) => "timeout",
+                MailboxError::Full(..) => "full",
+                MailboxError::Unavailable(_) | MailboxError::NameTaken(_) => "unavailable",
+            };
+            serde_json::json!({ "ok": false, "kind": kind, "message": error.to_string() })
+        }
+    };
+    value.to_string().into_bytes()
+}
+
+fn decode_reply(payload: &[u8]) -> Result<(), MailboxError> {
+    let value: serde_json::Value = serde_json::from_slice(payload)
+        .map_err(|_| MailboxError::Unavailable("the remote node sent an unreadable reply".to_owned()))?;
+    if value["ok"].as_bool() == Some(true) {
+        return Ok(());
+    }
+    let message = value["message"].as_str().unwrap_or("remote delivery failed").to_owned();
+    Err(match value["kind"].as_str() {
+        Some("not_found") => MailboxError::NotFound(message),
+        Some("not_alive") => MailboxError::NotAlive(message),
+        Some("timeout") => MailboxError::Timeout(message),
+        Some("full") => MailboxError::Full(message),
+        _ => MailboxError::Unavailable(message),
+    })
+}

@@ -1,0 +1,217 @@
+//! The runtime's mailboxes, pubsub instances and cluster membership, and the
+//! [`ChannelBackend`] through which components reach them.
+
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::{Inner, Runtime};
+use crate::adapter::BoxFuture;
+use crate::bus::PublishError;
+use crate::cluster::{Cluster, ClusterConfig, ClusterError};
+use crate::host::{ChannelBackend, ChannelError};
+use crate::mailbox::{self, Address, Mailbox, MailboxError, Registry, Scope};
+use crate::pubsub::PubSub;
+use crate::signal::Signal;
+
+impl From<MailboxError> for ChannelError {
+    fn from(error: MailboxError) -> Self {
+        match error {
+            MailboxError::NotFound(m) => ChannelError::NotFound(m),
+            MailboxError::NotAlive(m) => ChannelError::NotAlive(m),
+            MailboxError::Timeout(m) => ChannelError::Timeout(m),
+            MailboxError::Full(m) => ChannelError::Full(m),
+            MailboxError::Unavailable(m) | MailboxError::NameTaken(m) => ChannelError::Unavailable(m),
+        }
+    }
+}
+
+impl Runtime {
+    /// Opens an anonymous mailbox; its [`Mailbox::id`] is what a `pid` target names.
+    pub fn mailbox(&self) -> Mailbox {
+        let opened = self.inner.mailboxes.open(None, mailbox::DEFAULT_CAPACITY);
+        // Anonymous mailboxes cannot collide.
+        opened.unwrap_or_else(|_| unreachable!("an anonymous mailbox has no name to collide"))
+    }
+
+    /// Opens a mailbox registered under the local `name` (`named` targets with `name = "…"`).
+    pub fn register_mailbox(&self, name: &str) -> Result<Mailbox, MailboxError> {
+        self.inner.mailboxes.open(Some((Scope::Local, name.to_owned())), mailbox::DEFAULT_CAPACITY)
+    }
+
+    /// Opens a mailbox registered under the global `name`: reachable from every node of the
+    /// cluster (`named` targets with `name = { global = "…" }`), and locally without one.
+    pub async fn register_global(&self, name: &str) -> Result<Mailbox, MailboxError> {
+        let mailbox =
+            self.inner.mailboxes.open(Some((Scope::Global, name.to_owned())), mailbox::DEFAULT_CAPACITY)?;
+        if let Some(cluster) = self.inner.cluster.get() {
+            cluster.serve_global(name).await.map_err(MailboxError::Unavailable)?;
+        }
+        Ok(mailbox)
+    }
+
+    /// Registers an embedder's registry for `named` targets with `name = { via = [name, key] }`.
+    pub fn register_registry(&self, name: &str, registry: impl Registry) {
+        self.inner.mailboxes.register_registry(name, Arc::new(registry));
+    }
+
+    /// The pubsub instance called `name` (`pubsub` targets' `pubsub` option; default
+    /// [`DEFAULT_PUBSUB`](crate::pubsub::DEFAULT_PUBSUB)), created on first use.
+    pub fn pubsub(&self, name: &str) -> PubSub {
+        if let Some(found) = self.inner.pubsubs.read().unwrap_or_else(PoisonError::into_inner).get(name) {
+            return found.clone();
+        }
+        let mut pubsubs = self.inner.pubsubs.write().unwrap_or_else(PoisonError::into_inner);
+        pubsubs.entry(name.to_owned()).or_default().clone()
+    }
+
+    /// Joins the cluster: pubsub broadcasts and global names then reach the other nodes
+    /// connected to the same NATS server.
+    pub async fn join_cluster(&self, config: &ClusterConfig) -> Result<(), ClusterError> {
+        if self.inner.cluster.get().is_some() {
+            return Err(ClusterError::AlreadyJoined);
+        }
+        let cluster = Cluster::join(config, self.inner.mailboxes.clone(), self.inner.pubsubs.clone()).await?;
+        for name in self.inner.mailboxes.global_names() {
+            cluster
+                .serve_global(&name)
+                .await
+                .map_err(|reason| ClusterError::Connect { url: config.nats_url.clone(), reason })?;
+        }
+        let cluster = Arc::new(cluster);
+        let weak = Arc::downgrade(&cluster);
+        self.inner.mailboxes.on_global_closed(Box::new(move |name| {
+            if let Some(cluster) = weak.upgrade() {
+                cluster.stop_global(name);
+            }
+        }));
+        self.inner.cluster.set(cluster).map_err(|_| ClusterError::AlreadyJoined)
+    }
+
+    /// This node's name in the cluster, if it joined one.
+    pub fn cluster_node(&self) -> Option<String> {
+        self.inner.cluster.get().map(|c| c.node().to_owned())
+    }
+
+    /// Whether the cluster connection is up (changes as NATS goes away and comes back).
+    pub fn cluster_connection(&self) -> Option<watch::Receiver<bool>> {
+        self.inner.cluster.get().map(|c| c.connection())
+    }
+
+    /// Puts `signal` into the mailbox at `to`, as a `pid`/`named` target does.
+    pub async fn send(
+        &self,
+        to: Address,
+        signal: Signal,
+        sync: bool,
+        timeout: Duration,
+    ) -> Result<(), MailboxError> {
+        self.inner.send_to(to, signal, sync, timeout).await
+    }
+
+    /// Broadcasts `signal` on `topic`, as a `pubsub` target does: to local subscribers and,
+    /// unless `local_only`, to the other nodes of the cluster.
+    pub async fn broadcast(
+        &self,
+        pubsub: &str,
+        topic: &str,
+        signal: Signal,
+        local_only: bool,
+    ) -> Result<(), ChannelError> {
+        self.inner.broadcast(pubsub, topic, signal, local_only).await
+    }
+}
+
+impl Inner {
+    /// Puts `signal` into the mailbox at `to`, as a `pid`/`named` target does.
+    async fn send_to(
+        &self,
+        to: Address,
+        signal: Signal,
+        sync: bool,
+        timeout: Duration,
+    ) -> Result<(), MailboxError> {
+        let boxes = &self.mailboxes;
+        let id = match &to {
+            Address::Pid(id) => boxes.parse_id(id)?,
+            Address::Named(name) => boxes.lookup(Scope::Local, name)?,
+            Address::Via(registry, key) => boxes.resolve_via(registry, key)?,
+            Address::Global(name) if boxes.has_global(name) => boxes.lookup(Scope::Global, name)?,
+            Address::Global(name) => {
+                return match self.cluster.get() {
+                    Some(cluster) => cluster.send_global(name, &signal, sync, timeout).await,
+                    None => Err(MailboxError::NotFound(format!(
+                        "no process registered under the global name `{name}` (this node is in no cluster)"
+                    ))),
+                };
+            }
+        };
+        boxes.send(id, signal, sync, timeout).await
+    }
+
+    /// Broadcasts `signal` on `topic`, as a `pubsub` target does: to local subscribers and,
+    /// unless `local_only`, to the other nodes of the cluster.
+    async fn broadcast(
+        &self,
+        pubsub: &str,
+        topic: &str,
+        signal: Signal,
+        local_only: bool,
+    ) -> Result<(), ChannelError> {
+        let remote = if local_only { None } else { self.cluster.get() };
+        if let Some(cluster) = remote {
+            // Fail before anyone got it, so a retry does not repeat it locally.
+            cluster.publish(pubsub, topic, &signal).await.map_err(ChannelError::Unavailable)?;
+        }
+        let found = self.pubsubs.read().unwrap_or_else(PoisonError::into_inner).get(pubsub).cloned();
+        match found {
+            Some(instance) => {
+                instance
+                    .broadcast_local(topic, Arc::new(signal))
+                    .map_err(|e| ChannelError::Full(e.to_string()))?;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl ChannelBackend for Inner {
+    fn publish_bus<'a>(
+        &'a self,
+        bus: &'a str,
+        signal: Signal,
+        hops: u32,
+    ) -> BoxFuture<'a, Result<(), ChannelError>> {
+        Box::pin(async move {
+            let found = self.buses.read().unwrap_or_else(PoisonError::into_inner).get(bus).cloned();
+            let bus = found.ok_or_else(|| ChannelError::NotFound(format!("no bus named `{bus}`")))?;
+            match bus.publish_one(Arc::new(signal), hops, 0).await {
+                Ok(_) => Ok(()),
+                Err(error @ PublishError::QueueFull { .. }) => Err(ChannelError::Full(error.to_string())),
+                Err(error @ PublishError::Closed { .. }) => Err(ChannelError::Unavailable(error.to_string())),
+            }
+        })
+    }
+
+    fn send(
+        &self,
+        to: Address,
+        signal: Signal,
+        sync: bool,
+        timeout: Duration,
+    ) -> BoxFuture<'_, Result<(), ChannelError>> {
+        Box::pin(async move { self.send_to(to, signal, sync, timeout).await.map_err(ChannelError::from) })
+    }
+
+    fn publish<'a>(
+        &'a self,
+        pubsub: &'a str,
+        topic: &'a str,
+        signal: Signal,
+        local_only: bool,
+    ) -> BoxFuture<'a, Result<(), ChannelError>> {
+        Box::pin(async move { self.broadcast(pubsub, topic, signal, local_only).await })
+    }
+}
