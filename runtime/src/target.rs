@@ -82,6 +82,11 @@ impl TargetSpec {
     /// Parses one target object, or an array of them.
     pub fn list_from_json(text: &str) -> Result<Vec<Self>, TargetError> {
         let value: Value = serde_json::from_str(text).map_err(|e| TargetError::Json(e.to_string()))?;
+        Self::list_from_value(value)
+    }
+
+    /// One target object, or an array of them, as a JSON value.
+    pub fn list_from_value(value: Value) -> Result<Vec<Self>, TargetError> {
         match value {
             Value::Array(items) if items.is_empty() => Err(TargetError::NotAnObject(" (the list is empty)")),
             Value::Array(items) => items.into_iter().map(Self::from_value).collect(),

@@ -224,3 +224,48 @@ fn a_failed_dispatch_lands_in_the_default_dead_letter_store() {
     assert_eq!(listed.lines().count(), 1, "{listed}");
     assert!(listed.contains("\tdispatch\tbus\tbus_not_found\t"), "{listed}");
 }
+
+#[test]
+fn config_check_validates_keys_and_every_target() {
+    let dir = std::path::PathBuf::from(concat!(env!("CARGO_TARGET_TMPDIR"), "/config-check"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let write = |name: &str, body: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, body).expect("write");
+        path.display().to_string()
+    };
+    let good = write(
+        "good.toml",
+        "[[subscriptions]]\npath = \"a.*\"\ndispatch = [{ adapter = \"console\" }, { adapter = \"noop\" }]\n",
+    );
+    let out = run(&["config", "check", &good]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("ok (1 subscription(s), 2 target(s), 0 custom adapter(s))"));
+
+    let unknown = write("unknown.toml", "[server]\nlisen = \"127.0.0.1:1\"\n");
+    let out = run(&["config", "check", &unknown]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("line 2") && stderr.contains("unknown field `lisen`"), "{stderr}");
+
+    let option = write(
+        "option.toml",
+        "[[subscriptions]]\npath = \"a.*\"\ndispatch = { adapter = \"webhook\", url = \"http://x\", secrt = \"a\" }\n",
+    );
+    fails_with(
+        &["config", "check", &option],
+        "subscriptions[0].dispatch[0]: invalid options for adapter `webhook`: secrt",
+    );
+    let pattern =
+        write("pattern.toml", "[[subscriptions]]\npath = \"a..b\"\ndispatch = { adapter = \"noop\" }\n");
+    fails_with(&["config", "check", &pattern], "subscriptions[0].path: Path cannot contain consecutive dots");
+    fails_with(&["config", "check", "/nonexistent.toml"], "cannot read /nonexistent.toml");
+}
+
+#[test]
+fn publish_names_an_unreachable_daemon() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let url = format!("http://127.0.0.1:{port}");
+    fails_with(&["publish", "--url", &url, "--signal", SIGNAL], &format!("cannot reach {url}/signals"));
+    fails_with(&["publish", "--signal", "{nope"], "--signal is not JSON");
+}

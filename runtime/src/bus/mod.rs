@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::error::TrySendError;
 
-use subscription::{Queued, Subscription};
-pub use subscription::{SubscribeOptions, SubscriptionId, WhenFull};
+pub use subscription::{OnDone, SubscribeOptions, SubscriptionId, WhenFull};
+use subscription::{Queued, Subscription, Ticket};
 pub use types::{PublishError, ShutdownReport, SubscribeError, SubscriptionInfo};
 
 use crate::routing::{Pattern, Router};
@@ -107,6 +107,16 @@ impl Bus {
         self.router_mut().remove(id.0).is_some()
     }
 
+    /// The opened targets of subscription `id` (for health checks).
+    pub fn targets_of(&self, id: SubscriptionId) -> Option<Arc<[crate::Target]>> {
+        let router = self.inner.router.read().unwrap_or_else(PoisonError::into_inner);
+        router
+            .routes()
+            .into_iter()
+            .find(|route| route.value.id == id)
+            .map(|route| route.value.targets.clone())
+    }
+
     /// Every subscription, in registration order.
     pub fn subscriptions(&self) -> Vec<SubscriptionInfo> {
         let router = self.inner.router.read().unwrap_or_else(PoisonError::into_inner);
@@ -138,12 +148,36 @@ impl Bus {
         Ok(reached)
     }
 
+    /// Publishes one signal like [`Bus::publish`], and calls `on_done(key)` once every
+    /// target lane it reached has finished with it: delivered, or finally failed and
+    /// recorded as a dead letter (at once if it reached none). A delivery abandoned at
+    /// shutdown never reports, so a caller that keeps signals until `on_done` (the daemon's
+    /// durable log) delivers them again after a restart.
+    pub async fn publish_tracked(
+        &self,
+        signal: Arc<Signal>,
+        key: u64,
+        on_done: OnDone,
+    ) -> Result<usize, PublishError> {
+        self.enqueue(signal, 0, 0, Some((key, on_done))).await
+    }
+
     /// Publishes one signal that has crossed `hops` buses.
     pub(crate) async fn publish_one(
         &self,
         signal: Arc<Signal>,
         hops: u32,
         accepted: usize,
+    ) -> Result<usize, PublishError> {
+        self.enqueue(signal, hops, accepted, None).await
+    }
+
+    async fn enqueue(
+        &self,
+        signal: Arc<Signal>,
+        hops: u32,
+        accepted: usize,
+        tracked: Option<(u64, OnDone)>,
     ) -> Result<usize, PublishError> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(PublishError::Closed { bus: self.inner.name.clone(), accepted });
@@ -181,9 +215,15 @@ impl Bus {
             }
             reached += usize::from(permits.len() > before);
         }
+        let ticket = tracked.map(|(key, on_done)| Ticket::new(key, permits.len(), on_done));
+        if let Some(ticket) = &ticket
+            && permits.is_empty()
+        {
+            ticket.complete_one_of_none();
+        }
         for (permit, sub) in permits {
             sub.pending.fetch_add(1, Ordering::AcqRel);
-            permit.send(Queued { signal: signal.clone(), hops });
+            permit.send(Queued { signal: signal.clone(), hops, ticket: ticket.clone() });
         }
         Ok(reached)
     }

@@ -56,6 +56,43 @@ impl Default for SubscribeOptions {
 pub(crate) struct Queued {
     pub signal: Arc<Signal>,
     pub hops: u32,
+    /// Told when this delivery is finished (for [`Bus::publish_tracked`](super::Bus::publish_tracked)).
+    pub ticket: Option<Arc<Ticket>>,
+}
+
+/// Called with a signal's key once every lane it reached has finished with it.
+pub type OnDone = Arc<dyn Fn(u64) + Send + Sync>;
+
+/// Counts the lanes still working on one tracked signal.
+pub(crate) struct Ticket {
+    key: u64,
+    remaining: AtomicUsize,
+    on_done: OnDone,
+}
+
+impl std::fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ticket").field("key", &self.key).finish_non_exhaustive()
+    }
+}
+
+impl Ticket {
+    pub(crate) fn new(key: u64, lanes: usize, on_done: OnDone) -> Arc<Self> {
+        Arc::new(Ticket { key, remaining: AtomicUsize::new(lanes), on_done })
+    }
+
+    /// Reports at once: the signal reached no lane.
+    pub(crate) fn complete_one_of_none(&self) {
+        (self.on_done)(self.key);
+    }
+
+    /// One lane is done; the last one reports the key. Never called for a delivery that
+    /// was abandoned (a lane aborted at shutdown), so that signal stays pending.
+    pub(crate) fn complete_one(&self) {
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            (self.on_done)(self.key);
+        }
+    }
 }
 
 /// One target's ordered lane: a bounded queue and the task draining it.
@@ -225,7 +262,9 @@ async fn finish(lane: &Arc<LaneCtx>, item: Queued, first: Option<Result<(), Deli
             let annotated = Arc::new(annotate(&item.signal, &lane.target.spec().adapter, &error, attempts));
             for fallback in &route.fallbacks {
                 lane.pending.fetch_add(1, Ordering::AcqRel);
-                if let Err(full) = fallback.try_send(Queued { signal: annotated.clone(), hops: item.hops }) {
+                if let Err(full) =
+                    fallback.try_send(Queued { signal: annotated.clone(), hops: item.hops, ticket: None })
+                {
                     lane.pending.fetch_sub(1, Ordering::AcqRel);
                     tracing::error!(
                         subscription = lane.id.0,
@@ -237,4 +276,7 @@ async fn finish(lane: &Arc<LaneCtx>, item: Queued, first: Option<Result<(), Deli
         }
     }
     lane.pending.fetch_sub(1, Ordering::AcqRel);
+    if let Some(ticket) = &item.ticket {
+        ticket.complete_one();
+    }
 }

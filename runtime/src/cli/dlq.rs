@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use jido_dispatch::Runtime;
 
-use jido_dispatch::dead_letter::{DeadLetter, DeadLetterStore, SqliteStore};
+use jido_dispatch::dead_letter::{DeadLetterStore, SqliteStore};
 use jido_dispatch::host::http::IpNet;
 
 /// What to do with the dead letters.
@@ -63,19 +63,6 @@ fn open(store: &Store) -> anyhow::Result<SqliteStore> {
     SqliteStore::open(&path).with_context(|| format!("cannot open the store {}", path.display()))
 }
 
-fn json(letter: &DeadLetter) -> serde_json::Value {
-    let failure = letter.error.failure();
-    serde_json::json!({
-        "id": letter.id,
-        "origin": letter.origin,
-        "failed_at": letter.failed_at,
-        "attempts": letter.attempts,
-        "target": letter.target.to_value(),
-        "error": {"retryable": letter.error.is_retryable(), "code": failure.code, "message": failure.message},
-        "signal": serde_json::from_str::<serde_json::Value>(&letter.signal.to_json()).unwrap_or_default(),
-    })
-}
-
 /// Runs a `dlq` command.
 #[expect(clippy::print_stdout, reason = "the CLI reports on stdout")]
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -91,7 +78,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Show(WithId { id, store }) => {
             let letter = open(&store)?.get(id)?.with_context(|| format!("no dead letter {id}"))?;
-            println!("{}", serde_json::to_string_pretty(&json(&letter))?);
+            println!("{}", serde_json::to_string_pretty(&letter.to_json())?);
         }
         Command::Redrive(Redrive { letter: WithId { id, store }, allow_private }) => {
             let networks = allow_private.iter().map(|n| IpNet::parse(n)).collect::<Result<Vec<_>, _>>()?;

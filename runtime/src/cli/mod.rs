@@ -2,8 +2,11 @@
 
 mod adapters;
 mod check;
+mod config;
 mod dispatch;
 mod dlq;
+mod publish;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -19,6 +22,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the daemon: signals in over HTTP, delivered durably to the configured targets.
+    Serve(serve::Args),
+    /// Send signals to a running daemon.
+    Publish(publish::Args),
+    /// Validate a daemon configuration.
+    #[command(subcommand)]
+    Config(config::Command),
     /// Deliver one signal to one or more targets and report each outcome.
     Dispatch(dispatch::Args),
     /// List the built-in adapters and their options.
@@ -43,6 +53,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
     let result = match cli.command {
+        Command::Serve(args) => tokio_main(serve::run(args)),
+        Command::Publish(args) => tokio_main(publish::run(args)),
+        Command::Config(command) => tokio_main(config::run(command)),
         Command::Dispatch(args) => tokio_main(dispatch::run(args)),
         Command::Adapters => adapters::run(),
         Command::Adapter(AdapterCommand::Check(args)) => check::run(args),

@@ -37,6 +37,22 @@ pub struct DeadLetter {
     pub signal: Signal,
 }
 
+impl DeadLetter {
+    /// The letter as JSON: id, origin, time, attempts, target, error and the signal.
+    pub fn to_json(&self) -> serde_json::Value {
+        let failure = self.error.failure();
+        serde_json::json!({
+            "id": self.id,
+            "origin": self.origin,
+            "failed_at": self.failed_at,
+            "attempts": self.attempts,
+            "target": self.target.to_value(),
+            "error": {"retryable": self.error.is_retryable(), "code": failure.code, "message": failure.message},
+            "signal": serde_json::from_str::<serde_json::Value>(&self.signal.to_json()).unwrap_or_default(),
+        })
+    }
+}
+
 /// A dead-letter store failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("dead-letter store: {0}")]

@@ -28,7 +28,7 @@ fn store_error(e: impl std::fmt::Display) -> StoreError {
 impl SqliteStore {
     /// The default store file of the command line: `$JIDO_DISPATCH_DATA_DIR`, else
     /// `$XDG_DATA_HOME/jido-dispatch`, else `$HOME/.local/share/jido-dispatch`, with
-    /// `dead-letters.sqlite` inside; `None` when none of them is set.
+    /// `jido-dispatch.sqlite` inside; `None` when none of them is set.
     pub fn default_path() -> Option<std::path::PathBuf> {
         use std::path::PathBuf;
         let dir = std::env::var_os("JIDO_DISPATCH_DATA_DIR")
@@ -37,7 +37,7 @@ impl SqliteStore {
             .or_else(|| {
                 std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share/jido-dispatch"))
             })?;
-        Some(dir.join("dead-letters.sqlite"))
+        Some(dir.join("jido-dispatch.sqlite"))
     }
 
     /// Opens (creating if needed) the store at `path`.

@@ -35,6 +35,31 @@ pub struct Health {
     pub breaker: Option<BreakerState>,
 }
 
+impl Health {
+    /// The spec's shape: `{ status, latency_ms, last_success, last_failure, breaker }`
+    /// (plus `probe_error`).
+    pub fn to_json(&self) -> serde_json::Value {
+        let status = match self.status {
+            HealthStatus::Healthy => "healthy",
+            HealthStatus::Degraded => "degraded",
+            HealthStatus::Unhealthy => "unhealthy",
+        };
+        let breaker = self.breaker.map(|state| match state {
+            BreakerState::Closed { .. } => "closed",
+            BreakerState::Open { .. } => "open",
+            BreakerState::HalfOpen { .. } => "half_open",
+        });
+        serde_json::json!({
+            "status": status,
+            "latency_ms": self.latency.as_secs_f64() * 1000.0,
+            "probe_error": self.probe_error,
+            "last_success": self.last_success,
+            "last_failure": self.last_failure.as_ref().map(|(at, why)| serde_json::json!({"at": at, "error": why})),
+            "breaker": breaker,
+        })
+    }
+}
+
 /// When something happened: a clock instant to order events, and the wall-clock time,
 /// formatted (RFC 3339) only when a health check reads it.
 #[derive(Debug, Clone, Copy)]

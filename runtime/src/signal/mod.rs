@@ -61,6 +61,25 @@ pub struct Signal {
 }
 
 impl Signal {
+    /// Bytes the signal holds, roughly (attributes, extensions and data), for memory bounds.
+    pub fn approximate_size(&self) -> usize {
+        let optional = [&self.subject, &self.time, &self.datacontenttype, &self.dataschema]
+            .iter()
+            .map(|o| o.as_ref().map_or(0, String::len))
+            .sum::<usize>();
+        let extensions: usize = self
+            .extensions
+            .iter()
+            .map(|(name, value)| name.len() + if let ExtensionValue::Text(t) = value { t.len() } else { 8 })
+            .sum();
+        self.id.len()
+            + self.source.len()
+            + self.ty.len()
+            + optional
+            + extensions
+            + self.data.as_ref().map_or(0, Data::len)
+    }
+
     /// Starts a signal of type `ty` from `source`; see [`SignalBuilder`].
     pub fn builder(ty: impl Into<String>, source: impl Into<String>) -> SignalBuilder {
         SignalBuilder::new(ty, source)

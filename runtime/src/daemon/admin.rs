@@ -1,0 +1,166 @@
+//! The admin API (bearer `admin_token`): subscriptions (persisted), dead letters, health.
+
+use std::sync::{Arc, PoisonError};
+
+use axum::extract::{Path, State as Extract};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::server::{admin_guard, error};
+use super::subscriptions::SubscriptionRequest;
+use super::{Origin, State, subscribe};
+use crate::RedriveError;
+use crate::bus::SubscriptionId;
+use crate::target::TargetSpec;
+
+macro_rules! guard {
+    ($state:expr, $headers:expr) => {
+        if let Some(refused) = admin_guard(&$state, &$headers) {
+            return refused;
+        }
+    };
+}
+
+/// `GET /admin/subscriptions`.
+pub(super) async fn list_subscriptions(Extract(state): Extract<Arc<State>>, headers: HeaderMap) -> Response {
+    guard!(state, headers);
+    let origins = state.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let mut all = Vec::new();
+    for name in state.runtime.bus_names() {
+        for info in state.runtime.bus(&name).subscriptions() {
+            let source = match origins.get(&info.id) {
+                Some((_, Origin::Api(_))) => "api",
+                _ => "config",
+            };
+            all.push(json!({
+                "id": info.id.0,
+                "bus": name,
+                "path": info.path,
+                "priority": info.priority,
+                "dispatch": info.targets.iter().map(TargetSpec::to_value).collect::<Vec<_>>(),
+                "pending": info.pending,
+                "source": source,
+            }));
+        }
+    }
+    axum::Json(json!({ "subscriptions": all })).into_response()
+}
+
+/// `POST /admin/subscriptions` with `{ bus?, path, priority?, dispatch }`.
+pub(super) async fn add_subscription(
+    Extract(state): Extract<Arc<State>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    guard!(state, headers);
+    let request: SubscriptionRequest = match serde_json::from_str(&body) {
+        Ok(request) => request,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid subscription: {e}")),
+    };
+    let targets = match TargetSpec::list_from_value(request.dispatch.clone()) {
+        Ok(targets) => targets,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("dispatch: {e}")),
+    };
+    let id = match subscribe(&state, &request.bus, &request.path, request.priority, targets).await {
+        Ok(id) => id,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    match state.stored.add(&request) {
+        Ok(row) => {
+            state.remember(id, &request.bus, Origin::Api(row));
+            (StatusCode::CREATED, axum::Json(json!({ "id": id.0, "bus": request.bus }))).into_response()
+        }
+        Err(e) => {
+            state.runtime.bus(&request.bus).unsubscribe(id);
+            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
+    }
+}
+
+/// `DELETE /admin/subscriptions/{id}`.
+pub(super) async fn remove_subscription(
+    Extract(state): Extract<Arc<State>>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> Response {
+    guard!(state, headers);
+    let id = SubscriptionId(id);
+    let found = state.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned();
+    match found {
+        None => error(StatusCode::NOT_FOUND, format!("no subscription {}", id.0)),
+        Some((_, Origin::Config)) => error(
+            StatusCode::CONFLICT,
+            format!("subscription {} comes from the config file; remove it there and restart", id.0),
+        ),
+        Some((bus, Origin::Api(row))) => {
+            if let Err(e) = state.stored.remove(row) {
+                return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+            }
+            state.runtime.bus(&bus).unsubscribe(id);
+            state.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+            StatusCode::NO_CONTENT.into_response()
+        }
+    }
+}
+
+/// `GET /admin/dead-letters`.
+pub(super) async fn list_dead_letters(Extract(state): Extract<Arc<State>>, headers: HeaderMap) -> Response {
+    guard!(state, headers);
+    match state.runtime.dead_letters().list() {
+        Ok(letters) => {
+            let letters: Vec<_> = letters.iter().map(crate::dead_letter::DeadLetter::to_json).collect();
+            axum::Json(json!({ "dead_letters": letters })).into_response()
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `POST /admin/dead-letters/{id}/redrive`.
+pub(super) async fn redrive(
+    Extract(state): Extract<Arc<State>>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> Response {
+    guard!(state, headers);
+    match state.runtime.redrive(id).await {
+        Ok(()) => axum::Json(json!({ "redriven": id })).into_response(),
+        Err(e @ RedriveError::NotFound(_)) => error(StatusCode::NOT_FOUND, e.to_string()),
+        Err(e @ RedriveError::Delivery(_)) => error(StatusCode::BAD_GATEWAY, e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `DELETE /admin/dead-letters/{id}`.
+pub(super) async fn remove_dead_letter(
+    Extract(state): Extract<Arc<State>>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> Response {
+    guard!(state, headers);
+    match state.runtime.dead_letters().remove(id) {
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => error(StatusCode::NOT_FOUND, format!("no dead letter {id}")),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `GET /admin/health`: every target of every subscription.
+pub(super) async fn health(Extract(state): Extract<Arc<State>>, headers: HeaderMap) -> Response {
+    guard!(state, headers);
+    let mut all = Vec::new();
+    for name in state.runtime.bus_names() {
+        let bus = state.runtime.bus(&name);
+        for info in bus.subscriptions() {
+            for (index, target) in bus.targets_of(info.id).iter().flat_map(|t| t.iter()).enumerate() {
+                let mut entry = target.health().await.to_json();
+                entry["bus"] = json!(name);
+                entry["subscription"] = json!(info.id.0);
+                entry["target"] = json!(index);
+                entry["adapter"] = json!(target.spec().adapter);
+                all.push(entry);
+            }
+        }
+    }
+    axum::Json(json!({ "targets": all })).into_response()
+}

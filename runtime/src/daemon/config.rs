@@ -1,0 +1,210 @@
+//! The daemon's TOML configuration: `[server]`, `[store]`, `[egress]`, `[cluster]`,
+//! `[[adapters]]` and `[[subscriptions]]`. Unknown keys are errors naming the key and its
+//! line; targets are written exactly as the spec writes them and checked by their adapters
+//! when the daemon (or `config check`) opens them.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::manifest::AdapterManifest;
+use crate::target::{TargetError, TargetSpec};
+
+/// The configuration used when `serve` is given no file: loopback, a SQLite store in the
+/// data directory, the built-in adapters, and a console subscription for every signal.
+pub const EMBEDDED_DEFAULT: &str = r#"
+[server]
+listen = "127.0.0.1:4000"
+
+[[subscriptions]]
+path = "**"
+dispatch = { adapter = "console", format = "pretty" }
+"#;
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {error}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// Not valid TOML, a wrong type, or an unknown key (the message names it and its line).
+    #[error("{origin}: {message}")]
+    Parse {
+        /// The file (or "embedded defaults").
+        origin: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// A value is out of range or inconsistent.
+    #[error("{origin}: {message}")]
+    Invalid {
+        /// The file.
+        origin: String,
+        /// What is wrong and where.
+        message: String,
+    },
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[server]`.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// `[store]`.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// `[egress]`.
+    #[serde(default)]
+    pub egress: EgressConfig,
+    /// `[cluster]`.
+    #[serde(default)]
+    pub cluster: Option<ClusterSection>,
+    /// `[[adapters]]`: custom components.
+    #[serde(default)]
+    pub adapters: Vec<AdapterManifest>,
+    /// `[[subscriptions]]`.
+    #[serde(default)]
+    pub subscriptions: Vec<SubscriptionSection>,
+    /// Directory that relative paths are resolved against (the config file's).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Listen address.
+    pub listen: String,
+    /// Bearer token required on `POST /signals` when set.
+    pub ingress_token: Option<String>,
+    /// Bearer token of the admin API; without one the admin API is off.
+    pub admin_token: Option<String>,
+    /// Largest request body, in bytes (413 beyond).
+    pub max_body_bytes: usize,
+    /// Accepted signals not yet finished before ingress answers 503.
+    pub max_pending: usize,
+    /// Bytes of accepted signals not yet finished before ingress answers 503.
+    pub max_pending_bytes: usize,
+    /// `source` given to signals that carry none (none by default: `source` is required).
+    pub default_source: Option<String>,
+    /// How long a graceful shutdown drains deliveries, in milliseconds.
+    pub shutdown_timeout: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:4000".to_owned(),
+            ingress_token: None,
+            admin_token: None,
+            max_body_bytes: 1 << 20,
+            max_pending: 100_000,
+            max_pending_bytes: 256 << 20,
+            default_source: None,
+            shutdown_timeout: 10_000,
+        }
+    }
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The SQLite file (default: `jido-dispatch.sqlite` in the data directory).
+    pub path: Option<PathBuf>,
+}
+
+/// `[egress]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EgressConfig {
+    /// Special ranges (loopback, private, link-local) http targets may reach.
+    #[serde(default)]
+    pub allow_private: Vec<String>,
+}
+
+/// `[cluster]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSection {
+    /// NATS URL.
+    pub nats_url: String,
+    /// This node's name.
+    #[serde(default)]
+    pub node: Option<String>,
+}
+
+/// One `[[subscriptions]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionSection {
+    /// The bus (default `"default"`).
+    #[serde(default = "default_bus")]
+    pub bus: String,
+    /// The pattern, e.g. `user.*`.
+    pub path: String,
+    /// −100..100, default 0.
+    #[serde(default)]
+    pub priority: i32,
+    /// One target table or an array of them.
+    pub dispatch: toml::Value,
+}
+
+fn default_bus() -> String {
+    "default".to_owned()
+}
+
+impl SubscriptionSection {
+    /// The targets, parsed (adapters check their options when opened).
+    pub fn targets(&self) -> Result<Vec<TargetSpec>, TargetError> {
+        let json = serde_json::to_value(&self.dispatch).map_err(|e| TargetError::Json(e.to_string()))?;
+        TargetSpec::list_from_value(json)
+    }
+}
+
+impl Config {
+    /// Reads and parses `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| ConfigError::Read { path: path.to_owned(), error })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Config::parse(&text, &path.display().to_string(), base)
+    }
+
+    /// The embedded defaults.
+    pub fn embedded() -> Config {
+        Config::parse(EMBEDDED_DEFAULT, "embedded defaults", PathBuf::new())
+            .unwrap_or_else(|e| unreachable!("the embedded defaults parse: {e}"))
+    }
+
+    /// Parses `text`; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str, base_dir: PathBuf) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { origin: origin.to_owned(), message: e.to_string() })?;
+        config.base_dir = base_dir;
+        let invalid = |message: String| ConfigError::Invalid { origin: origin.to_owned(), message };
+        for (i, sub) in config.subscriptions.iter().enumerate() {
+            sub.targets().map_err(|e| invalid(format!("subscriptions[{i}].dispatch: {e}")))?;
+        }
+        for (i, adapter) in config.adapters.iter().enumerate() {
+            adapter.to_config().map_err(|e| invalid(format!("adapters[{i}]: {e}")))?;
+        }
+        if config.server.max_body_bytes == 0 {
+            return Err(invalid("server.max_body_bytes: must be at least 1".to_owned()));
+        }
+        Ok(config)
+    }
+
+    /// A path from the file, resolved against the file's directory.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() { path.to_owned() } else { self.base_dir.join(path) }
+    }
+}

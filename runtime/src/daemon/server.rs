@@ -1,0 +1,166 @@
+//! The HTTP surface: `POST /signals`, `GET /healthz`, `GET /metrics` and the admin routes,
+//! plus graceful shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Query, Request, State as Extract};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::State;
+use super::ingress::{self, IngressError};
+
+/// A JSON error response.
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, axum::Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// Whether `headers` carry `Authorization: Bearer <expected>` (constant-time comparison of
+/// digests, so neither the content nor the length of the token leaks through timing).
+pub(super) fn bearer_ok(headers: &HeaderMap, expected: &str) -> bool {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let (a, b) = (Sha256::digest(given.as_bytes()), Sha256::digest(expected.as_bytes()));
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn unauthorized(what: &str) -> Response {
+    let mut response = error(StatusCode::UNAUTHORIZED, format!("missing or wrong bearer token for {what}"));
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// Serves until `stopped` resolves, then drains: stop accepting, let in-flight requests
+/// finish, stop the pump, drain every bus until the deadline, commit what finished.
+pub(super) async fn serve(
+    state: Arc<State>,
+    listener: tokio::net::TcpListener,
+    stopped: oneshot::Receiver<()>,
+    pump: JoinHandle<()>,
+) {
+    let app = Router::new()
+        .route("/signals", post(signals))
+        .route("/healthz", get(|| async { axum::Json(json!({ "status": "ok" })) }))
+        .route("/metrics", get(metrics))
+        .route(
+            "/admin/subscriptions",
+            get(super::admin::list_subscriptions).post(super::admin::add_subscription),
+        )
+        .route("/admin/subscriptions/{id}", delete(super::admin::remove_subscription))
+        .route("/admin/dead-letters", get(super::admin::list_dead_letters))
+        .route("/admin/dead-letters/{id}/redrive", post(super::admin::redrive))
+        .route("/admin/dead-letters/{id}", delete(super::admin::remove_dead_letter))
+        .route("/admin/health", get(super::admin::health))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
+        .with_state(state.clone());
+    let shutdown = async {
+        let _ = stopped.await;
+    };
+    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        tracing::error!("server error: {e}");
+    }
+    pump.abort();
+    let deadline = Duration::from_millis(state.server.shutdown_timeout);
+    let mut left = 0;
+    for name in state.runtime.bus_names() {
+        let report = state.runtime.bus(&name).shutdown(deadline).await;
+        left += report.left.iter().map(|(_, _, pending)| pending).sum::<usize>();
+    }
+    state.log.flush().await;
+    tracing::info!(left_in_store = left, "jido-dispatch stopped");
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct SignalsQuery {
+    bus: Option<String>,
+}
+
+async fn signals(
+    Extract(state): Extract<Arc<State>>,
+    Query(query): Query<SignalsQuery>,
+    request: Request,
+) -> Response {
+    let headers = request.headers().clone();
+    if let Some(token) = &state.server.ingress_token
+        && !bearer_ok(&headers, token)
+    {
+        return unauthorized("ingress");
+    }
+    let limit = state.server.max_body_bytes;
+    let body = match axum::body::to_bytes(request.into_body(), limit).await {
+        Ok(body) => body,
+        Err(_) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body exceeds {limit} bytes (max_body_bytes)"),
+            );
+        }
+    };
+    let bus = query.bus.unwrap_or_else(|| "default".to_owned());
+    if !state.known_bus(&bus) {
+        return error(StatusCode::NOT_FOUND, format!("no bus `{bus}` (no subscription names it)"));
+    }
+    let signals = match ingress::parse(&headers, &body, state.server.default_source.as_deref()) {
+        Ok(signals) => signals,
+        Err(e @ IngressError::BadRequest(_)) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+        Err(e @ IngressError::UnsupportedMediaType(_)) => {
+            return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string());
+        }
+    };
+    let bytes: usize = signals.iter().map(|s| s.approximate_size()).sum();
+    if !state.admission.try_admit(signals.len(), bytes) {
+        let mut response = error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "overloaded: {} accepted signals are still being delivered; retry later",
+                state.admission.pending()
+            ),
+        );
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    }
+    let ids: Vec<String> = signals.iter().map(|s| s.id.clone()).collect();
+    let count = signals.len();
+    match state.log.append(&bus, signals.into_iter().map(Arc::new).collect()).await {
+        Ok(()) => {
+            (StatusCode::ACCEPTED, axum::Json(json!({ "accepted": count, "ids": ids }))).into_response()
+        }
+        Err(e) => {
+            state.admission.release(count, bytes);
+            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
+    }
+}
+
+async fn metrics(Extract(state): Extract<Arc<State>>) -> Response {
+    let mut text = state.runtime.metrics_text();
+    text.push_str("# HELP jido_ingress_pending Accepted signals not yet finished by every target.\n");
+    text.push_str("# TYPE jido_ingress_pending gauge\n");
+    text.push_str(&format!("jido_ingress_pending {}\n", state.admission.pending()));
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/plain; version=0.0.4")
+        .body(Body::from(text))
+        .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "metrics"))
+}
+
+/// Rejects admin requests without the admin token (or when no admin token is configured).
+pub(super) fn admin_guard(state: &State, headers: &HeaderMap) -> Option<Response> {
+    match &state.server.admin_token {
+        None => {
+            Some(error(StatusCode::FORBIDDEN, "the admin API is off: set [server] admin_token to enable it"))
+        }
+        Some(token) if !bearer_ok(headers, token) => Some(unauthorized("the admin API")),
+        Some(_) => None,
+    }
+}

@@ -1,0 +1,133 @@
+//! Adapter manifests: how a custom component is described in the daemon's `[[adapters]]`
+//! (or by an embedder): its name, file, tenant, limits and grants. Everything not granted
+//! is denied; limits not given take the host's defaults.
+//!
+//! ```toml
+//! [[adapters]]
+//! name = "slack"
+//! component = "adapters/slack.wasm"
+//! tenant = "acme"
+//! limits = { memory_bytes = 16777216, call_timeout = 5000, max_instances = 4 }
+//! grants = { http = ["https://hooks.slack.com"], topics = ["alerts"], stdio = false }
+//! ```
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::host::http::OriginPattern;
+use crate::host::{AdapterConfig, ChannelGrants, Grant, HttpGrant, Limits, Stdio};
+
+/// One custom adapter component and what it may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdapterManifest {
+    /// The adapter name targets use (`adapter = "…"`).
+    pub name: String,
+    /// Path of the component file (`.wasm`), relative to the config file's directory.
+    pub component: PathBuf,
+    /// The tenant that owns it (for operators; shown in listings and logs).
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// Resource limits.
+    #[serde(default)]
+    pub limits: LimitsManifest,
+    /// What it may reach.
+    #[serde(default)]
+    pub grants: GrantsManifest,
+}
+
+/// `limits = { … }`; every key optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsManifest {
+    /// Linear memory of one instance, in bytes.
+    pub memory_bytes: Option<usize>,
+    /// Wall time per call, in milliseconds.
+    pub call_timeout: Option<u64>,
+    /// Instances alive at once (deliveries in flight).
+    pub max_instances: Option<usize>,
+}
+
+/// `grants = { … }`; nothing is granted unless listed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantsManifest {
+    /// Origins (`https://host[:port]`, `https://*.example.com`) its `http` requests may reach.
+    #[serde(default)]
+    pub http: Vec<String>,
+    /// Mailboxes it may send to (`pid-7`, `name`, `global:name`, `via:registry`).
+    #[serde(default)]
+    pub mailboxes: Vec<String>,
+    /// Pubsub topics it may publish on.
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// Buses it may publish into.
+    #[serde(default)]
+    pub buses: Vec<String>,
+    /// Whether its stdout/stderr reach the host's.
+    #[serde(default)]
+    pub stdio: bool,
+}
+
+/// A manifest value is out of range or malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("adapter `{adapter}`: {message}")]
+pub struct ManifestError {
+    /// The adapter's name.
+    pub adapter: String,
+    /// What is wrong, naming the key.
+    pub message: String,
+}
+
+fn grant(names: &[String]) -> Grant {
+    if names.is_empty() {
+        Grant::Nothing
+    } else {
+        Grant::Only(names.iter().cloned().collect::<BTreeSet<_>>())
+    }
+}
+
+impl AdapterManifest {
+    /// The runtime form: limits over the defaults, grants as listed.
+    pub fn to_config(&self) -> Result<AdapterConfig, ManifestError> {
+        let error = |message: String| ManifestError { adapter: self.name.clone(), message };
+        let mut limits = Limits::default();
+        if let Some(bytes) = self.limits.memory_bytes {
+            if bytes < 1 << 16 {
+                return Err(error(format!("limits.memory_bytes: must be at least 65536, got {bytes}")));
+            }
+            limits.memory_bytes = bytes;
+        }
+        if let Some(ms) = self.limits.call_timeout {
+            if !(1..=300_000).contains(&ms) {
+                return Err(error(format!("limits.call_timeout: must be 1..=300000 ms, got {ms}")));
+            }
+            limits.call_timeout = Duration::from_millis(ms);
+        }
+        if let Some(n) = self.limits.max_instances {
+            if !(1..=1024).contains(&n) {
+                return Err(error(format!("limits.max_instances: must be 1..=1024, got {n}")));
+            }
+            limits.max_instances = n;
+        }
+        let origins = self
+            .grants
+            .http
+            .iter()
+            .map(|o| OriginPattern::parse(o).map_err(|e| error(format!("grants.http: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(AdapterConfig {
+            limits,
+            stdio: if self.grants.stdio { Stdio::Inherit } else { Stdio::Closed },
+            channels: ChannelGrants {
+                buses: grant(&self.grants.buses),
+                mailboxes: grant(&self.grants.mailboxes),
+                topics: grant(&self.grants.topics),
+            },
+            http: if origins.is_empty() { HttpGrant::Nothing } else { HttpGrant::Origins(origins) },
+        })
+    }
+}

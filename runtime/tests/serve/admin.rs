@@ -1,0 +1,75 @@
+//! The admin API: subscriptions added over HTTP are persisted and survive a restart; config
+//! subscriptions cannot be removed over HTTP; everything needs the admin token.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::SERVER;
+use crate::receiver::Receiver;
+use crate::support::{Serve, temp_dir};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_subscriptions_persist_across_restarts() {
+    let receiver = Receiver::ok().await;
+    let config =
+        format!("{SERVER}\n[[subscriptions]]\npath = \"audit.**\"\ndispatch = {{ adapter = \"noop\" }}\n");
+    let mut serve = Serve::start(&temp_dir("admin"), &config);
+    let request =
+        json!({"path": "user.*", "priority": 5, "dispatch": {"adapter": "http", "url": receiver.url("/u")}});
+    let (status, created) = serve.admin(Method::POST, "/admin/subscriptions", Some(request)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    for (bad, message) in [
+        (json!({"path": "user..x", "dispatch": {"adapter": "noop"}}), "consecutive dots"),
+        (json!({"path": "a", "dispatch": {"adapter": "fax"}}), "unknown adapter `fax`"),
+        (json!({"path": "a", "dispatch": {"adapter": "http"}}), "missing field `url`"),
+        (json!({"path": "a"}), "missing field `dispatch`"),
+    ] {
+        let (status, body) = serve.admin(Method::POST, "/admin/subscriptions", Some(bad)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(body["error"].as_str().unwrap_or_default().contains(message), "{body}");
+    }
+
+    serve.terminate();
+    serve.restart();
+    let (status, listed) = serve.admin(Method::GET, "/admin/subscriptions", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let subs = listed["subscriptions"].as_array().cloned().unwrap_or_default();
+    let sources: Vec<(String, String)> = subs
+        .iter()
+        .map(|s| (s["path"].as_str().unwrap_or("").to_owned(), s["source"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    assert_eq!(
+        sources,
+        [("audit.**".to_owned(), "config".to_owned()), ("user.*".to_owned(), "api".to_owned())]
+    );
+    let api_id = subs[1]["id"].as_u64().expect("id");
+    let config_id = subs[0]["id"].as_u64().expect("id");
+
+    // The restored subscription delivers.
+    assert_eq!(serve.event(json!({"type": "user.created", "source": "/s"})).await.0, StatusCode::ACCEPTED);
+    receiver.wait_for(1, Duration::from_secs(30)).await;
+
+    let (status, _) = serve.admin(Method::DELETE, &format!("/admin/subscriptions/{config_id}"), None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = serve.admin(Method::DELETE, &format!("/admin/subscriptions/{api_id}"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = serve.admin(Method::DELETE, &format!("/admin/subscriptions/{api_id}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    serve.restart();
+    let (_, listed) = serve.admin(Method::GET, "/admin/subscriptions", None).await;
+    assert_eq!(listed["subscriptions"].as_array().map(Vec::len), Some(1), "removal persisted: {listed}");
+
+    let unauthenticated = reqwest::get(format!("{}/admin/health", serve.base)).await.expect("request");
+    assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_admin_token_the_admin_api_is_off() {
+    let serve = Serve::start(&temp_dir("no-admin"), "[server]\nlisten = \"127.0.0.1:0\"\n");
+    let response = reqwest::get(format!("{}/admin/subscriptions", serve.base)).await.expect("request");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: serde_json::Value = serde_json::from_str(&response.text().await.expect("body")).expect("json");
+    assert!(body["error"].as_str().unwrap_or_default().contains("set [server] admin_token"), "{body}");
+}
