@@ -10,9 +10,9 @@ use jido_dispatch::target::TargetSpec;
 use jido_dispatch_tests::{Recorder, builder, guest};
 use serde_json::json;
 
-fn setup() -> (Runtime, Recorder) {
+async fn setup() -> (Runtime, Recorder) {
     let runtime = builder(crate::CACHE_ROOT).build().expect("runtime starts");
-    runtime.load_adapter("trap", guest("trap"), AdapterConfig::default()).expect("loads");
+    runtime.load_adapter("trap", guest("trap"), AdapterConfig::default()).await.expect("loads");
     let recorder = Recorder::new();
     runtime.register_adapter("recorder", Arc::new(recorder.clone()));
     (runtime, recorder)
@@ -24,7 +24,7 @@ fn nowhere() -> TargetSpec {
 
 #[tokio::test]
 async fn every_failure_is_reported_in_configuration_order() {
-    let (runtime, recorder) = setup();
+    let (runtime, recorder) = setup().await;
     let specs = [
         nowhere(),
         TargetSpec::new("noop"),
@@ -56,7 +56,7 @@ async fn every_failure_is_reported_in_configuration_order() {
 
 #[tokio::test]
 async fn a_single_target_returns_its_own_error() {
-    let (runtime, _) = setup();
+    let (runtime, _) = setup().await;
     let target = runtime.open_target(&nowhere()).await.expect("opens");
     let err = runtime
         .dispatch(&Signal::builder("a", "/t").build().expect("valid"), &target)
@@ -67,7 +67,7 @@ async fn a_single_target_returns_its_own_error() {
 
 #[tokio::test]
 async fn batch_errors_carry_the_signal_index_ascending() {
-    let (runtime, recorder) = setup();
+    let (runtime, recorder) = setup().await;
     let targets = vec![
         runtime.open_target(&TargetSpec::new("trap")).await.expect("opens"),
         runtime.open_target(&TargetSpec::new("recorder").with("name", json!("all"))).await.expect("opens"),
@@ -85,7 +85,7 @@ async fn batch_errors_carry_the_signal_index_ascending() {
 
 #[tokio::test]
 async fn an_async_target_is_not_waited_for() {
-    let (runtime, recorder) = setup();
+    let (runtime, recorder) = setup().await;
     let spec = TargetSpec::new("recorder")
         .with("name", json!("later"))
         .with("gated", json!(true))
@@ -105,7 +105,7 @@ async fn an_async_target_is_not_waited_for() {
 
 #[tokio::test]
 async fn dispatch_async_returns_a_handle() {
-    let (runtime, recorder) = setup();
+    let (runtime, recorder) = setup().await;
     let target =
         runtime.open_target(&TargetSpec::new("recorder").with("name", json!("h"))).await.expect("opens");
     let handle = runtime.dispatch_async(Signal::builder("a", "/t").build().expect("valid"), vec![target]);

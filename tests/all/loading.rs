@@ -19,24 +19,26 @@ fn runtime() -> Runtime {
     builder(crate::CACHE_ROOT).build().expect("runtime starts")
 }
 
-#[test]
-fn bytes_that_are_not_wasm_are_refused() {
-    let err = runtime().load_adapter("x", b"hello", AdapterConfig::default()).expect_err("refused");
+#[tokio::test]
+async fn bytes_that_are_not_wasm_are_refused() {
+    let err = runtime().load_adapter("x", b"hello", AdapterConfig::default()).await.expect_err("refused");
     assert!(matches!(err, LoadError::NotAComponent(_)));
     assert_eq!(err.to_string(), "not a WebAssembly component: it does not start with the Wasm magic number");
 }
 
-#[test]
-fn a_core_module_is_refused_with_the_fix() {
+#[tokio::test]
+async fn a_core_module_is_refused_with_the_fix() {
     let core_module = b"\0asm\x01\0\0\0";
-    let err = runtime().load_adapter("x", core_module, AdapterConfig::default()).expect_err("refused");
+    let err = runtime().load_adapter("x", core_module, AdapterConfig::default()).await.expect_err("refused");
     assert!(err.to_string().contains("it is a core Wasm module"), "{err}");
 }
 
-#[test]
-fn a_component_of_another_world_is_refused_naming_its_exports() {
-    let err =
-        runtime().load_adapter("x", guest("other-world"), AdapterConfig::default()).expect_err("refused");
+#[tokio::test]
+async fn a_component_of_another_world_is_refused_naming_its_exports() {
+    let err = runtime()
+        .load_adapter("x", guest("other-world"), AdapterConfig::default())
+        .await
+        .expect_err("refused");
     assert!(matches!(err, LoadError::WrongWorld(_)));
     assert!(
         err.to_string().contains("does not export `jido:dispatch/adapter@0.1.0` (its exports: greet)"),
@@ -56,7 +58,7 @@ async fn an_unknown_adapter_lists_the_known_ones() {
 #[tokio::test]
 async fn a_custom_component_loads_and_delivers() {
     let runtime = runtime();
-    runtime.load_adapter("custom", guest("trap"), AdapterConfig::default()).expect("loads");
+    runtime.load_adapter("custom", guest("trap"), AdapterConfig::default()).await.expect("loads");
     let target = runtime.open_target(&TargetSpec::new("custom")).await.expect("opens");
     runtime.dispatch(&sample_signal("fine"), &target).await.expect("delivers");
 }
@@ -84,7 +86,7 @@ async fn a_corrupt_cache_entry_is_recompiled() {
         std::fs::write(entry.path(), b"garbage").expect("overwrite");
     }
     let runtime = builder(crate::CACHE_ROOT).compile_cache(Some(dir.clone())).build().expect("runtime");
-    let outcome = runtime.load_adapter("noop2", bytes, AdapterConfig::default()).expect("recompiles");
+    let outcome = runtime.load_adapter("noop2", bytes, AdapterConfig::default()).await.expect("recompiles");
     assert_eq!(outcome, CacheOutcome::Compiled);
     let target = runtime.open_target(&TargetSpec::new("noop2")).await.expect("opens");
     runtime.dispatch(&sample_signal("fine"), &target).await.expect("delivers");

@@ -12,6 +12,7 @@ mod health;
 mod http;
 mod isolation;
 mod loading;
+mod reload;
 mod retry;
 mod telemetry;
 

@@ -33,7 +33,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The address line is for scripts and tests that start on port 0.
     tracing::info!("listening on http://{}", daemon.address());
     println_address(&daemon);
-    wait_for_signal().await?;
+    wait_for_stop(&daemon).await?;
     tracing::info!("shutting down");
     daemon.shutdown().await;
     Ok(ExitCode::SUCCESS)
@@ -46,13 +46,20 @@ fn println_address(daemon: &Daemon) {
     let _ = std::io::stdout().flush();
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
+/// Waits for SIGTERM or SIGINT; SIGHUP reloads the custom adapters meanwhile.
+async fn wait_for_stop(daemon: &Daemon) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+    let mut hup = signal(SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => return Ok(()),
+            _ = int.recv() => return Ok(()),
+            _ = hup.recv() => match daemon.reload().await {
+                Ok(loaded) => tracing::info!(?loaded, "SIGHUP: custom adapters reloaded"),
+                Err(e) => tracing::error!("SIGHUP: reload refused, the running adapters stay: {e}"),
+            },
+        }
     }
-    Ok(())
 }

@@ -164,3 +164,12 @@ pub(super) async fn health(Extract(state): Extract<Arc<State>>, headers: HeaderM
     }
     axum::Json(json!({ "targets": all })).into_response()
 }
+
+/// `POST /admin/adapters/reload`: the same as SIGHUP.
+pub(super) async fn reload(Extract(state): Extract<Arc<State>>, headers: HeaderMap) -> Response {
+    guard!(state, headers);
+    match state.reload_adapters().await {
+        Ok(loaded) => axum::Json(json!({ "reloaded": loaded })).into_response(),
+        Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}

@@ -75,6 +75,9 @@ pub struct Config {
     /// Directory that relative paths are resolved against (the config file's).
     #[serde(skip)]
     pub base_dir: PathBuf,
+    /// The file it was read from (reloads read it again).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 /// `[server]`.
@@ -176,7 +179,9 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .map_err(|error| ConfigError::Read { path: path.to_owned(), error })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Config::parse(&text, &path.display().to_string(), base)
+        let mut config = Config::parse(&text, &path.display().to_string(), base)?;
+        config.source = Some(path.to_owned());
+        Ok(config)
     }
 
     /// The embedded defaults.
@@ -206,5 +211,43 @@ impl Config {
     /// A path from the file, resolved against the file's directory.
     pub fn resolve(&self, path: &Path) -> PathBuf {
         if path.is_absolute() { path.to_owned() } else { self.base_dir.join(path) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_example_and_the_embedded_defaults_parse() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
+        let end = start + readme[start..].find("```").expect("closed");
+        let config =
+            Config::parse(&readme[start..end], "README", PathBuf::new()).expect("the README example parses");
+        assert_eq!(config.adapters[0].name, "slack");
+        assert_eq!(config.subscriptions[0].targets().expect("targets").len(), 2);
+        assert_eq!(Config::embedded().subscriptions.len(), 1);
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_line() {
+        for (text, needle) in [
+            ("[server]\nlisen = 1\n", "unknown field `lisen`"),
+            ("[stor]\n", "unknown field `stor`"),
+            (
+                "[[subscriptions]]\npath = \"a\"\ndispatch = {adapter = \"noop\"}\ncolour = 1\n",
+                "unknown field `colour`",
+            ),
+            (
+                "[[adapters]]\nname = \"x\"\ncomponent = \"x.wasm\"\ngrants = { files = [] }\n",
+                "unknown field `files`",
+            ),
+        ] {
+            let err = Config::parse(text, "t.toml", PathBuf::new()).expect_err("refused").to_string();
+            assert!(err.contains(needle) && err.contains("line"), "{err}");
+        }
+        let err = Config::parse("[[subscriptions]]\npath = \"a\"\ndispatch = [1]\n", "t", PathBuf::new());
+        assert!(err.expect_err("refused").to_string().contains("subscriptions[0].dispatch"));
     }
 }

@@ -85,12 +85,17 @@ struct State {
     stored: SubscriptionStore,
     /// Live subscriptions: id → (bus, origin).
     subscriptions: Mutex<HashMap<SubscriptionId, (String, Origin)>>,
+    /// The configuration file, read again by reloads.
+    source: Option<PathBuf>,
+    /// Custom adapters loaded from `[[adapters]]`, by name.
+    custom: Mutex<Vec<String>>,
 }
 
 /// A running daemon.
 #[derive(Debug)]
 pub struct Daemon {
     address: SocketAddr,
+    state: Arc<State>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -99,6 +104,13 @@ impl Daemon {
     /// The bound address (useful with `listen = "127.0.0.1:0"`).
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Reads the configuration file again and loads its `[[adapters]]`: changed components
+    /// replace the running ones under their live targets (nothing in flight is lost), new
+    /// ones are registered, removed ones unloaded. Returns the adapters (re)loaded.
+    pub async fn reload(&self) -> Result<Vec<String>, DaemonError> {
+        self.state.reload_adapters().await
     }
 
     /// Stops accepting, drains deliveries until the configured deadline and keeps the rest
@@ -127,7 +139,7 @@ impl Daemon {
         };
         let store_error = |message: String| DaemonError::Store { path: store_path.clone(), message };
         let dead_letters = SqliteStore::open(&store_path).map_err(|e| store_error(e.to_string()))?;
-        let runtime = build_runtime(&config, builder, Arc::new(dead_letters))?;
+        let runtime = build_runtime(&config, builder, Arc::new(dead_letters)).await?;
         if let Some(cluster) = &config.cluster {
             let settings = crate::cluster::ClusterConfig {
                 nats_url: cluster.nats_url.clone(),
@@ -148,6 +160,8 @@ impl Daemon {
             server: config.server.clone(),
             stored,
             subscriptions: Mutex::default(),
+            source: config.source.clone(),
+            custom: Mutex::new(config.adapters.iter().map(|a| a.name.clone()).collect()),
         });
         subscribe_all(&state, &config).await?;
         if !leftover.is_empty() {
@@ -166,9 +180,9 @@ impl Daemon {
             .local_addr()
             .map_err(|error| DaemonError::Listen { address: config.server.listen.clone(), error })?;
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(server::serve(state, listener, stopped, pump));
+        let task = tokio::spawn(server::serve(state.clone(), listener, stopped, pump));
         tracing::info!(%address, store = %store_path.display(), "jido-dispatch serving");
-        Ok(Daemon { address, stop: Some(stop), task })
+        Ok(Daemon { address, state, stop: Some(stop), task })
     }
 }
 
@@ -176,7 +190,8 @@ impl Daemon {
 /// every subscription through its adapter's `validate-opts`. Returns (subscriptions, targets).
 pub async fn check(config: &Config) -> Result<(usize, usize), DaemonError> {
     let runtime =
-        build_runtime(config, Runtime::builder(), Arc::new(crate::dead_letter::MemoryStore::default()))?;
+        build_runtime(config, Runtime::builder(), Arc::new(crate::dead_letter::MemoryStore::default()))
+            .await?;
     let mut targets = 0;
     for (i, section) in config.subscriptions.iter().enumerate() {
         let specs = section
@@ -195,7 +210,7 @@ pub async fn check(config: &Config) -> Result<(usize, usize), DaemonError> {
     Ok((config.subscriptions.len(), targets))
 }
 
-fn build_runtime(
+async fn build_runtime(
     config: &Config,
     builder: RuntimeBuilder,
     dead_letters: Arc<dyn crate::dead_letter::DeadLetterStore>,
@@ -212,21 +227,30 @@ fn build_runtime(
         .build()
         .map_err(|e| DaemonError::Config(e.to_string()))?;
     for (i, manifest) in config.adapters.iter().enumerate() {
-        let path = config.resolve(&manifest.component);
-        let bytes = std::fs::read(&path).map_err(|e| {
-            DaemonError::Config(format!(
-                "adapters[{i}] ({}): cannot read {}: {e}",
-                manifest.name,
-                path.display()
-            ))
-        })?;
-        let adapter_config =
-            manifest.to_config().map_err(|e| DaemonError::Config(format!("adapters[{i}]: {e}")))?;
-        runtime
-            .load_adapter(&manifest.name, &bytes, adapter_config)
-            .map_err(|e| DaemonError::Config(format!("adapters[{i}] ({}): {e}", manifest.name)))?;
+        load_manifest(&runtime, config, i, manifest).await?;
     }
     Ok(runtime)
+}
+
+/// Loads (or replaces) the component of `[[adapters]]` entry `i`.
+async fn load_manifest(
+    runtime: &Runtime,
+    config: &Config,
+    i: usize,
+    manifest: &crate::manifest::AdapterManifest,
+) -> Result<(), DaemonError> {
+    let name = &manifest.name;
+    let path = config.resolve(&manifest.component);
+    let bytes = std::fs::read(&path).map_err(|e| {
+        DaemonError::Config(format!("adapters[{i}] ({name}): cannot read {}: {e}", path.display()))
+    })?;
+    let adapter_config =
+        manifest.to_config().map_err(|e| DaemonError::Config(format!("adapters[{i}]: {e}")))?;
+    runtime
+        .load_adapter(name, &bytes, adapter_config)
+        .await
+        .map_err(|e| DaemonError::Config(format!("adapters[{i}] ({name}): {e}")))?;
+    Ok(())
 }
 
 /// Subscribes the config file's subscriptions, then those the admin API stored.
@@ -266,6 +290,27 @@ async fn subscribe(
 }
 
 impl State {
+    async fn reload_adapters(&self) -> Result<Vec<String>, DaemonError> {
+        let Some(source) = &self.source else {
+            return Err(DaemonError::Config(
+                "running on the embedded defaults: there is no file to reload".to_owned(),
+            ));
+        };
+        let config = Config::load(source).map_err(|e| DaemonError::Config(e.to_string()))?;
+        let mut loaded = Vec::new();
+        for (i, manifest) in config.adapters.iter().enumerate() {
+            load_manifest(&self.runtime, &config, i, manifest).await?;
+            loaded.push(manifest.name.clone());
+        }
+        let mut custom = self.custom.lock().unwrap_or_else(PoisonError::into_inner);
+        for gone in custom.iter().filter(|name| !loaded.contains(name)) {
+            self.runtime.unload_adapter(gone);
+        }
+        custom.clone_from(&loaded);
+        tracing::info!(adapters = ?loaded, "custom adapters reloaded");
+        Ok(loaded)
+    }
+
     fn remember(&self, id: SubscriptionId, bus: &str, origin: Origin) {
         self.subscriptions
             .lock()

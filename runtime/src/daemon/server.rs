@@ -62,6 +62,7 @@ pub(super) async fn serve(
         .route("/admin/dead-letters/{id}/redrive", post(super::admin::redrive))
         .route("/admin/dead-letters/{id}", delete(super::admin::remove_dead_letter))
         .route("/admin/health", get(super::admin::health))
+        .route("/admin/adapters/reload", post(super::admin::reload))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
         .with_state(state.clone());
     let shutdown = async {

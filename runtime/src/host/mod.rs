@@ -60,6 +60,9 @@ pub enum LoadError {
     /// A component, but not of the `dispatch-adapter` world this host implements.
     #[error("not a jido:dispatch adapter: {0}")]
     WrongWorld(String),
+    /// The replacement for a loaded component refuses options its live targets use.
+    #[error("replacement refused: {0}")]
+    Replacement(String),
     /// The component file could not be read.
     #[error("cannot read {path}: {message}")]
     Read {

@@ -1,7 +1,12 @@
 //! [`Adapter`] and [`Endpoint`] for a Wasm component, on top of its [`InstancePool`].
+//!
+//! The adapter and every endpoint it opened share one *slot* holding the current pool, so
+//! [`WasmAdapter::replace`] swaps the component under live targets: calls already running
+//! finish on the old instances, the next ones run (and open their target) on the new.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use super::convert::{cap_message, error_from_wit};
 use super::pool::{Answer, InstancePool, Op, SharedPool, TargetRef};
@@ -11,32 +16,65 @@ use crate::signal::Signal;
 /// Keys of opened endpoints, unique in the process.
 static NEXT_TARGET_KEY: AtomicU64 = AtomicU64::new(1);
 
+/// The current pool of an adapter, shared with its endpoints.
+#[derive(Debug)]
+struct Slot {
+    pool: RwLock<SharedPool>,
+    /// Every distinct option set opened so far (checked against a replacement).
+    opened: Mutex<BTreeSet<String>>,
+}
+
+impl Slot {
+    fn current(&self) -> SharedPool {
+        self.pool.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
 /// An adapter implemented by a Wasm component.
 #[derive(Debug, Clone)]
 pub struct WasmAdapter {
-    pool: SharedPool,
+    slot: Arc<Slot>,
 }
 
 impl WasmAdapter {
     /// Wraps a pool.
     pub fn new(pool: InstancePool) -> Self {
-        WasmAdapter { pool: Arc::new(pool) }
+        let slot = Slot { pool: RwLock::new(Arc::new(pool)), opened: Mutex::default() };
+        WasmAdapter { slot: Arc::new(slot) }
     }
 
-    /// The instance pool (for statistics).
-    pub fn pool(&self) -> &InstancePool {
-        &self.pool
+    /// The current instance pool (for statistics).
+    pub fn pool(&self) -> SharedPool {
+        self.slot.current()
+    }
+
+    /// Replaces the component under every target opened from this adapter, after checking
+    /// that the new component accepts each of their option sets; on refusal nothing changes
+    /// and the error names the options it refused.
+    pub async fn replace(&self, next: WasmAdapter) -> Result<(), OptionsError> {
+        let opened: Vec<String> =
+            self.slot.opened.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
+        for opts in &opened {
+            next.validate_opts(opts).await.map_err(|e| {
+                self.options_error(format!(
+                    "the new component refuses options in use ({opts}): {}",
+                    e.message
+                ))
+            })?;
+        }
+        *self.slot.pool.write().unwrap_or_else(PoisonError::into_inner) = next.slot.current();
+        Ok(())
     }
 
     fn options_error(&self, message: String) -> OptionsError {
-        OptionsError { adapter: self.pool.name().to_owned(), message: cap_message(message) }
+        OptionsError { adapter: self.slot.current().name().to_owned(), message: cap_message(message) }
     }
 }
 
 impl Adapter for WasmAdapter {
     fn validate_opts<'a>(&'a self, opts: &'a str) -> BoxFuture<'a, Result<String, OptionsError>> {
         Box::pin(async move {
-            match self.pool.run(Op::Validate(opts)).await {
+            match self.slot.current().run(Op::Validate(opts)).await {
                 Ok(Answer::Validated(Ok(normalised))) => Ok(normalised),
                 Ok(Answer::Validated(Err(message))) => Err(self.options_error(message)),
                 Ok(other) => Err(self.options_error(format!("unexpected answer {other:?}"))),
@@ -50,9 +88,10 @@ impl Adapter for WasmAdapter {
     fn open(&self, opts: String) -> BoxFuture<'_, Result<Arc<dyn Endpoint>, OptionsError>> {
         Box::pin(async move {
             let key = NEXT_TARGET_KEY.fetch_add(1, Ordering::Relaxed);
-            match self.pool.run(Op::Open(TargetRef { key, opts: &opts })).await {
+            match self.slot.current().run(Op::Open(TargetRef { key, opts: &opts })).await {
                 Ok(Answer::Opened) => {
-                    Ok(Arc::new(WasmEndpoint { pool: self.pool.clone(), key, opts }) as Arc<dyn Endpoint>)
+                    self.slot.opened.lock().unwrap_or_else(PoisonError::into_inner).insert(opts.clone());
+                    Ok(Arc::new(WasmEndpoint { slot: self.slot.clone(), key, opts }) as Arc<dyn Endpoint>)
                 }
                 Ok(Answer::OpenFailed(message)) => Err(self.options_error(message)),
                 Ok(other) => Err(self.options_error(format!("unexpected answer {other:?}"))),
@@ -65,7 +104,7 @@ impl Adapter for WasmAdapter {
 /// An opened target of a Wasm adapter.
 #[derive(Debug)]
 pub struct WasmEndpoint {
-    pool: SharedPool,
+    slot: Arc<Slot>,
     key: u64,
     opts: String,
 }
@@ -91,7 +130,7 @@ impl Endpoint for WasmEndpoint {
         ctx: DeliveryContext,
     ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
-            match self.pool.run(Op::Deliver(self.target(), signal, &ctx)).await? {
+            match self.slot.current().run(Op::Deliver(self.target(), signal, &ctx)).await? {
                 Answer::Delivered(result) => result.map_err(error_from_wit),
                 Answer::OpenFailed(message) => Err(open_failed(message)),
                 other => Err(unexpected(&other)),
@@ -106,7 +145,7 @@ impl Endpoint for WasmEndpoint {
     ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
         Box::pin(async move {
             let all = |error: DeliveryError| signals.iter().map(|_| Err(error.clone())).collect();
-            match self.pool.run(Op::Batch(self.target(), signals, &ctx)).await {
+            match self.slot.current().run(Op::Batch(self.target(), signals, &ctx)).await {
                 Ok(Answer::Batch(results)) if results.len() == signals.len() => {
                     results.into_iter().map(|r| r.map_err(error_from_wit)).collect()
                 }
@@ -123,7 +162,7 @@ impl Endpoint for WasmEndpoint {
 
     fn health_check(&self, ctx: DeliveryContext) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
-            match self.pool.run(Op::Health(self.target(), &ctx)).await {
+            match self.slot.current().run(Op::Health(self.target(), &ctx)).await {
                 Ok(Answer::Health(result)) => result.map_err(cap_message),
                 Ok(Answer::OpenFailed(message)) => Err(cap_message(message)),
                 Ok(other) => Err(format!("unexpected answer {other:?}")),

@@ -55,6 +55,7 @@ const HTTP_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(65
 /// A registered adapter: loaded, or a built-in compiled on first use.
 enum Entry {
     Ready(Arc<dyn Adapter>, HttpGrant),
+    Loaded(crate::host::WasmAdapter, HttpGrant),
     Builtin {
         component: &'static [u8],
         config: Box<AdapterConfig>,
@@ -141,8 +142,12 @@ impl Runtime {
         adapters.insert(name.to_owned(), Arc::new(Entry::Ready(adapter, HttpGrant::Nothing)));
     }
 
-    /// Loads a component as the adapter `name` (replacing any adapter of that name).
-    pub fn load_adapter(
+    /// Loads a component as the adapter `name`. When a component of that name is already
+    /// loaded, the new one replaces it *under its live targets* (see
+    /// [`WasmAdapter::replace`](crate::host::WasmAdapter::replace)): deliveries in flight
+    /// finish on the old code, later ones use the new, nothing is dropped. A replacement
+    /// that refuses the options of a live target is refused as a whole.
+    pub async fn load_adapter(
         &self,
         name: &str,
         bytes: &[u8],
@@ -150,9 +155,22 @@ impl Runtime {
     ) -> Result<CacheOutcome, LoadError> {
         let grant = config.http.clone();
         let (adapter, outcome) = self.inner.host.load(name, bytes, config)?;
+        let existing = self.inner.adapters.read().unwrap_or_else(PoisonError::into_inner).get(name).cloned();
+        if let Some(Entry::Loaded(live, _)) = existing.as_deref() {
+            live.replace(adapter).await.map_err(|e| LoadError::Replacement(e.to_string()))?;
+            let mut adapters = self.inner.adapters.write().unwrap_or_else(PoisonError::into_inner);
+            adapters.insert(name.to_owned(), Arc::new(Entry::Loaded(live.clone(), grant)));
+            return Ok(outcome);
+        }
         let mut adapters = self.inner.adapters.write().unwrap_or_else(PoisonError::into_inner);
-        adapters.insert(name.to_owned(), Arc::new(Entry::Ready(Arc::new(adapter), grant)));
+        adapters.insert(name.to_owned(), Arc::new(Entry::Loaded(adapter, grant)));
         Ok(outcome)
+    }
+
+    /// Unregisters the adapter `name`: no new targets can be opened on it, while targets
+    /// already open keep delivering on the component they have. Returns whether it existed.
+    pub fn unload_adapter(&self, name: &str) -> bool {
+        self.inner.adapters.write().unwrap_or_else(PoisonError::into_inner).remove(name).is_some()
     }
 
     /// The target's `retry_policy` and `circuit_breaker`, or the adapter's defaults
@@ -184,7 +202,7 @@ impl Runtime {
     fn http_grant(&self, name: &str) -> HttpGrant {
         let adapters = self.inner.adapters.read().unwrap_or_else(PoisonError::into_inner);
         match adapters.get(name).map(|entry| &**entry) {
-            Some(Entry::Ready(_, grant)) => grant.clone(),
+            Some(Entry::Ready(_, grant) | Entry::Loaded(_, grant)) => grant.clone(),
             Some(Entry::Builtin { config, .. }) => config.http.clone(),
             None => HttpGrant::Nothing,
         }
@@ -212,6 +230,7 @@ impl Runtime {
         };
         match &*entry {
             Entry::Ready(adapter, _) => Ok(adapter.clone()),
+            Entry::Loaded(adapter, _) => Ok(Arc::new(adapter.clone())),
             Entry::Builtin { component, config, loaded } => loaded
                 .get_or_init(|| {
                     let (adapter, _) = self.inner.host.load(name, component, (**config).clone())?;

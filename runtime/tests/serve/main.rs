@@ -13,6 +13,7 @@ mod admin;
 mod bad_input;
 mod crash;
 mod delivery;
+mod reload;
 
 /// The `[server]` and `[egress]` every test uses: tokens, and loopback receivers allowed.
 pub const SERVER: &str = r#"

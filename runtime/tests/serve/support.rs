@@ -66,6 +66,11 @@ impl Serve {
         Serve { child: Some(child), base: base.to_owned(), config: file.to_owned(), log }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
     /// Kills the process with SIGKILL (no shutdown at all).
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

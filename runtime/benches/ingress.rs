@@ -1,0 +1,151 @@
+//! Daemon benchmarks: durable ingress (signals accepted per second, single and batched) and
+//! end-to-end latency from `POST /signals` to a webhook receiver at a steady 1,000 signals/s.
+//!
+//! Run: `cargo bench -p jido-dispatch --bench ingress`. The daemon, the load generator and
+//! the receiver share this process and the machine's cores; the store is a SQLite file in
+//! the temp directory (WAL, `synchronous = FULL`).
+
+#![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+#![expect(clippy::unwrap_used, reason = "a benchmark may stop at the first error")]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::HeaderMap;
+use jido_dispatch::Runtime;
+use jido_dispatch::daemon::{Config, Daemon};
+use serde_json::json;
+use tokio::sync::watch;
+
+type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
+
+/// A webhook receiver recording when each `webhook-id` first arrived.
+async fn receiver() -> (u16, Arrivals, watch::Receiver<usize>) {
+    let arrivals: Arrivals = Arc::default();
+    let (count_tx, count_rx) = watch::channel(0usize);
+    let (seen, count_tx) = (arrivals.clone(), Arc::new(count_tx));
+    let app = axum::Router::new().fallback(move |headers: HeaderMap| {
+        let (seen, count_tx) = (seen.clone(), count_tx.clone());
+        async move {
+            if let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) {
+                let mut seen = seen.lock().unwrap();
+                seen.entry(id.to_owned()).or_insert_with(Instant::now);
+                count_tx.send_replace(seen.len());
+            }
+            ""
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (port, arrivals, count_rx)
+}
+
+fn event(i: usize) -> serde_json::Value {
+    json!({"type": "bench.event", "source": "/bench", "id": format!("e-{i}"), "data": {"n": i, "pad": "x".repeat(120)}})
+}
+
+/// Posts `total` signals from `clients` concurrent clients, `per_request` per request.
+async fn ingress(base: &str, clients: usize, total: usize, per_request: usize, offset: usize) -> f64 {
+    let client = reqwest::Client::new();
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    let requests = total / per_request;
+    for c in 0..clients {
+        let (client, url) = (client.clone(), format!("{base}/signals"));
+        tasks.push(tokio::spawn(async move {
+            for r in (c..requests).step_by(clients) {
+                let first = offset + r * per_request;
+                let (content_type, body) = if per_request == 1 {
+                    ("application/cloudevents+json", event(first).to_string())
+                } else {
+                    let batch: Vec<_> = (first..first + per_request).map(event).collect();
+                    ("application/cloudevents-batch+json", json!(batch).to_string())
+                };
+                let response =
+                    client.post(&url).header("content-type", content_type).body(body).send().await.unwrap();
+                assert_eq!(response.status(), reqwest::StatusCode::ACCEPTED);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let (port, arrivals, mut count) = receiver().await;
+        let dir = std::env::temp_dir().join(format!("jido-bench-ingress-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let text = format!(
+            r#"
+[server]
+listen = "127.0.0.1:0"
+[store]
+path = "{}"
+[egress]
+allow_private = ["127.0.0.0/8"]
+[[subscriptions]]
+path = "bench.**"
+dispatch = {{ adapter = "webhook", url = "http://127.0.0.1:{port}/hook", secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }}
+"#,
+            dir.join("store.sqlite").display()
+        );
+        let config = Config::parse(&text, "bench", dir.clone()).unwrap();
+        let cache = std::env::temp_dir().join("jido-bench-cache");
+        let daemon = Daemon::start(config, Runtime::builder().compile_cache(Some(cache))).await.unwrap();
+        let base = format!("http://{}", daemon.address());
+
+        println!("| durable ingress (202 after commit)              | signals/s |");
+        println!("|-------------------------------------------------|----------:|");
+        let mut sent = 0;
+        for (label, clients, total, per_request) in
+            [("single events, 16 concurrent clients", 16, 20_000, 1), ("batches of 100, 4 concurrent clients", 4, 100_000, 100)]
+        {
+            let rate = ingress(&base, clients, total, per_request, sent).await;
+            sent += total;
+            count.wait_for(|n| *n >= sent).await.unwrap();
+            println!("| {label:<47} | {rate:>9.0} |");
+        }
+
+        // Latency at a steady 1,000 signals/s for 5 s (after the backlog above drained).
+        let client = reqwest::Client::new();
+        let mut sends: Vec<(String, Instant)> = Vec::new();
+        let mut ticker = tokio::time::interval(Duration::from_millis(1));
+        let mut inflight = Vec::new();
+        for i in 0..5000 {
+            ticker.tick().await;
+            let id = sent + i;
+            sends.push((format!("e-{id}"), Instant::now()));
+            let request = client
+                .post(format!("{base}/signals"))
+                .header("content-type", "application/cloudevents+json")
+                .body(event(id).to_string())
+                .send();
+            inflight.push(tokio::spawn(request));
+        }
+        for request in inflight {
+            assert_eq!(request.await.unwrap().unwrap().status(), reqwest::StatusCode::ACCEPTED);
+        }
+        sent += 5000;
+        count.wait_for(|n| *n >= sent).await.unwrap();
+        let mut latencies: Vec<f64> = {
+            let seen = arrivals.lock().unwrap();
+            sends.iter().map(|(id, at)| seen[id].duration_since(*at).as_secs_f64() * 1e3).collect()
+        };
+        latencies.sort_by(f64::total_cmp);
+        let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+        println!(
+            "\n| end-to-end POST → webhook receiver at 1,000 signals/s (5,000 signals) | p50 {:.2} ms | p99 {:.2} ms | max {:.2} ms |",
+            pct(0.5),
+            pct(0.99),
+            latencies[latencies.len() - 1]
+        );
+        daemon.shutdown().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}
