@@ -18,7 +18,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::host::http::OriginPattern;
-use crate::host::{AdapterConfig, ChannelGrants, Grant, HttpGrant, Limits, Stdio};
+use crate::host::{
+    AdapterConfig, ChannelGrants, DEFAULT_TENANT_CONCURRENCY, Grant, HttpGrant, Limits, Stdio, TenantSpec,
+};
 
 /// One custom adapter component and what it may do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +51,18 @@ pub struct LimitsManifest {
     pub call_timeout: Option<u64>,
     /// Instances alive at once (deliveries in flight).
     pub max_instances: Option<usize>,
+    /// Fuel per call (needs fuel metering in the engine; the daemon turns it on when any
+    /// adapter sets this).
+    pub fuel: Option<u64>,
+    /// Log records per second.
+    pub log_lines_per_second: Option<u32>,
+    /// Largest `http` request body, in bytes.
+    pub max_request_bytes: Option<usize>,
+    /// Largest `http` response body, in bytes.
+    pub max_response_bytes: Option<usize>,
+    /// Calls in flight over all adapters of this adapter's tenant (the first adapter loaded
+    /// for a tenant sets it; default 8).
+    pub tenant_concurrency: Option<usize>,
 }
 
 /// `grants = { … }`; nothing is granted unless listed.
@@ -70,6 +84,9 @@ pub struct GrantsManifest {
     /// Whether its stdout/stderr reach the host's.
     #[serde(default)]
     pub stdio: bool,
+    /// Whether it may import `wasi:filesystem` (an empty filesystem: nothing is preopened).
+    #[serde(default)]
+    pub filesystem: bool,
 }
 
 /// A manifest value is out of range or malformed.
@@ -113,6 +130,21 @@ impl AdapterManifest {
             }
             limits.max_instances = n;
         }
+        if let Some(fuel) = self.limits.fuel {
+            if fuel == 0 {
+                return Err(error("limits.fuel: must be at least 1".to_owned()));
+            }
+            limits.fuel = Some(fuel);
+        }
+        if let Some(rate) = self.limits.log_lines_per_second {
+            limits.log_lines_per_second = rate;
+        }
+        limits.max_request_bytes = self.limits.max_request_bytes;
+        limits.max_response_bytes = self.limits.max_response_bytes;
+        let tenant = self.tenant.as_ref().map(|name| TenantSpec {
+            name: name.clone(),
+            max_concurrency: self.limits.tenant_concurrency.unwrap_or(DEFAULT_TENANT_CONCURRENCY),
+        });
         let origins = self
             .grants
             .http
@@ -128,6 +160,8 @@ impl AdapterManifest {
                 topics: grant(&self.grants.topics),
             },
             http: if origins.is_empty() { HttpGrant::Nothing } else { HttpGrant::Origins(origins) },
+            tenant,
+            filesystem: self.grants.filesystem,
         })
     }
 }

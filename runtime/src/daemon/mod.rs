@@ -221,6 +221,11 @@ async fn build_runtime(
         .iter()
         .map(|net| IpNet::parse(net).map_err(|e| DaemonError::Config(format!("[egress] allow_private: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
+    let builder = if config.adapters.iter().any(|a| a.limits.fuel.is_some()) {
+        builder.engine(crate::host::EngineSettings { fuel: true, ..crate::host::EngineSettings::default() })
+    } else {
+        builder
+    };
     let runtime = builder
         .allow_private(allow)
         .dead_letter_store(dead_letters)

@@ -20,11 +20,16 @@ pub struct EngineSettings {
     pub max_total_instances: u32,
     /// Largest linear memory any one instance may have, in bytes.
     pub max_memory_bytes: usize,
+    /// Whether fuel metering is compiled in, so adapters may have a [`Limits::fuel`]
+    /// (costs some speed on every call of every adapter; off by default).
+    ///
+    /// [`Limits::fuel`]: super::Limits::fuel
+    pub fuel: bool,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        EngineSettings { max_total_instances: 256, max_memory_bytes: 256 << 20 }
+        EngineSettings { max_total_instances: 256, max_memory_bytes: 256 << 20, fuel: false }
     }
 }
 
@@ -40,6 +45,7 @@ pub fn build_engine(settings: &EngineSettings) -> Result<Engine, HostError> {
     config
         .wasm_component_model(true)
         .epoch_interruption(true)
+        .consume_fuel(settings.fuel)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&config).map_err(|e| HostError::Engine(e.to_string()))
 }
@@ -77,10 +83,4 @@ impl Drop for EpochTicker {
             let _ = thread.join();
         }
     }
-}
-
-/// Epoch ticks for a wall-time budget (at least one tick, rounded up).
-pub fn ticks_for(budget: Duration) -> u64 {
-    let tick = EPOCH_TICK.as_micros().max(1);
-    (budget.as_micros().div_ceil(tick) as u64).max(1)
 }

@@ -12,7 +12,29 @@ pub struct Limits {
     pub call_timeout: Duration,
     /// Instances of this adapter alive at once (and so deliveries in flight).
     pub max_instances: usize,
+    /// Fuel (roughly, Wasm instructions) per call; needs an engine built with
+    /// [`EngineSettings::fuel`](super::EngineSettings::fuel). `None`: unmetered.
+    pub fuel: Option<u64>,
+    /// Log records per second the adapter may emit (all its instances together); a call
+    /// that goes over fails with `log_limit` and the excess records are dropped.
+    pub log_lines_per_second: u32,
+    /// Largest request body the adapter may send through `http` (the host's cap when larger).
+    pub max_request_bytes: Option<usize>,
+    /// Largest response body it may receive through `http` (the host's cap when larger).
+    pub max_response_bytes: Option<usize>,
+    /// Whether a call still running after [`LONG_CALL_GRACE`] is throttled to a quarter of
+    /// a core (it sleeps three ticks for each tick it runs), so a looping tenant cannot take
+    /// the CPU from the others before its time limit ends it. On for custom components;
+    /// the built-ins, which the operator trusts, run unthrottled.
+    pub throttle_long_calls: bool,
 }
+
+/// CPU time a call may use at full speed before it is throttled (when
+/// [`Limits::throttle_long_calls`] is set).
+pub const LONG_CALL_GRACE: Duration = Duration::from_millis(20);
+
+/// Log records per second by default.
+pub const DEFAULT_LOG_LINES_PER_SECOND: u32 = 1000;
 
 /// Memory per instance by default: enough for Rust, JavaScript (QuickJS) and small Python
 /// guests handling 1 MiB payloads.
@@ -30,6 +52,11 @@ impl Default for Limits {
             memory_bytes: DEFAULT_MEMORY_BYTES,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             max_instances: DEFAULT_MAX_INSTANCES,
+            fuel: None,
+            log_lines_per_second: DEFAULT_LOG_LINES_PER_SECOND,
+            max_request_bytes: None,
+            max_response_bytes: None,
+            throttle_long_calls: true,
         }
     }
 }
@@ -78,5 +105,32 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
+    }
+}
+
+/// A token bucket shared by an adapter's instances: `rate` records per second, bursts up
+/// to one second's worth.
+#[derive(Debug)]
+pub struct LogBudget {
+    rate: f64,
+    state: std::sync::Mutex<(f64, std::time::Instant)>,
+}
+
+impl LogBudget {
+    /// A full bucket for `rate` records per second.
+    pub fn new(rate: u32) -> Self {
+        let rate = f64::from(rate.max(1));
+        LogBudget { rate, state: std::sync::Mutex::new((rate, std::time::Instant::now())) }
+    }
+
+    /// Takes one record's token; `false` when the bucket is empty.
+    pub fn take(&self) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        let (tokens, last) = *state;
+        let tokens = (tokens + now.duration_since(last).as_secs_f64() * self.rate).min(self.rate);
+        let (tokens, ok) = if tokens >= 1.0 { (tokens - 1.0, true) } else { (tokens, false) };
+        *state = (tokens, now);
+        ok
     }
 }

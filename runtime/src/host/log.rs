@@ -22,6 +22,10 @@ macro_rules! event {
 
 impl Host for HostState {
     async fn log(&mut self, level: Level, message: String, fields: Vec<(String, String)>) {
+        if !self.log_budget.take() {
+            self.logs_dropped += 1;
+            return;
+        }
         let adapter = &*self.adapter;
         let message = cap_message(message);
         if fields.is_empty() {

@@ -22,6 +22,7 @@ mod limits;
 mod log;
 mod pool;
 mod state;
+mod tenant;
 mod wasm;
 mod world;
 
@@ -34,6 +35,7 @@ pub use engine::{EPOCH_TICK, EngineSettings};
 pub use limits::{DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_INSTANCES, DEFAULT_MEMORY_BYTES, Limits};
 pub use pool::{InstancePool, PoolStats};
 pub use state::Stdio;
+pub use tenant::{DEFAULT_TENANT_CONCURRENCY, Tenant, TenantSpec};
 pub use wasm::{WasmAdapter, WasmEndpoint};
 pub use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 pub use world::{ADAPTER_EXPORT, ComponentInfo, ImportInfo, WORLD_VERSION};
@@ -60,6 +62,9 @@ pub enum LoadError {
     /// A component, but not of the `dispatch-adapter` world this host implements.
     #[error("not a jido:dispatch adapter: {0}")]
     WrongWorld(String),
+    /// The limits cannot be applied.
+    #[error("invalid limits: {0}")]
+    Limits(String),
     /// The replacement for a loaded component refuses options its live targets use.
     #[error("replacement refused: {0}")]
     Replacement(String),
@@ -84,6 +89,12 @@ pub struct AdapterConfig {
     pub channels: ChannelGrants,
     /// Which origins its targets may reach through the `http` import (none by default).
     pub http: HttpGrant,
+    /// The tenant that owns it (calls in flight are capped per tenant); none for the
+    /// operator's own adapters.
+    pub tenant: Option<TenantSpec>,
+    /// Whether the component may import `wasi:filesystem` (it still gets no directories:
+    /// some toolchains, e.g. componentize-py, import it unconditionally). Refused otherwise.
+    pub filesystem: bool,
 }
 
 /// How a target of an adapter is granted http origins.
@@ -106,6 +117,8 @@ pub struct AdapterHost {
     cache: CompileCache,
     http: Arc<http::HttpService>,
     backend: Option<Weak<dyn ChannelBackend>>,
+    tenants: tenant::Tenants,
+    fuel: bool,
     _ticker: engine::EpochTicker,
 }
 
@@ -134,7 +147,17 @@ impl AdapterHost {
             .map_err(|e| HostError::Engine(e.to_string()))?;
         let ticker = engine::EpochTicker::start(engine.clone())?;
         let http = Arc::new(http::HttpService::new(http_settings));
-        Ok(AdapterHost { engine, linker, cache, http, backend: None, _ticker: ticker })
+        let fuel = settings.fuel;
+        Ok(AdapterHost {
+            engine,
+            linker,
+            cache,
+            http,
+            backend: None,
+            tenants: Default::default(),
+            fuel,
+            _ticker: ticker,
+        })
     }
 
     /// Connects the `channel` import to the runtime (set once, before adapters load).
@@ -170,7 +193,13 @@ impl AdapterHost {
     ) -> Result<(WasmAdapter, CacheOutcome), LoadError> {
         let (component, outcome) = self.compile(bytes)?;
         let info = world::describe(&self.engine, &component);
-        world::check(&info)?;
+        world::check(&info, config.filesystem)?;
+        if config.limits.fuel.is_some() && !self.fuel {
+            return Err(LoadError::Limits(
+                "a fuel limit needs an engine with fuel metering (EngineSettings { fuel: true, .. })"
+                    .to_owned(),
+            ));
+        }
         let waits_on_host = info.imports.iter().any(|i| i.waits_on_host());
         let pre =
             self.linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(e.to_string()))?;
@@ -182,6 +211,8 @@ impl AdapterHost {
             channels: channel::ChannelCtx { backend: self.backend.clone(), grants: config.channels },
             http: self.http.clone(),
             waits_on_host,
+            tenant: config.tenant.as_ref().map(|spec| self.tenants.get(spec)),
+            fuel: self.fuel,
         };
         let pool = InstancePool::new(self.engine.clone(), pre, setup);
         Ok((WasmAdapter::new(pool), outcome))

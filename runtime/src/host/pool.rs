@@ -12,15 +12,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::Semaphore;
 use wasmtime::component::ResourceAny;
-use wasmtime::{Engine, Store, Trap};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
 use super::bindings::{DispatchAdapter, DispatchAdapterPre, types as wit};
 use super::channel::ChannelCtx;
 use super::convert::signal_to_wit;
-use super::engine::ticks_for;
+use super::engine::EPOCH_TICK;
 use super::http::HttpService;
-use super::limits::Limits;
+use super::limits::{LONG_CALL_GRACE, Limits, LogBudget};
 use super::state::{HostState, Stdio};
+use super::tenant::Tenant;
 use crate::adapter::{DeliveryContext, DeliveryError};
 use crate::signal::Signal;
 
@@ -90,6 +91,10 @@ pub struct InstanceSetup {
     /// Whether the component imports something that can wait in the host (http,
     /// channel), which calls for a wall-clock guard besides the epoch deadline.
     pub waits_on_host: bool,
+    /// The adapter's tenant, whose cap on calls in flight this pool shares.
+    pub tenant: Option<Arc<Tenant>>,
+    /// Whether the engine meters fuel.
+    pub fuel: bool,
 }
 
 /// Counters of a pool's life, for tests and metrics.
@@ -114,6 +119,9 @@ pub struct InstancePool {
     permits: Semaphore,
     stats: PoolStats,
     waits_on_host: bool,
+    tenant: Option<Arc<Tenant>>,
+    fuel: bool,
+    log_budget: Arc<LogBudget>,
 }
 
 impl std::fmt::Debug for InstancePool {
@@ -125,8 +133,9 @@ impl std::fmt::Debug for InstancePool {
 impl InstancePool {
     /// A pool for the component behind `pre`, its instances made as `setup` says.
     pub fn new(engine: Engine, pre: DispatchAdapterPre<HostState>, setup: InstanceSetup) -> Self {
-        let InstanceSetup { name, limits, stdio, channels, http, waits_on_host } = setup;
+        let InstanceSetup { name, limits, stdio, channels, http, waits_on_host, tenant, fuel } = setup;
         let permits = Semaphore::new(limits.max_instances.max(1));
+        let log_budget = Arc::new(LogBudget::new(limits.log_lines_per_second));
         InstancePool {
             name,
             engine,
@@ -139,7 +148,15 @@ impl InstancePool {
             permits,
             stats: PoolStats::default(),
             waits_on_host,
+            tenant,
+            fuel,
+            log_budget,
         }
+    }
+
+    /// The tenant whose cap this pool shares, if any.
+    pub fn tenant(&self) -> Option<&Tenant> {
+        self.tenant.as_deref()
     }
 
     /// The adapter's name.
@@ -160,6 +177,12 @@ impl InstancePool {
             .acquire()
             .await
             .map_err(|_| DeliveryError::permanent("adapter_closed", "the adapter was unloaded"))?;
+        let _tenant_permit = match &self.tenant {
+            Some(tenant) => Some(tenant.acquire().await.ok_or_else(|| {
+                DeliveryError::permanent("adapter_closed", "the tenant's adapters were unloaded")
+            })?),
+            None => None,
+        };
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let mut instance = match idle {
             Some(instance) => instance,
@@ -169,14 +192,18 @@ impl InstancePool {
         // the host (http, channel) also needs a wall-clock guard; the timer costs ~0.4 µs
         // a call, so pure-compute components go without it.
         let outcome = if self.waits_on_host {
-            tokio::time::timeout(self.limits.call_timeout, instance.run(op, &self.limits)).await
+            tokio::time::timeout(self.limits.call_timeout, instance.run(op, &self.limits, self.fuel)).await
         } else {
-            Ok(instance.run(op, &self.limits).await)
+            Ok(instance.run(op, &self.limits, self.fuel).await)
         };
         match outcome {
             Ok(Ok(answer)) => {
+                let dropped = std::mem::take(&mut instance.store.data_mut().logs_dropped);
                 if instance.targets.len() <= MAX_TARGETS_PER_INSTANCE {
                     self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(instance);
+                }
+                if dropped > 0 {
+                    return Err(self.log_limit(dropped));
                 }
                 Ok(answer)
             }
@@ -209,13 +236,18 @@ impl InstancePool {
         let state = HostState::new(
             self.name.clone(),
             &self.stdio,
-            self.limits.memory_bytes,
+            &self.limits,
             self.channels.clone(),
             self.http.clone(),
+            self.log_budget.clone(),
         );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(ticks_for(self.limits.call_timeout));
+        store.epoch_deadline_callback(guard_call);
+        store.set_epoch_deadline(1);
+        if self.fuel {
+            store.set_fuel(self.limits.fuel.unwrap_or(u64::MAX)).map_err(|e| self.classify(&e, false))?;
+        }
         let bindings = match self.pre.instantiate_async(&mut store).await {
             Ok(bindings) => bindings,
             Err(error) => return Err(self.classify(&error, store.data().limiter.hit())),
@@ -237,11 +269,33 @@ impl InstancePool {
         }
         match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => self.time_limit(),
+            Some(Trap::OutOfFuel) => DeliveryError::permanent(
+                "fuel_limit",
+                format!(
+                    "adapter `{name}` ran out of fuel ({} units per call)",
+                    self.limits.fuel.unwrap_or(0)
+                ),
+            ),
+            Some(Trap::StackOverflow) => DeliveryError::permanent(
+                "stack_limit",
+                format!("adapter `{name}` exhausted its call stack (runaway recursion)"),
+            ),
             Some(trap) => {
                 DeliveryError::permanent("adapter_trap", format!("adapter `{name}` trapped: {trap}"))
             }
             None => DeliveryError::permanent("adapter_error", format!("adapter `{name}` failed: {error}")),
         }
+    }
+
+    fn log_limit(&self, dropped: u64) -> DeliveryError {
+        DeliveryError::permanent(
+            "log_limit",
+            format!(
+                "adapter `{}` exceeded its log limit of {} records per second; {dropped} record(s) of this \
+                 call were dropped",
+                self.name, self.limits.log_lines_per_second
+            ),
+        )
     }
 
     fn time_limit(&self) -> DeliveryError {
@@ -256,9 +310,27 @@ impl InstancePool {
     }
 }
 
+/// The epoch callback: each tick of a running call, interrupt it past its time limit, and
+/// (for throttled adapters) make it sleep three ticks per tick run once past the grace.
+fn guard_call(ctx: wasmtime::StoreContextMut<'_, HostState>) -> wasmtime::Result<UpdateDeadline> {
+    let guard = ctx.data().guard;
+    let elapsed = guard.started.elapsed();
+    if elapsed >= guard.timeout {
+        return Ok(UpdateDeadline::Interrupt);
+    }
+    if guard.throttle && elapsed >= LONG_CALL_GRACE {
+        return Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::time::sleep(EPOCH_TICK * 3))));
+    }
+    Ok(UpdateDeadline::Continue(1))
+}
+
 impl Instance {
-    async fn run(&mut self, op: Op<'_>, limits: &Limits) -> wasmtime::Result<Answer> {
-        self.store.set_epoch_deadline(ticks_for(limits.call_timeout));
+    async fn run(&mut self, op: Op<'_>, limits: &Limits, fuel: bool) -> wasmtime::Result<Answer> {
+        self.store.data_mut().guard.started = std::time::Instant::now();
+        self.store.set_epoch_deadline(1);
+        if fuel {
+            self.store.set_fuel(limits.fuel.unwrap_or(u64::MAX))?;
+        }
         self.store.data_mut().call = DeliveryContext::default();
         match op {
             Op::Validate(opts) => {

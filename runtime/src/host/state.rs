@@ -42,6 +42,25 @@ pub struct HostState {
     pub call: DeliveryContext,
     /// HTTP clients, pools and policy.
     pub http: Arc<HttpService>,
+    /// The running call's clock and the limits the epoch callback enforces.
+    pub guard: CallGuard,
+    /// The adapter's log budget (shared by its instances).
+    pub log_budget: Arc<super::limits::LogBudget>,
+    /// Log records dropped during the running call (over the budget).
+    pub logs_dropped: u64,
+    /// Per-adapter body caps for `http` (request, response).
+    pub body_caps: (Option<usize>, Option<usize>),
+}
+
+/// When the running call started and how long it may run; read by the epoch callback.
+#[derive(Debug, Clone, Copy)]
+pub struct CallGuard {
+    /// Start of the running call.
+    pub started: std::time::Instant,
+    /// Its time limit.
+    pub timeout: std::time::Duration,
+    /// Whether to throttle it past the grace period.
+    pub throttle: bool,
 }
 
 impl std::fmt::Debug for HostState {
@@ -55,9 +74,10 @@ impl HostState {
     pub fn new(
         adapter: Arc<str>,
         stdio: &Stdio,
-        memory_bytes: usize,
+        limits: &super::limits::Limits,
         channels: ChannelCtx,
         http: Arc<HttpService>,
+        log_budget: Arc<super::limits::LogBudget>,
     ) -> Self {
         let mut wasi = WasiCtxBuilder::new();
         match stdio {
@@ -72,11 +92,19 @@ impl HostState {
         HostState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
-            limiter: MemoryLimiter::new(memory_bytes),
+            limiter: MemoryLimiter::new(limits.memory_bytes),
             adapter,
             channels,
             call: DeliveryContext::default(),
             http,
+            guard: CallGuard {
+                started: std::time::Instant::now(),
+                timeout: limits.call_timeout,
+                throttle: limits.throttle_long_calls,
+            },
+            log_budget,
+            logs_dropped: 0,
+            body_caps: (limits.max_request_bytes, limits.max_response_bytes),
         }
     }
 }

@@ -70,14 +70,15 @@ fn classify(name: &str) -> (bool, &'static str) {
         {
             (true, "none")
         }
-        p if p.starts_with("wasi:filesystem/") => (true, "none (no directories are ever preopened)"),
-        p if p.starts_with("wasi:sockets/") => (true, "none (socket access is always denied)"),
+        p if p.starts_with("wasi:filesystem/") => (false, "filesystem (an empty one: nothing is preopened)"),
+        p if p.starts_with("wasi:sockets/") => (false, "never offered (use the http import)"),
         _ => (false, "not offered by this host"),
     }
 }
 
-/// Checks that `info` describes an adapter of this host's world.
-pub fn check(info: &ComponentInfo) -> Result<(), LoadError> {
+/// Checks that `info` describes an adapter of this host's world; `wasi:filesystem` passes
+/// only with the `filesystem` grant.
+pub fn check(info: &ComponentInfo, filesystem: bool) -> Result<(), LoadError> {
     if !info.exports.iter().any(|e| e == ADAPTER_EXPORT) {
         let other_version = info.exports.iter().find(|e| e.starts_with("jido:dispatch/adapter@"));
         return Err(match other_version {
@@ -91,10 +92,16 @@ pub fn check(info: &ComponentInfo) -> Result<(), LoadError> {
             )),
         });
     }
-    let missing: Vec<&str> = info.imports.iter().filter(|i| !i.offered).map(|i| i.name.as_str()).collect();
+    let missing: Vec<&str> = info
+        .imports
+        .iter()
+        .filter(|i| !i.offered && !(filesystem && i.name.starts_with("wasi:filesystem/")))
+        .map(|i| i.name.as_str())
+        .collect();
     if !missing.is_empty() {
         return Err(LoadError::WrongWorld(format!(
-            "it imports what this host does not offer: {}",
+            "it imports what this host does not offer: {} (wasi:filesystem needs the filesystem grant; \
+             wasi:sockets is never offered: reach the network through jido:dispatch/http)",
             list(missing.into_iter())
         )));
     }
@@ -123,17 +130,32 @@ mod tests {
         }
     }
 
+    fn check_(info: &ComponentInfo) -> Result<(), LoadError> {
+        check(info, false)
+    }
+
+    #[test]
+    fn filesystem_and_sockets_are_refused_unless_granted() {
+        let fs = info(&["wasi:filesystem/preopens@0.2.6"], &[ADAPTER_EXPORT]);
+        assert!(
+            check(&fs, false).expect_err("refused").to_string().contains("wasi:filesystem/preopens@0.2.6")
+        );
+        assert_eq!(check(&fs, true), Ok(()));
+        let sockets = info(&["wasi:sockets/tcp@0.2.6"], &[ADAPTER_EXPORT]);
+        assert!(check(&sockets, true).expect_err("never").to_string().contains("wasi:sockets/tcp@0.2.6"));
+    }
+
     #[test]
     fn an_adapter_of_this_version_passes() {
         assert_eq!(
-            check(&info(&["jido:dispatch/http@0.1.0", "wasi:cli/stdout@0.2.6"], &[ADAPTER_EXPORT])),
+            check_(&info(&["jido:dispatch/http@0.1.0", "wasi:cli/stdout@0.2.6"], &[ADAPTER_EXPORT])),
             Ok(())
         );
     }
 
     #[test]
     fn another_version_of_the_world_is_named() {
-        let err = check(&info(&[], &["jido:dispatch/adapter@0.2.0"])).expect_err("refused");
+        let err = check_(&info(&[], &["jido:dispatch/adapter@0.2.0"])).expect_err("refused");
         assert!(
             err.to_string()
                 .contains("exports `jido:dispatch/adapter@0.2.0`, but this host speaks jido:dispatch@0.1.0"),
@@ -143,7 +165,7 @@ mod tests {
 
     #[test]
     fn a_component_of_another_world_lists_its_exports() {
-        let err = check(&info(&[], &["run"])).expect_err("refused");
+        let err = check_(&info(&[], &["run"])).expect_err("refused");
         assert!(
             err.to_string().contains("does not export `jido:dispatch/adapter@0.1.0` (its exports: run)"),
             "{err}"
@@ -152,7 +174,7 @@ mod tests {
 
     #[test]
     fn imports_the_host_does_not_offer_are_named() {
-        let err = check(&info(&["acme:secret/keys@1.0.0"], &[ADAPTER_EXPORT])).expect_err("refused");
+        let err = check_(&info(&["acme:secret/keys@1.0.0"], &[ADAPTER_EXPORT])).expect_err("refused");
         assert!(err.to_string().contains("acme:secret/keys@1.0.0"), "{err}");
     }
 }

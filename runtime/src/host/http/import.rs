@@ -17,7 +17,7 @@ impl Host for HostState {
                 self.adapter
             )));
         };
-        send(&self.http, &target, req).await
+        send(&self.http, &target, self.body_caps, req).await
     }
 
     async fn send_all(&mut self, reqs: Vec<Request>) -> Vec<Result<Response, Error>> {
@@ -26,14 +26,22 @@ impl Host for HostState {
             let denied = format!("adapter `{}` holds no http grant for this target", self.adapter);
             return reqs.iter().map(|_| Err(Error::Denied(denied.clone()))).collect();
         };
-        let service = self.http.clone();
-        futures::future::join_all(reqs.into_iter().map(|req| send(&service, &target, req))).await
+        let (service, caps) = (self.http.clone(), self.body_caps);
+        futures::future::join_all(reqs.into_iter().map(|req| send(&service, &target, caps, req))).await
     }
 }
 
-/// Checks and sends one request.
-async fn send(service: &HttpService, target: &HttpTarget, req: Request) -> Result<Response, Error> {
+/// Checks and sends one request; `caps` are the adapter's own (request, response) body
+/// caps, applied under the host's.
+async fn send(
+    service: &HttpService,
+    target: &HttpTarget,
+    caps: (Option<usize>, Option<usize>),
+    req: Request,
+) -> Result<Response, Error> {
     let settings = service.settings();
+    let max_request = caps.0.map_or(settings.max_request_bytes, |cap| cap.min(settings.max_request_bytes));
+    let max_response = caps.1.map_or(settings.max_response_bytes, |cap| cap.min(settings.max_response_bytes));
     let url = reqwest::Url::parse(&req.url)
         .map_err(|e| Error::InvalidRequest(format!("url {:?}: {e}", req.url)))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -52,8 +60,8 @@ async fn send(service: &HttpService, target: &HttpTarget, req: Request) -> Resul
         settings.address_policy.check(ip).map_err(Error::Denied)?;
     }
     let body = req.body.unwrap_or_default();
-    if body.len() > settings.max_request_bytes {
-        return Err(Error::TooLarge(settings.max_request_bytes as u64));
+    if body.len() > max_request {
+        return Err(Error::TooLarge(max_request as u64));
     }
     let mut headers = reqwest::header::HeaderMap::with_capacity(req.headers.len());
     for (name, value) in &req.headers {
@@ -84,8 +92,8 @@ async fn send(service: &HttpService, target: &HttpTarget, req: Request) -> Resul
         .collect();
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(classify)? {
-        if body.len() + chunk.len() > settings.max_response_bytes {
-            return Err(Error::TooLarge(settings.max_response_bytes as u64));
+        if body.len() + chunk.len() > max_response {
+            return Err(Error::TooLarge(max_response as u64));
         }
         body.extend_from_slice(&chunk);
     }
