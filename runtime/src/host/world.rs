@@ -95,7 +95,7 @@ pub fn check(info: &ComponentInfo, filesystem: bool) -> Result<(), LoadError> {
     let missing: Vec<&str> = info
         .imports
         .iter()
-        .filter(|i| !i.offered && !(filesystem && i.name.starts_with("wasi:filesystem/")))
+        .filter(|i| !(i.offered || (filesystem && i.name.starts_with("wasi:filesystem/"))))
         .map(|i| i.name.as_str())
         .collect();
     if !missing.is_empty() {
