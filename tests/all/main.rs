@@ -9,6 +9,7 @@ mod contract;
 mod dead_letters;
 mod dispatch;
 mod health;
+mod hostile;
 mod http;
 mod isolation;
 mod loading;

@@ -22,7 +22,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("{}", args.file.display());
     println!("imports:");
     for import in &info.imports {
-        let mark = if import.offered { "ok" } else { "NOT OFFERED" };
+        let mark = match (import.offered, import.name.starts_with("wasi:filesystem/")) {
+            (true, _) => "ok",
+            (false, true) => "GRANT ONLY",
+            (false, false) => "NOT OFFERED",
+        };
         println!("  {:<40} {:<12} grant: {}", import.name, mark, import.grant);
     }
     println!("exports:");

@@ -21,10 +21,16 @@ macro_rules! event {
 }
 
 impl Host for HostState {
-    async fn log(&mut self, level: Level, message: String, fields: Vec<(String, String)>) {
+    async fn log(
+        &mut self,
+        level: Level,
+        message: String,
+        fields: Vec<(String, String)>,
+    ) -> wasmtime::Result<()> {
         if !self.log_budget.take() {
+            // Over budget: the record is dropped and the call ends (reported as `log_limit`).
             self.logs_dropped += 1;
-            return;
+            return Err(wasmtime::Error::msg("log limit exceeded"));
         }
         let adapter = &*self.adapter;
         let message = cap_message(message);
@@ -34,6 +40,7 @@ impl Host for HostState {
             let fields = cap_message(render_fields(&fields));
             event!(level, adapter, fields, "{message}");
         }
+        Ok(())
     }
 }
 

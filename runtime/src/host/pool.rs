@@ -198,17 +198,17 @@ impl InstancePool {
         };
         match outcome {
             Ok(Ok(answer)) => {
-                let dropped = std::mem::take(&mut instance.store.data_mut().logs_dropped);
                 if instance.targets.len() <= MAX_TARGETS_PER_INSTANCE {
                     self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(instance);
-                }
-                if dropped > 0 {
-                    return Err(self.log_limit(dropped));
                 }
                 Ok(answer)
             }
             Ok(Err(error)) => {
                 self.stats.discarded.fetch_add(1, Ordering::Relaxed);
+                let dropped = instance.store.data().logs_dropped;
+                if dropped > 0 {
+                    return Err(self.log_limit(dropped));
+                }
                 Err(self.classify(&error, instance.store.data().limiter.hit()))
             }
             Err(_elapsed) => {
@@ -291,8 +291,8 @@ impl InstancePool {
         DeliveryError::permanent(
             "log_limit",
             format!(
-                "adapter `{}` exceeded its log limit of {} records per second; {dropped} record(s) of this \
-                 call were dropped",
+                "adapter `{}` exceeded its log limit of {} records per second; the call was stopped \
+                 ({dropped} record dropped)",
                 self.name, self.limits.log_lines_per_second
             ),
         )

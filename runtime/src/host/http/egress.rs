@@ -48,7 +48,8 @@ impl OriginPattern {
         if host.is_empty() {
             return Err(err("the host is empty"));
         }
-        let host = host.to_ascii_lowercase();
+        // URLs spell IPv6 hosts with brackets (`url.host_str()` is `[::1]`); so do we.
+        let host = if authority.starts_with('[') { format!("[{host}]") } else { host.to_ascii_lowercase() };
         let host = if host == "*" {
             HostPattern::Any
         } else if let Some(suffix) = host.strip_prefix("*.") {
@@ -216,6 +217,13 @@ impl AddressPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_origins_match_their_urls() {
+        let pattern = OriginPattern::parse("http://[::1]:9").expect("parses");
+        assert!(pattern.allows(&reqwest::Url::parse("http://[::1]:9/x").expect("url")));
+        assert!(!pattern.allows(&reqwest::Url::parse("http://[::2]:9/x").expect("url")));
+    }
 
     fn url(text: &str) -> reqwest::Url {
         reqwest::Url::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
