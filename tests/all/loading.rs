@@ -71,8 +71,12 @@ fn the_second_start_loads_compiled_code_from_the_cache() {
         || AdapterHost::new(&EngineSettings::default(), CompileCache::new(Some(dir.clone()))).expect("host");
     let (_, first) = host().load("noop", bytes, AdapterConfig::default()).expect("loads");
     assert_eq!(first, CacheOutcome::Compiled);
-    let (_, second) = host().load("noop", bytes, AdapterConfig::default()).expect("loads");
+    let second_start = host();
+    let (_, second) = second_start.load("noop", bytes, AdapterConfig::default()).expect("loads");
     assert_eq!(second, CacheOutcome::Hit);
+    // The same component loaded again in this host shares its compiled code.
+    let (_, third) = second_start.load("noop-for-tenant-b", bytes, AdapterConfig::default()).expect("loads");
+    assert_eq!(third, CacheOutcome::Shared);
 }
 
 #[tokio::test]

@@ -1,10 +1,14 @@
-//! Compiled components cached on disk, so a second start does not run Cranelift again.
+//! Compiled components cached on disk, so a second start does not run Cranelift again,
+//! and in memory, so the same component loaded as many adapters (one per tenant, say)
+//! shares one copy of its compiled code.
 //!
 //! Entries are keyed by the SHA-256 of the component bytes and a hash of the engine's
 //! compilation settings; a stale or corrupt entry is recompiled and replaced.
 
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -17,18 +21,21 @@ pub enum CacheOutcome {
     Hit,
     /// Compiled (and stored, when a cache directory is set).
     Compiled,
+    /// Already loaded in this process: the compiled code is shared.
+    Shared,
 }
 
-/// The on-disk cache (or none).
+/// The on-disk cache (or none), and the components loaded in this process.
 #[derive(Debug, Clone, Default)]
 pub struct CompileCache {
     dir: Option<PathBuf>,
+    loaded: Arc<Mutex<HashMap<String, Component>>>,
 }
 
 impl CompileCache {
-    /// A cache in `dir` (created on first store), or no cache.
+    /// A cache in `dir` (created on first store), or no on-disk cache.
     pub fn new(dir: Option<PathBuf>) -> Self {
-        CompileCache { dir }
+        CompileCache { dir, loaded: Arc::default() }
     }
 
     /// The default directory: `$JIDO_DISPATCH_CACHE_DIR`, else `$XDG_CACHE_HOME/jido-dispatch`,
@@ -48,12 +55,28 @@ impl CompileCache {
         self.dir.as_deref()
     }
 
-    /// Loads `bytes` as a component, from the cache when possible.
+    /// Loads `bytes` as a component: shared when this process already loaded it, else
+    /// from the disk cache when possible, else compiled.
     pub fn load(&self, engine: &Engine, bytes: &[u8]) -> wasmtime::Result<(Component, CacheOutcome)> {
+        let key = key(engine, bytes);
+        if let Some(component) = self.loaded.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+            return Ok((component.clone(), CacheOutcome::Shared));
+        }
+        let (component, outcome) = self.load_uncached(engine, bytes, &key)?;
+        self.loaded.lock().unwrap_or_else(PoisonError::into_inner).insert(key, component.clone());
+        Ok((component, outcome))
+    }
+
+    fn load_uncached(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        key: &str,
+    ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let Some(dir) = &self.dir else {
             return Ok((Component::from_binary(engine, bytes)?, CacheOutcome::Compiled));
         };
-        let path = dir.join(format!("{}.cwasm", key(engine, bytes)));
+        let path = dir.join(format!("{key}.cwasm"));
         if path.is_file() {
             // SAFETY: the file was written by `Component::serialize` of this same
             // process kind into our own cache directory, and its name binds it to these

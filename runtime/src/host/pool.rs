@@ -311,7 +311,7 @@ impl InstancePool {
 }
 
 /// The epoch callback: each tick of a running call, interrupt it past its time limit, and
-/// (for throttled adapters) make it sleep three ticks per tick run once past the grace.
+/// (for throttled adapters) make it sleep nine ticks per tick run once past the grace.
 fn guard_call(ctx: wasmtime::StoreContextMut<'_, HostState>) -> wasmtime::Result<UpdateDeadline> {
     let guard = ctx.data().guard;
     let elapsed = guard.started.elapsed();
@@ -319,7 +319,7 @@ fn guard_call(ctx: wasmtime::StoreContextMut<'_, HostState>) -> wasmtime::Result
         return Ok(UpdateDeadline::Interrupt);
     }
     if guard.throttle && elapsed >= LONG_CALL_GRACE {
-        return Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::time::sleep(EPOCH_TICK * 3))));
+        return Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::time::sleep(EPOCH_TICK * 9))));
     }
     Ok(UpdateDeadline::Continue(1))
 }
