@@ -25,6 +25,7 @@ pub mod adapter;
 pub mod builtin;
 pub mod bus;
 pub mod cluster;
+pub mod conformance;
 pub mod daemon;
 pub mod dead_letter;
 pub mod dispatch;

@@ -269,3 +269,23 @@ fn publish_names_an_unreachable_daemon() {
     fails_with(&["publish", "--url", &url, "--signal", SIGNAL], &format!("cannot reach {url}/signals"));
     fails_with(&["publish", "--signal", "{nope"], "--signal is not JSON");
 }
+
+#[test]
+fn adapter_test_reports_every_check_and_fails_with_exit_1() {
+    let dir = std::path::PathBuf::from(concat!(env!("CARGO_TARGET_TMPDIR"), "/adapter-test"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let console = dir.join("console.wasm");
+    std::fs::write(&console, jido_dispatch::builtin::get("console").expect("built in").component)
+        .expect("write");
+    let out = run(&["adapter", "test", &console.display().to_string(), "--opts", r#"{"format":"json"}"#]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("PASS  deliver binary") && stdout.contains("all 9 checks passed"), "{stdout}");
+
+    let junk = dir.join("junk.wasm");
+    std::fs::write(&junk, b"\0asm\x01\0\0\0").expect("write");
+    let out = run(&["adapter", "test", &junk.display().to_string()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  world") && stdout.contains("core Wasm module"), "{stdout}");
+}

@@ -5,6 +5,7 @@ mod breaker;
 mod bus;
 mod channels;
 mod cluster;
+mod conformance;
 mod contract;
 mod dead_letters;
 mod dispatch;

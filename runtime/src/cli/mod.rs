@@ -3,6 +3,7 @@
 mod adapters;
 mod check;
 mod config;
+mod conformance;
 mod dispatch;
 mod dlq;
 mod publish;
@@ -46,6 +47,9 @@ enum AdapterCommand {
     /// Check that a component implements the dispatch-adapter world; list its imports and
     /// the grants they need.
     Check(check::Args),
+    /// Run the conformance kit against a component: world, options, deliveries of small,
+    /// large and binary signals, batches, health; exit 1 when a check fails.
+    Test(conformance::Args),
 }
 
 /// Runs the CLI; errors are printed as one line on stderr with a non-zero exit.
@@ -59,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Dispatch(args) => tokio_main(dispatch::run(args)),
         Command::Adapters => adapters::run(),
         Command::Adapter(AdapterCommand::Check(args)) => check::run(args),
+        Command::Adapter(AdapterCommand::Test(args)) => tokio_main(conformance::run(args)),
         Command::Dlq(command) => tokio_main(dlq::run(command)),
     };
     match result {
