@@ -98,13 +98,13 @@ fn samples() -> Result<[(&'static str, Signal); 3], String> {
 
 /// Runs every check against `bytes` with the target options `opts` (a JSON object). The
 /// component gets the grants a built-in would: its options' URLs, every channel, and the
-/// (empty) filesystem when `filesystem` is set.
-pub async fn run(runtime: &Runtime, bytes: &[u8], opts: &str, filesystem: bool) -> Report {
+/// WASI stubs (empty filesystem, no network) when `wasi_stubs` is set.
+pub async fn run(runtime: &Runtime, bytes: &[u8], opts: &str, wasi_stubs: bool) -> Report {
     let mut report = Report::default();
     let config = AdapterConfig {
         http: HttpGrant::FromOptions,
         channels: ChannelGrants::everything(),
-        filesystem,
+        wasi_stubs,
         ..AdapterConfig::default()
     };
     let name = "adapter-under-test";

@@ -84,9 +84,10 @@ pub struct GrantsManifest {
     /// Whether its stdout/stderr reach the host's.
     #[serde(default)]
     pub stdio: bool,
-    /// Whether it may import `wasi:filesystem` (an empty filesystem: nothing is preopened).
+    /// Whether it may import `wasi:filesystem` and `wasi:sockets` (an empty filesystem and no
+    /// network; for toolchains that always import them).
     #[serde(default)]
-    pub filesystem: bool,
+    pub wasi_stubs: bool,
 }
 
 /// A manifest value is out of range or malformed.
@@ -161,7 +162,7 @@ impl AdapterManifest {
             },
             http: if origins.is_empty() { HttpGrant::Nothing } else { HttpGrant::Origins(origins) },
             tenant,
-            filesystem: self.grants.filesystem,
+            wasi_stubs: self.grants.wasi_stubs,
         })
     }
 }

@@ -134,8 +134,8 @@ async fn a_component_that_reads_files_is_refused_at_load() {
     let err = err.expect_err("refused");
     assert!(matches!(err, LoadError::WrongWorld(_)), "{err}");
     assert!(err.to_string().contains("wasi:filesystem/"), "{err}");
-    // With the (empty) filesystem grant it loads, and still finds nothing.
-    let config = AdapterConfig { filesystem: true, ..AdapterConfig::default() };
+    // With the WASI stubs it loads, and still finds nothing.
+    let config = AdapterConfig { wasi_stubs: true, ..AdapterConfig::default() };
     runtime.load_adapter("files", guest("reads-files"), config).await.expect("granted");
     let target = runtime.open_target(&TargetSpec::new("files")).await.expect("opens");
     let err = runtime.dispatch(&attack("read", ""), &target).await.expect_err("no file");

@@ -9,6 +9,7 @@ mod conformance;
 mod contract;
 mod dead_letters;
 mod dispatch;
+mod examples;
 mod health;
 mod hostile;
 mod http;

@@ -15,22 +15,23 @@ pub struct Args {
     /// Target options to test with (a JSON object).
     #[arg(long, default_value = "{}")]
     opts: String,
-    /// Grant the (empty) filesystem, for toolchains that always import it (componentize-py).
+    /// Offer the WASI stubs (an empty filesystem, no network) that some toolchains import
+    /// unconditionally (componentize-py, componentize-js).
     #[arg(long)]
-    filesystem: bool,
+    wasi_stubs: bool,
     /// A loopback or private network the component's http requests may reach (repeatable).
     #[arg(long = "allow-private", value_name = "CIDR")]
     allow_private: Vec<String>,
 }
 
 /// Prints the report; exit 0 when every check passed, 1 otherwise.
-#[expect(clippy::print_stdout, reason = "the CLI reports on stdout")]
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let networks = args.allow_private.iter().map(|n| IpNet::parse(n)).collect::<Result<Vec<_>, _>>()?;
     let runtime = Runtime::builder().allow_private(networks).build()?;
-    let report = jido_dispatch::conformance::run(&runtime, &bytes, &args.opts, args.filesystem).await;
-    println!("{}", args.file.display());
-    println!("{report}");
+    let report = jido_dispatch::conformance::run(&runtime, &bytes, &args.opts, args.wasi_stubs).await;
+    // A closed stdout (e.g. `| head`) must not panic the tool: the exit code still tells.
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout(), "{}\n{report}", args.file.display());
     Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -92,9 +92,11 @@ pub struct AdapterConfig {
     /// The tenant that owns it (calls in flight are capped per tenant); none for the
     /// operator's own adapters.
     pub tenant: Option<TenantSpec>,
-    /// Whether the component may import `wasi:filesystem` (it still gets no directories:
-    /// some toolchains, e.g. componentize-py, import it unconditionally). Refused otherwise.
-    pub filesystem: bool,
+    /// Whether the component may import `wasi:filesystem` and `wasi:sockets`, which some
+    /// toolchains (componentize-py, componentize-js) import unconditionally. It then gets an
+    /// empty filesystem (nothing preopened) and no network (every socket refused). Refused
+    /// at load otherwise.
+    pub wasi_stubs: bool,
 }
 
 /// How a target of an adapter is granted http origins.
@@ -193,7 +195,7 @@ impl AdapterHost {
     ) -> Result<(WasmAdapter, CacheOutcome), LoadError> {
         let (component, outcome) = self.compile(bytes)?;
         let info = world::describe(&self.engine, &component);
-        world::check(&info, config.filesystem)?;
+        world::check(&info, config.wasi_stubs)?;
         if config.limits.fuel.is_some() && !self.fuel {
             return Err(LoadError::Limits(
                 "a fuel limit needs an engine with fuel metering (EngineSettings { fuel: true, .. })"

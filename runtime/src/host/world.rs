@@ -70,15 +70,15 @@ fn classify(name: &str) -> (bool, &'static str) {
         {
             (true, "none")
         }
-        p if p.starts_with("wasi:filesystem/") => (false, "filesystem (an empty one: nothing is preopened)"),
-        p if p.starts_with("wasi:sockets/") => (false, "never offered (use the http import)"),
+        p if p.starts_with("wasi:filesystem/") => (false, "wasi_stubs (an empty filesystem: nothing is preopened)"),
+        p if p.starts_with("wasi:sockets/") => (false, "wasi_stubs (no network: every socket is refused; use the http import)"),
         _ => (false, "not offered by this host"),
     }
 }
 
-/// Checks that `info` describes an adapter of this host's world; `wasi:filesystem` passes
-/// only with the `filesystem` grant.
-pub fn check(info: &ComponentInfo, filesystem: bool) -> Result<(), LoadError> {
+/// Checks that `info` describes an adapter of this host's world; `wasi:filesystem` and
+/// `wasi:sockets` pass only with the `wasi_stubs` grant.
+pub fn check(info: &ComponentInfo, wasi_stubs: bool) -> Result<(), LoadError> {
     if !info.exports.iter().any(|e| e == ADAPTER_EXPORT) {
         let other_version = info.exports.iter().find(|e| e.starts_with("jido:dispatch/adapter@"));
         return Err(match other_version {
@@ -95,17 +95,23 @@ pub fn check(info: &ComponentInfo, filesystem: bool) -> Result<(), LoadError> {
     let missing: Vec<&str> = info
         .imports
         .iter()
-        .filter(|i| !(i.offered || (filesystem && i.name.starts_with("wasi:filesystem/"))))
+        .filter(|i| !(i.offered || (wasi_stubs && is_stub(&i.name))))
         .map(|i| i.name.as_str())
         .collect();
     if !missing.is_empty() {
         return Err(LoadError::WrongWorld(format!(
-            "it imports what this host does not offer: {} (wasi:filesystem needs the filesystem grant; \
-             wasi:sockets is never offered: reach the network through jido:dispatch/http)",
+            "it imports what this host does not offer: {} (wasi:filesystem and wasi:sockets load only with \
+             the wasi_stubs grant, as an empty filesystem and no network: reach the network through \
+             jido:dispatch/http)",
             list(missing.into_iter())
         )));
     }
     Ok(())
+}
+
+/// The imports the `wasi_stubs` grant offers (as an empty filesystem and no network).
+fn is_stub(name: &str) -> bool {
+    name.starts_with("wasi:filesystem/") || name.starts_with("wasi:sockets/")
 }
 
 fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
@@ -135,14 +141,15 @@ mod tests {
     }
 
     #[test]
-    fn filesystem_and_sockets_are_refused_unless_granted() {
+    fn filesystem_and_sockets_are_refused_unless_stubbed() {
         let fs = info(&["wasi:filesystem/preopens@0.2.6"], &[ADAPTER_EXPORT]);
         assert!(
             check(&fs, false).expect_err("refused").to_string().contains("wasi:filesystem/preopens@0.2.6")
         );
         assert_eq!(check(&fs, true), Ok(()));
         let sockets = info(&["wasi:sockets/tcp@0.2.6"], &[ADAPTER_EXPORT]);
-        assert!(check(&sockets, true).expect_err("never").to_string().contains("wasi:sockets/tcp@0.2.6"));
+        assert!(check(&sockets, false).expect_err("refused").to_string().contains("wasi:sockets/tcp@0.2.6"));
+        assert_eq!(check(&sockets, true), Ok(()));
     }
 
     #[test]

@@ -1,0 +1,88 @@
+//! The guest examples of `guest-examples/`: each is built, passes the conformance kit and
+//! delivers a signal through the runtime.
+//!
+//! The Rust example is built with the test guests (always). The WAT, JavaScript and Python
+//! examples need their toolchains (wasm-tools, jco, componentize-py), which their build
+//! scripts install into the example's folder; they run when `JIDO_EXAMPLES=1` is set, as
+//! `tests/run` (the README's test command, and so `.ci/run`) does.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use jido_dispatch::conformance;
+use jido_dispatch::host::http::OriginPattern;
+use jido_dispatch::host::{AdapterConfig, HttpGrant};
+use jido_dispatch::signal::Signal;
+use jido_dispatch::target::TargetSpec;
+use jido_dispatch_tests::{Receiver, builder, guest, loopback_builder};
+use serde_json::json;
+
+#[tokio::test]
+async fn the_rust_slack_example_posts_to_its_webhook() {
+    let receiver = Receiver::ok().await;
+    let runtime = loopback_builder(crate::CACHE_ROOT).build().expect("runtime");
+    let origin = OriginPattern::parse(&format!("http://127.0.0.1:{}", receiver.port())).expect("origin");
+    let config = AdapterConfig { http: HttpGrant::Origins(vec![origin]), ..AdapterConfig::default() };
+    runtime.load_adapter("slack", guest("rust-slack"), config).await.expect("loads");
+    let spec = TargetSpec::new("slack")
+        .with("webhook_url", json!(receiver.url("/services/T0/B0/X")))
+        .with("text", json!(":rocket: $type ($subject)"))
+        .with("username", json!("deploy-bot"));
+    let target = runtime.open_target(&spec).await.expect("opens");
+    let signal = Signal::builder("deploy.finished", "/ci").subject("api v2").build().expect("valid");
+    runtime.dispatch(&signal, &target).await.expect("posted");
+    let request = &receiver.requests()[0];
+    let body: serde_json::Value = serde_json::from_slice(&request.body).expect("JSON");
+    assert_eq!(body, json!({"text": ":rocket: deploy.finished (api v2)", "username": "deploy-bot"}));
+    assert_eq!(request.header("content-type"), Some("application/json"));
+
+    let err = runtime.open_target(&TargetSpec::new("slack")).await.expect_err("webhook_url required");
+    assert!(err.to_string().contains("missing field `webhook_url`"), "{err}");
+    let report = conformance::run(
+        &builder(crate::CACHE_ROOT).build().expect("runtime"),
+        guest("rust-slack"),
+        r#"{"webhook_url":"https://hooks.example.com/x"}"#,
+        false,
+    )
+    .await;
+    assert!(report.passed(), "{report}");
+}
+
+/// Runs `guest-examples/<dir>/build.sh` and returns the component it built.
+fn build_example(dir: &str) -> Option<Vec<u8>> {
+    if std::env::var_os("JIDO_EXAMPLES").is_none() {
+        eprintln!("skipping the {dir} example: set JIDO_EXAMPLES=1 (tests/run does) to build it");
+        return None;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../guest-examples").join(dir);
+    let status = Command::new("bash").arg(root.join("build.sh")).status().expect("build.sh runs");
+    assert!(status.success(), "{dir}/build.sh failed");
+    Some(std::fs::read(root.join("adapter.wasm")).expect("adapter.wasm built"))
+}
+
+async fn check_example(dir: &str, wasi_stubs: bool) {
+    let Some(bytes) = build_example(dir) else { return };
+    let runtime = builder(crate::CACHE_ROOT).build().expect("runtime");
+    let report = conformance::run(&runtime, &bytes, r#"{"level":"info"}"#, wasi_stubs).await;
+    assert!(report.passed(), "{dir}:\n{report}");
+    let config = AdapterConfig { wasi_stubs, ..AdapterConfig::default() };
+    runtime.load_adapter(dir, &bytes, config).await.expect("loads");
+    let target = runtime.open_target(&TargetSpec::new(dir)).await.expect("opens");
+    let signal = Signal::builder("user.created", "/examples").build().expect("valid");
+    runtime.dispatch(&signal, &target).await.unwrap_or_else(|e| panic!("{dir} delivers: {e}"));
+}
+
+#[tokio::test]
+async fn the_wat_example_builds_and_delivers() {
+    check_example("wat", false).await;
+}
+
+#[tokio::test]
+async fn the_javascript_example_builds_and_delivers() {
+    check_example("javascript", true).await;
+}
+
+#[tokio::test]
+async fn the_python_example_builds_and_delivers() {
+    check_example("python", true).await;
+}
