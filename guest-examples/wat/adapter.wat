@@ -15,7 +15,7 @@
   (import "[export]jido:dispatch/adapter@0.1.0" "[resource-new]target" (func $target_new (param i32) (result i32)))
 
   (memory (export "memory") 2)
-  ;; static data: " from " at 16; the return area at 64 (12 bytes); the heap from 1024.
+  ;; static data: " from " at 16, "{}" at 24, the error at 32; the return area at 64; the heap from 1024.
   (data (i32.const 16) " from ")
   (global $heap (mut i32) (i32.const 1024))
 
@@ -36,21 +36,46 @@
 
   (func $reset (global.set $heap (i32.const 1024)))
 
-  ;; validate-opts(opts: string) -> result<string, string>: accepts a JSON object (any text
-  ;; starting with `{`) and returns it unchanged; refuses anything else.
+;; validate-opts(opts: string) -> result<string, string>: the adapter takes no options,
+  ;; so it accepts exactly an empty JSON object (`{}`, whitespace allowed) and returns `{}`.
+  (func $skip_ws (param $at i32) (param $end i32) (result i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (br_if $done (i32.eqz (i32.or (i32.or (i32.eq (i32.load8_u (local.get $at)) (i32.const 32))
+                                              (i32.eq (i32.load8_u (local.get $at)) (i32.const 9)))
+                                      (i32.or (i32.eq (i32.load8_u (local.get $at)) (i32.const 10))
+                                              (i32.eq (i32.load8_u (local.get $at)) (i32.const 13))))))
+        (local.set $at (i32.add (local.get $at) (i32.const 1)))
+        (br $next)))
+    (local.get $at))
   (func (export "jido:dispatch/adapter@0.1.0#validate-opts") (param $ptr i32) (param $len i32) (result i32)
-    (if (i32.and (i32.gt_u (local.get $len) (i32.const 0)) (i32.eq (i32.load8_u (local.get $ptr)) (i32.const 123)))
+    (local $at i32) (local $end i32) (local $ok i32)
+    (local.set $end (i32.add (local.get $ptr) (local.get $len)))
+    (local.set $at (call $skip_ws (local.get $ptr) (local.get $end)))
+    (if (i32.lt_u (local.get $at) (local.get $end))
+      (then (if (i32.eq (i32.load8_u (local.get $at)) (i32.const 123))
+        (then
+          (local.set $at (call $skip_ws (i32.add (local.get $at) (i32.const 1)) (local.get $end)))
+          (if (i32.lt_u (local.get $at) (local.get $end))
+            (then (if (i32.eq (i32.load8_u (local.get $at)) (i32.const 125))
+              (then
+                (local.set $at (call $skip_ws (i32.add (local.get $at) (i32.const 1)) (local.get $end)))
+                (local.set $ok (i32.eq (local.get $at) (local.get $end)))))))))))
+    (if (local.get $ok)
       (then
+        ;; ok("{}")
         (i32.store (i32.const 64) (i32.const 0))
-        (i32.store (i32.const 68) (local.get $ptr))
-        (i32.store (i32.const 72) (local.get $len)))
+        (i32.store (i32.const 68) (i32.const 24))
+        (i32.store (i32.const 72) (i32.const 2)))
       (else
-        ;; err("options must be a JSON object"): write the message into the heap
+        ;; err("takes no options: expected {}")
         (i32.store (i32.const 64) (i32.const 1))
         (i32.store (i32.const 68) (i32.const 32))
         (i32.store (i32.const 72) (i32.const 29))))
     (i32.const 64))
-  (data (i32.const 32) "options must be a JSON object")
+  (data (i32.const 24) "{}")
+  (data (i32.const 32) "takes no options: expected {}")
   (func (export "cabi_post_jido:dispatch/adapter@0.1.0#validate-opts") (param i32) (call $reset))
 
   ;; [static]target.open(opts: string) -> result<target, string>
@@ -77,24 +102,25 @@
     (memory.copy (local.get $at) (local.get $src_ptr) (local.get $src_len))
     (call $log (i32.const 2) (local.get $msg) (i32.add (i32.add (local.get $type_len) (local.get $src_len)) (i32.const 6)) (i32.const 0) (i32.const 0)))
 
-  ;; [method]target.deliver(self, signal) -> result<_, delivery-error>: the signal is passed
-  ;; by pointer (its flat form is longer than 16 values)
-  (func (export "jido:dispatch/adapter@0.1.0#[method]target.deliver") (param $self i32) (param $signal i32) (result i32)
-    (call $log_signal (local.get $signal))
+  ;; [method]target.deliver(self, signal) -> result<_, delivery-error>: the parameters'
+  ;; flat form is longer than 16 values, so they arrive as one pointer to the tuple
+  ;; (self: the handle at offset 0, the signal record at offset 4)
+  (func (export "jido:dispatch/adapter@0.1.0#[method]target.deliver") (param $args i32) (result i32)
+    (call $log_signal (i32.add (local.get $args) (i32.const 4)))
     (i32.store (i32.const 64) (i32.const 0))
     (i32.const 64))
   (func (export "cabi_post_jido:dispatch/adapter@0.1.0#[method]target.deliver") (param i32) (call $reset))
 
   ;; [method]target.deliver-batch(self, signals: list<signal>) -> list<result<_, delivery-error>>
-  ;; each signal record is 112 bytes; each result 32 bytes (tag at 0)
+  ;; each signal record is 104 bytes; each result 56 bytes (tag at 0, 8-aligned)
   (func (export "jido:dispatch/adapter@0.1.0#[method]target.deliver-batch") (param $self i32) (param $list i32) (param $n i32) (result i32)
     (local $i i32) (local $results i32)
-    (local.set $results (call $cabi_realloc (i32.const 0) (i32.const 0) (i32.const 8) (i32.mul (local.get $n) (i32.const 32))))
+    (local.set $results (call $cabi_realloc (i32.const 0) (i32.const 0) (i32.const 8) (i32.mul (local.get $n) (i32.const 56))))
     (block $done
       (loop $each
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-        (call $log_signal (i32.add (local.get $list) (i32.mul (local.get $i) (i32.const 112))))
-        (i32.store8 (i32.add (local.get $results) (i32.mul (local.get $i) (i32.const 32))) (i32.const 0))
+        (call $log_signal (i32.add (local.get $list) (i32.mul (local.get $i) (i32.const 104))))
+        (i32.store8 (i32.add (local.get $results) (i32.mul (local.get $i) (i32.const 56))) (i32.const 0))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $each)))
     (i32.store (i32.const 64) (local.get $results))

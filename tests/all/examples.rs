@@ -60,10 +60,10 @@ fn build_example(dir: &str) -> Option<Vec<u8>> {
     Some(std::fs::read(root.join("adapter.wasm")).expect("adapter.wasm built"))
 }
 
-async fn check_example(dir: &str, wasi_stubs: bool) {
+async fn check_example(dir: &str, opts: &str, wasi_stubs: bool) {
     let Some(bytes) = build_example(dir) else { return };
     let runtime = builder(crate::CACHE_ROOT).build().expect("runtime");
-    let report = conformance::run(&runtime, &bytes, r#"{"level":"info"}"#, wasi_stubs).await;
+    let report = conformance::run(&runtime, &bytes, opts, wasi_stubs).await;
     assert!(report.passed(), "{dir}:\n{report}");
     let config = AdapterConfig { wasi_stubs, ..AdapterConfig::default() };
     runtime.load_adapter(dir, &bytes, config).await.expect("loads");
@@ -74,15 +74,15 @@ async fn check_example(dir: &str, wasi_stubs: bool) {
 
 #[tokio::test]
 async fn the_wat_example_builds_and_delivers() {
-    check_example("wat", false).await;
+    check_example("wat", "{}", false).await;
 }
 
 #[tokio::test]
 async fn the_javascript_example_builds_and_delivers() {
-    check_example("javascript", true).await;
+    check_example("javascript", r#"{"level":"warn"}"#, true).await;
 }
 
 #[tokio::test]
 async fn the_python_example_builds_and_delivers() {
-    check_example("python", true).await;
+    check_example("python", r#"{"level":"warn"}"#, true).await;
 }
