@@ -125,6 +125,9 @@ impl LogBudget {
 
     /// Takes one record's token; `false` when the bucket is empty.
     pub fn take(&self) -> bool {
+        if self.rate >= f64::from(u32::MAX) {
+            return true; // unlimited (the built-ins)
+        }
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = std::time::Instant::now();
         let (tokens, last) = *state;

@@ -112,8 +112,10 @@ impl RuntimeBuilder {
                 // Built-ins reach what their (operator-written) options name.
                 config.channels = ChannelGrants::everything();
                 config.http = HttpGrant::FromOptions;
-                // The operator's own adapters run at full speed however long a call takes.
+                // The operator's own adapters run at full speed however long a call takes,
+                // and log as much as their targets ask (`logger` logs every signal).
                 config.limits.throttle_long_calls = false;
+                config.limits.log_lines_per_second = u32::MAX;
                 if matches!(builtin.name, "http" | "webhook" | "pid" | "named" | "pubsub") {
                     // A delivery may wait for its request's or ack's `timeout` (up to 60 s).
                     config.limits.call_timeout = config.limits.call_timeout.max(HTTP_CALL_TIMEOUT);
