@@ -8,27 +8,69 @@
 //! - [`channel`]: mailbox sends with the built-in adapters' error codes;
 //! - [`log`] and [`outcome`]: small helpers over the `log` import and delivery errors.
 //!
-//! # Example
-//! ```ignore
-//! use jido_dispatch_sdk::{Adapter, DeliveryError, Signal};
+//! # A complete adapter
 //!
+//! A crate with `crate-type = ["cdylib", "rlib"]` that depends on this SDK, built with
+//! `cargo build --release --target wasm32-wasip2`, is a component of the world. This one
+//! posts each signal's type to a URL and is checked by `cargo test` like any Rust code (the
+//! export itself only exists on `wasm32`):
+//!
+//! ```
+//! use jido_dispatch_sdk::http::{self, Method, Request};
+//! use jido_dispatch_sdk::{Adapter, DeliveryError, Signal, options};
+//!
+//! /// Options as targets write them: `{ adapter = "notify", url = "…", prefix = "…" }`.
 //! #[derive(serde::Deserialize, serde::Serialize)]
-//! #[serde(deny_unknown_fields)]
-//! struct Opts { greeting: String }
+//! #[serde(deny_unknown_fields)] // unknown keys are refused, naming the key
+//! pub struct Opts {
+//!     url: String,
+//!     #[serde(default = "default_prefix")] // defaults appear in the normalised options
+//!     prefix: String,
+//! }
 //!
-//! struct Greeter { opts: Opts }
+//! fn default_prefix() -> String {
+//!     "event".to_owned()
+//! }
 //!
-//! impl Adapter for Greeter {
+//! /// The exported type must be public (the component's `target` resource wraps it).
+//! pub struct Notify {
+//!     opts: Opts,
+//! }
+//!
+//! impl Adapter for Notify {
 //!     type Options = Opts;
-//!     fn open(opts: Opts) -> Result<Self, String> { Ok(Greeter { opts }) }
+//!
+//!     // Checks beyond types; the message names the option.
+//!     fn check(opts: &Opts) -> Result<(), String> {
+//!         http::check_url("url", &opts.url)?;
+//!         options::non_empty("prefix", &opts.prefix)
+//!     }
+//!
+//!     // Runs once per instance: keep whatever parsed state deliveries need.
+//!     fn open(opts: Opts) -> Result<Self, String> {
+//!         Ok(Notify { opts })
+//!     }
+//!
 //!     fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
-//!         jido_dispatch_sdk::log::info(&format!("{} {}", self.opts.greeting, signal.type_));
-//!         Ok(())
+//!         let body = format!("{}: {}", self.opts.prefix, signal.type_);
+//!         let request = Request {
+//!             method: Method::Post,
+//!             url: self.opts.url.clone(),
+//!             headers: vec![("content-type".into(), "text/plain".into())],
+//!             body: Some(body.into_bytes()),
+//!             timeout_ms: Some(5000),
+//!         };
+//!         // 2xx: Ok; 408/425/429/5xx and connection errors: retryable; other 4xx: permanent.
+//!         http::classify(&self.opts.url, http::send(&request))
 //!     }
 //! }
 //!
-//! jido_dispatch_sdk::export_adapter!(Greeter);
+//! jido_dispatch_sdk::export_adapter!(Notify);
 //! ```
+//!
+//! See `docs/authoring-adapters.md` in the repository for the whole story: the world,
+//! options, error classification, limits and grants, and testing with
+//! `jido-dispatch adapter test`.
 
 pub mod channel;
 pub mod http;

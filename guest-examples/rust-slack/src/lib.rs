@@ -61,7 +61,11 @@ impl Adapter for Slack {
 
     fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
         let mut body = serde_json::json!({ "text": render(&self.opts.text, signal) });
-        for (key, value) in [("channel", &self.opts.channel), ("username", &self.opts.username), ("icon_emoji", &self.opts.icon_emoji)] {
+        for (key, value) in [
+            ("channel", &self.opts.channel),
+            ("username", &self.opts.username),
+            ("icon_emoji", &self.opts.icon_emoji),
+        ] {
             if let Some(value) = value {
                 body[key] = serde_json::Value::String(value.clone());
             }

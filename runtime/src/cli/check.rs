@@ -22,7 +22,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("{}", args.file.display());
     println!("imports:");
     for import in &info.imports {
-        let mark = match (import.offered, import.name.starts_with("wasi:filesystem/") || import.name.starts_with("wasi:sockets/")) {
+        let mark = match (
+            import.offered,
+            import.name.starts_with("wasi:filesystem/") || import.name.starts_with("wasi:sockets/"),
+        ) {
             (true, _) => "ok",
             (false, true) => "GRANT ONLY",
             (false, false) => "NOT OFFERED",

@@ -22,7 +22,7 @@ pub struct Limits {
     pub max_request_bytes: Option<usize>,
     /// Largest response body it may receive through `http` (the host's cap when larger).
     pub max_response_bytes: Option<usize>,
-    /// Whether a call still running after [`LONG_CALL_GRACE`] is throttled to a tenth of a
+    /// Whether a call still running after the grace period (20 ms) is throttled to a tenth of a
     /// core (it sleeps nine epoch ticks for each tick it runs), so a looping tenant cannot take
     /// the CPU from the others before its time limit ends it. On for custom components;
     /// the built-ins, which the operator trusts, run unthrottled.

@@ -70,8 +70,12 @@ fn classify(name: &str) -> (bool, &'static str) {
         {
             (true, "none")
         }
-        p if p.starts_with("wasi:filesystem/") => (false, "wasi_stubs (an empty filesystem: nothing is preopened)"),
-        p if p.starts_with("wasi:sockets/") => (false, "wasi_stubs (no network: every socket is refused; use the http import)"),
+        p if p.starts_with("wasi:filesystem/") => {
+            (false, "wasi_stubs (an empty filesystem: nothing is preopened)")
+        }
+        p if p.starts_with("wasi:sockets/") => {
+            (false, "wasi_stubs (no network: every socket is refused; use the http import)")
+        }
         _ => (false, "not offered by this host"),
     }
 }
