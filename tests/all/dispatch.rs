@@ -12,7 +12,7 @@ use serde_json::json;
 
 async fn setup() -> (Runtime, Recorder) {
     let runtime = builder(crate::CACHE_ROOT).build().expect("runtime starts");
-    runtime.load_adapter("trap", guest("trap"), AdapterConfig::default()).await.expect("loads");
+    runtime.load_adapter("trap", guest("hostile"), AdapterConfig::default()).await.expect("loads");
     let recorder = Recorder::new();
     runtime.register_adapter("recorder", Arc::new(recorder.clone()));
     (runtime, recorder)

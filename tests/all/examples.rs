@@ -73,6 +73,14 @@ async fn check_example(dir: &str, opts: &str, wasi_stubs: bool) {
     let target = runtime.open_target(&TargetSpec::new(dir)).await.expect("opens");
     let signal = Signal::builder("user.created", "/examples").build().expect("valid");
     runtime.dispatch(&signal, &target).await.unwrap_or_else(|e| panic!("{dir} delivers: {e}"));
+    // Interpreted guests keep delivering large signals, call after call.
+    let large = Signal::builder("user.large", "/examples")
+        .data_json(&json!({"blob": "x".repeat(256 * 1024)}))
+        .build()
+        .expect("valid");
+    for i in 0..400 {
+        runtime.dispatch(&large, &target).await.unwrap_or_else(|e| panic!("{dir}: large delivery {i}: {e}"));
+    }
 }
 
 #[tokio::test]

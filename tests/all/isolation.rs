@@ -13,7 +13,7 @@ use jido_dispatch_tests::{builder, guest, sample_signal};
 fn runtime_with_trap_guest(limits: Limits) -> (Runtime, WasmAdapter) {
     let runtime = builder(crate::CACHE_ROOT).build().expect("runtime starts");
     let config = AdapterConfig { limits, ..AdapterConfig::default() };
-    let (adapter, _) = runtime.host().load("trap", guest("trap"), config).expect("trap guest loads");
+    let (adapter, _) = runtime.host().load("trap", guest("hostile"), config).expect("trap guest loads");
     runtime.register_adapter("trap", Arc::new(adapter.clone()));
     (runtime, adapter)
 }
@@ -68,4 +68,21 @@ async fn a_trap_is_permanent_and_a_time_limit_retryable() {
     assert!(!trap.is_retryable());
     let spin = runtime.dispatch(&sample_signal("spin"), &target).await.expect_err("fails");
     assert!(spin.is_retryable());
+}
+
+#[tokio::test]
+async fn an_instance_whose_memory_keeps_growing_is_retired_before_it_fails() {
+    let limits = Limits { memory_bytes: 16 << 20, ..Limits::default() };
+    let (runtime, adapter) = runtime_with_trap_guest(limits);
+    let target = runtime.open_target(&TargetSpec::new("trap")).await.expect("opens");
+    // 1 MiB kept per call: an instance would hit 16 MiB after a dozen calls.
+    for i in 0..60 {
+        runtime.dispatch(&sample_signal("leak"), &target).await.unwrap_or_else(|e| panic!("call {i}: {e}"));
+    }
+    let stats = adapter.pool();
+    assert!(
+        stats.stats().recycled.load(Ordering::Relaxed) >= 4,
+        "instances were retired at 3/4 of the limit"
+    );
+    assert_eq!(stats.stats().discarded.load(Ordering::Relaxed), 0, "none failed");
 }

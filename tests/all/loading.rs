@@ -58,7 +58,7 @@ async fn an_unknown_adapter_lists_the_known_ones() {
 #[tokio::test]
 async fn a_custom_component_loads_and_delivers() {
     let runtime = runtime();
-    runtime.load_adapter("custom", guest("trap"), AdapterConfig::default()).await.expect("loads");
+    runtime.load_adapter("custom", guest("hostile"), AdapterConfig::default()).await.expect("loads");
     let target = runtime.open_target(&TargetSpec::new("custom")).await.expect("opens");
     runtime.dispatch(&sample_signal("fine"), &target).await.expect("delivers");
 }

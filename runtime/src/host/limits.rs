@@ -80,6 +80,11 @@ impl MemoryLimiter {
     pub fn hit(&self) -> bool {
         self.hit
     }
+
+    /// Linear memory in use, in bytes.
+    pub fn used(&self) -> usize {
+        self.used_bytes
+    }
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {

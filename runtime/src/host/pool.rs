@@ -104,6 +104,8 @@ pub struct PoolStats {
     pub instantiated: AtomicU64,
     /// Instances dropped after a trap or limit.
     pub discarded: AtomicU64,
+    /// Healthy instances retired because their memory grew past three quarters of the limit.
+    pub recycled: AtomicU64,
 }
 
 /// The instances of one adapter.
@@ -198,7 +200,13 @@ impl InstancePool {
         };
         match outcome {
             Ok(Ok(answer)) => {
-                if instance.targets.len() <= MAX_TARGETS_PER_INSTANCE {
+                // An instance whose memory has grown past three quarters of its limit (some
+                // language runtimes never give memory back) is retired before a delivery
+                // runs out, rather than kept until one fails with `memory_limit`.
+                let grown = instance.store.data().limiter.used() > self.limits.memory_bytes / 4 * 3;
+                if grown {
+                    self.stats.recycled.fetch_add(1, Ordering::Relaxed);
+                } else if instance.targets.len() <= MAX_TARGETS_PER_INSTANCE {
                     self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(instance);
                 }
                 Ok(answer)

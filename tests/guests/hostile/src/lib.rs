@@ -1,7 +1,9 @@
 //! Test-only guest: a hostile tenant adapter. The signal's type picks the attack; the
 //! subject, when needed, is its argument (a URL, a mailbox name):
-//! - `loop`: spins forever; `oom`: allocates until refused; `recurse`: unbounded recursion;
-//! - `panic`: traps; `logflood`: a million log records;
+//! - `loop` (or `spin`): spins forever; `oom`: allocates until refused; `recurse`: unbounded
+//!   recursion;
+//! - `leak`: keeps 1 MiB per call (a runtime that never frees);
+//! - `panic` (or `trap`): traps; `logflood`: a million log records;
 //! - `fetch`: GETs the URL in the subject (huge responses, denied origins, private
 //!   addresses, names resolving to loopback);
 //! - `send`: sends to the mailbox named in the subject (not granted);
@@ -46,7 +48,7 @@ impl Adapter for Hostile {
 
     fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
         match signal.type_.as_str() {
-            "loop" => {
+            "loop" | "spin" => {
                 let mut n: u64 = 0;
                 loop {
                     n = std::hint::black_box(n.wrapping_add(1));
@@ -59,11 +61,16 @@ impl Adapter for Hostile {
                     std::hint::black_box(&hoard);
                 }
             }
+            "leak" => {
+                // Keeps 1 MiB per call, like a runtime that never gives memory back.
+                std::mem::forget(std::hint::black_box(vec![7u8; 1 << 20]));
+                Ok(())
+            }
             "recurse" => {
                 std::hint::black_box(recurse(0));
                 Ok(())
             }
-            "panic" => panic!("hostile adapter panics"),
+            "panic" | "trap" => panic!("hostile adapter panics"),
             "logflood" => {
                 for i in 0..1_000_000u32 {
                     jido_dispatch_sdk::log::info(&format!("flood {i}"));
