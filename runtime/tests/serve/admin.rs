@@ -73,3 +73,27 @@ async fn without_an_admin_token_the_admin_api_is_off() {
     let body: serde_json::Value = serde_json::from_str(&response.text().await.expect("body")).expect("json");
     assert!(body["error"].as_str().unwrap_or_default().contains("set [server] admin_token"), "{body}");
 }
+
+#[test]
+fn an_unreachable_cluster_stops_the_start_with_the_url_named() {
+    let dir = temp_dir("cluster-down");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let config = dir.join("config.toml");
+    let toml = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[store]\npath = {:?}\n[cluster]\nnats_url = \"nats://127.0.0.1:{port}\"\n",
+        dir.join("store.sqlite").display().to_string()
+    );
+    std::fs::write(&config, toml).expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jido-dispatch"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("JIDO_DISPATCH_CACHE_DIR", concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("[cluster]: cannot connect to NATS at nats://127.0.0.1:{port}")),
+        "{stderr}"
+    );
+}

@@ -1,6 +1,8 @@
 //! End-to-end tests of `jido-dispatch serve`: the real binary, a TOML config, signals in
 //! over HTTP, deliveries observed at real local receivers.
 
+#[path = "../../../tests/nats.rs"]
+mod nats;
 #[path = "../../../tests/receiver.rs"]
 #[allow(dead_code, reason = "shared with the tests crate; not every helper is used here")]
 mod receiver;
@@ -11,6 +13,7 @@ mod verify;
 
 mod admin;
 mod bad_input;
+mod cluster;
 mod crash;
 mod delivery;
 mod reload;
