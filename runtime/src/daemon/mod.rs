@@ -19,9 +19,11 @@ pub mod config;
 pub mod ingress;
 mod log;
 mod server;
+mod setup;
 mod subscriptions;
 
 pub use config::{Config, ConfigError};
+pub use setup::check;
 pub use subscriptions::SubscriptionRequest;
 
 use std::collections::HashMap;
@@ -35,11 +37,11 @@ use tokio::task::JoinHandle;
 
 use crate::bus::{SubscribeOptions, SubscriptionId, WhenFull};
 use crate::dead_letter::SqliteStore;
-use crate::host::http::IpNet;
 use crate::target::TargetSpec;
 use crate::{Runtime, RuntimeBuilder};
 use admission::Admission;
 use log::{Pending, SignalLog};
+use setup::{build_runtime, load_manifest};
 use subscriptions::SubscriptionStore;
 
 /// Why the daemon could not start.
@@ -184,78 +186,6 @@ impl Daemon {
         tracing::info!(%address, store = %store_path.display(), "jido-dispatch serving");
         Ok(Daemon { address, state, stop: Some(stop), task })
     }
-}
-
-/// Checks a configuration without serving: loads its adapters and opens every target of
-/// every subscription through its adapter's `validate-opts`. Returns (subscriptions, targets).
-pub async fn check(config: &Config) -> Result<(usize, usize), DaemonError> {
-    let runtime =
-        build_runtime(config, Runtime::builder(), Arc::new(crate::dead_letter::MemoryStore::default()))
-            .await?;
-    let mut targets = 0;
-    for (i, section) in config.subscriptions.iter().enumerate() {
-        let specs = section
-            .targets()
-            .map_err(|e| DaemonError::Config(format!("subscriptions[{i}].dispatch: {e}")))?;
-        crate::routing::Pattern::parse(&section.path)
-            .map_err(|e| DaemonError::Config(format!("subscriptions[{i}].path: {e}")))?;
-        for (j, spec) in specs.iter().enumerate() {
-            runtime
-                .open_target(spec)
-                .await
-                .map_err(|e| DaemonError::Config(format!("subscriptions[{i}].dispatch[{j}]: {e}")))?;
-            targets += 1;
-        }
-    }
-    Ok((config.subscriptions.len(), targets))
-}
-
-async fn build_runtime(
-    config: &Config,
-    builder: RuntimeBuilder,
-    dead_letters: Arc<dyn crate::dead_letter::DeadLetterStore>,
-) -> Result<Runtime, DaemonError> {
-    let allow = config
-        .egress
-        .allow_private
-        .iter()
-        .map(|net| IpNet::parse(net).map_err(|e| DaemonError::Config(format!("[egress] allow_private: {e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    let builder = if config.adapters.iter().any(|a| a.limits.fuel.is_some()) {
-        builder.engine(crate::host::EngineSettings { fuel: true, ..crate::host::EngineSettings::default() })
-    } else {
-        builder
-    };
-    let runtime = builder
-        .allow_private(allow)
-        .dead_letter_store(dead_letters)
-        .build()
-        .map_err(|e| DaemonError::Config(e.to_string()))?;
-    for (i, manifest) in config.adapters.iter().enumerate() {
-        load_manifest(&runtime, config, i, manifest).await?;
-    }
-    Ok(runtime)
-}
-
-/// Loads (or replaces) the component of `[[adapters]]` entry `i`.
-async fn load_manifest(
-    runtime: &Runtime,
-    config: &Config,
-    i: usize,
-    manifest: &crate::manifest::AdapterManifest,
-) -> Result<(), DaemonError> {
-    let name = &manifest.name;
-    let path = config.resolve(&manifest.component);
-    let bytes = std::fs::read(&path).map_err(|e| {
-        DaemonError::Config(format!("adapters[{i}] ({name}): cannot read {}: {e}", path.display()))
-    })?;
-    let adapter_config =
-        manifest.to_config().map_err(|e| DaemonError::Config(format!("adapters[{i}]: {e}")))?;
-    runtime
-        .load_adapter(name, &bytes, adapter_config)
-        .await
-        .map_err(|e| DaemonError::Config(format!("adapters[{i}] ({name}): {e}")))?;
-    Ok(())
 }
 
 /// Subscribes the config file's subscriptions, then those the admin API stored.

@@ -18,6 +18,7 @@ mod convert;
 mod crypto;
 mod engine;
 pub mod http;
+mod instance;
 mod limits;
 mod log;
 mod pool;

@@ -11,15 +11,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::Semaphore;
-use wasmtime::component::ResourceAny;
-use wasmtime::{Engine, Store, Trap, UpdateDeadline};
+use wasmtime::{Engine, Store, Trap};
 
-use super::bindings::{DispatchAdapter, DispatchAdapterPre, types as wit};
+use super::bindings::{DispatchAdapterPre, types as wit};
 use super::channel::ChannelCtx;
-use super::convert::signal_to_wit;
-use super::engine::EPOCH_TICK;
 use super::http::HttpService;
-use super::limits::{LONG_CALL_GRACE, Limits, LogBudget};
+use super::instance::{Instance, guard_call};
+use super::limits::{Limits, LogBudget};
 use super::state::{HostState, Stdio};
 use super::tenant::Tenant;
 use crate::adapter::{DeliveryContext, DeliveryError};
@@ -67,12 +65,6 @@ pub enum Answer {
     Batch(Vec<Result<(), wit::DeliveryError>>),
     /// From `health-check`.
     Health(Result<(), String>),
-}
-
-struct Instance {
-    store: Store<HostState>,
-    bindings: DispatchAdapter,
-    targets: HashMap<u64, ResourceAny>,
 }
 
 /// Everything an adapter's instances are created with.
@@ -315,83 +307,6 @@ impl InstancePool {
                 self.limits.call_timeout.as_millis()
             ),
         )
-    }
-}
-
-/// The epoch callback: each tick of a running call, interrupt it past its time limit, and
-/// (for throttled adapters) make it sleep nine ticks per tick run once past the grace.
-fn guard_call(ctx: wasmtime::StoreContextMut<'_, HostState>) -> wasmtime::Result<UpdateDeadline> {
-    let guard = ctx.data().guard;
-    let elapsed = guard.started.elapsed();
-    if elapsed >= guard.timeout {
-        return Ok(UpdateDeadline::Interrupt);
-    }
-    if guard.throttle && elapsed >= LONG_CALL_GRACE {
-        return Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::time::sleep(EPOCH_TICK * 9))));
-    }
-    Ok(UpdateDeadline::Continue(1))
-}
-
-impl Instance {
-    async fn run(&mut self, op: Op<'_>, limits: &Limits, fuel: bool) -> wasmtime::Result<Answer> {
-        self.store.data_mut().guard.started = std::time::Instant::now();
-        self.store.set_epoch_deadline(1);
-        if fuel {
-            self.store.set_fuel(limits.fuel.unwrap_or(u64::MAX))?;
-        }
-        self.store.data_mut().call = DeliveryContext::default();
-        match op {
-            Op::Validate(opts) => {
-                let guest = self.bindings.jido_dispatch_adapter();
-                Ok(Answer::Validated(guest.call_validate_opts(&mut self.store, opts).await?))
-            }
-            Op::Open(target) => Ok(match self.target(target).await? {
-                Ok(_) => Answer::Opened,
-                Err(message) => Answer::OpenFailed(message),
-            }),
-            Op::Deliver(target, signal, ctx) => {
-                self.store.data_mut().call = ctx.clone();
-                let resource = match self.target(target).await? {
-                    Ok(resource) => resource,
-                    Err(message) => return Ok(Answer::OpenFailed(message)),
-                };
-                let signal = signal_to_wit(signal);
-                let guest = self.bindings.jido_dispatch_adapter().target();
-                Ok(Answer::Delivered(guest.call_deliver(&mut self.store, resource, &signal).await?))
-            }
-            Op::Batch(target, signals, ctx) => {
-                self.store.data_mut().call = ctx.clone();
-                let resource = match self.target(target).await? {
-                    Ok(resource) => resource,
-                    Err(message) => return Ok(Answer::OpenFailed(message)),
-                };
-                let signals: Vec<wit::Signal> = signals.iter().map(signal_to_wit).collect();
-                let guest = self.bindings.jido_dispatch_adapter().target();
-                Ok(Answer::Batch(guest.call_deliver_batch(&mut self.store, resource, &signals).await?))
-            }
-            Op::Health(target, ctx) => {
-                self.store.data_mut().call = ctx.clone();
-                let resource = match self.target(target).await? {
-                    Ok(resource) => resource,
-                    Err(message) => return Ok(Answer::OpenFailed(message)),
-                };
-                let guest = self.bindings.jido_dispatch_adapter().target();
-                Ok(Answer::Health(guest.call_health_check(&mut self.store, resource).await?))
-            }
-        }
-    }
-
-    /// The target's resource in this instance, opening it on first use.
-    async fn target(&mut self, target: TargetRef<'_>) -> wasmtime::Result<Result<ResourceAny, String>> {
-        if let Some(resource) = self.targets.get(&target.key) {
-            return Ok(Ok(*resource));
-        }
-        let guest = self.bindings.jido_dispatch_adapter().target();
-        let opened = guest.call_open(&mut self.store, target.opts).await?;
-        if let Ok(resource) = opened {
-            self.targets.insert(target.key, resource);
-        }
-        Ok(opened)
     }
 }
 

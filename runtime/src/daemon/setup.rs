@@ -1,0 +1,80 @@
+//! Building the daemon's runtime from a configuration: egress, fuel, the dead-letter store
+//! and the `[[adapters]]` components; and `config check`, which does the same without serving.
+
+use std::sync::Arc;
+
+use super::{Config, DaemonError};
+use crate::host::http::IpNet;
+use crate::{Runtime, RuntimeBuilder};
+
+/// Checks a configuration without serving: loads its adapters and opens every target of
+/// every subscription through its adapter's `validate-opts`. Returns (subscriptions, targets).
+pub async fn check(config: &Config) -> Result<(usize, usize), DaemonError> {
+    let runtime =
+        build_runtime(config, Runtime::builder(), Arc::new(crate::dead_letter::MemoryStore::default()))
+            .await?;
+    let mut targets = 0;
+    for (i, section) in config.subscriptions.iter().enumerate() {
+        let specs = section
+            .targets()
+            .map_err(|e| DaemonError::Config(format!("subscriptions[{i}].dispatch: {e}")))?;
+        crate::routing::Pattern::parse(&section.path)
+            .map_err(|e| DaemonError::Config(format!("subscriptions[{i}].path: {e}")))?;
+        for (j, spec) in specs.iter().enumerate() {
+            runtime
+                .open_target(spec)
+                .await
+                .map_err(|e| DaemonError::Config(format!("subscriptions[{i}].dispatch[{j}]: {e}")))?;
+            targets += 1;
+        }
+    }
+    Ok((config.subscriptions.len(), targets))
+}
+
+pub(super) async fn build_runtime(
+    config: &Config,
+    builder: RuntimeBuilder,
+    dead_letters: Arc<dyn crate::dead_letter::DeadLetterStore>,
+) -> Result<Runtime, DaemonError> {
+    let allow = config
+        .egress
+        .allow_private
+        .iter()
+        .map(|net| IpNet::parse(net).map_err(|e| DaemonError::Config(format!("[egress] allow_private: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let builder = if config.adapters.iter().any(|a| a.limits.fuel.is_some()) {
+        builder.engine(crate::host::EngineSettings { fuel: true, ..crate::host::EngineSettings::default() })
+    } else {
+        builder
+    };
+    let runtime = builder
+        .allow_private(allow)
+        .dead_letter_store(dead_letters)
+        .build()
+        .map_err(|e| DaemonError::Config(e.to_string()))?;
+    for (i, manifest) in config.adapters.iter().enumerate() {
+        load_manifest(&runtime, config, i, manifest).await?;
+    }
+    Ok(runtime)
+}
+
+/// Loads (or replaces) the component of `[[adapters]]` entry `i`.
+pub(super) async fn load_manifest(
+    runtime: &Runtime,
+    config: &Config,
+    i: usize,
+    manifest: &crate::manifest::AdapterManifest,
+) -> Result<(), DaemonError> {
+    let name = &manifest.name;
+    let path = config.resolve(&manifest.component);
+    let bytes = std::fs::read(&path).map_err(|e| {
+        DaemonError::Config(format!("adapters[{i}] ({name}): cannot read {}: {e}", path.display()))
+    })?;
+    let adapter_config =
+        manifest.to_config().map_err(|e| DaemonError::Config(format!("adapters[{i}]: {e}")))?;
+    runtime
+        .load_adapter(name, &bytes, adapter_config)
+        .await
+        .map_err(|e| DaemonError::Config(format!("adapters[{i}] ({name}): {e}")))?;
+    Ok(())
+}
