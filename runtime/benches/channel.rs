@@ -211,9 +211,18 @@ async fn cross_node(cache: &std::path::Path) {
 fn main() {
     let cache = std::env::temp_dir().join("jido-bench-cache");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    // `JIDO_BENCH_ONLY=pid|fanout|nats` runs one section (e.g. under a profiler).
+    let only = std::env::var("JIDO_BENCH_ONLY").ok();
+    let wants = |name: &str| only.as_deref().is_none_or(|o| o == name);
     rt.block_on(async {
-        pid(&cache).await;
-        fan_out(&cache).await;
-        cross_node(&cache).await;
+        if wants("pid") {
+            pid(&cache).await;
+        }
+        if wants("fanout") {
+            fan_out(&cache).await;
+        }
+        if wants("nats") {
+            cross_node(&cache).await;
+        }
     });
 }
