@@ -108,6 +108,27 @@ fn grant(names: &[String]) -> Grant {
     }
 }
 
+impl crate::Runtime {
+    /// Loads (or replaces, see [`Runtime::load_adapter`](crate::Runtime::load_adapter)) the
+    /// component a manifest names, with its limits and grants; a relative `component` path is
+    /// resolved against `base_dir` (the daemon passes its config file's directory).
+    pub async fn load_manifest(
+        &self,
+        manifest: &AdapterManifest,
+        base_dir: &std::path::Path,
+    ) -> Result<crate::host::CacheOutcome, crate::host::LoadError> {
+        let path = if manifest.component.is_absolute() {
+            manifest.component.clone()
+        } else {
+            base_dir.join(&manifest.component)
+        };
+        let bytes = std::fs::read(&path)
+            .map_err(|e| crate::host::LoadError::Read { path: path.clone(), message: e.to_string() })?;
+        let config = manifest.to_config().map_err(|e| crate::host::LoadError::Limits(e.message))?;
+        self.load_adapter(&manifest.name, &bytes, config).await
+    }
+}
+
 impl AdapterManifest {
     /// The runtime form: limits over the defaults, grants as listed.
     pub fn to_config(&self) -> Result<AdapterConfig, ManifestError> {

@@ -116,6 +116,15 @@ pub(super) async fn list_dead_letters(Extract(state): Extract<Arc<State>>, heade
     }
 }
 
+/// `DELETE /admin/dead-letters`: purges every letter.
+pub(super) async fn purge_dead_letters(Extract(state): Extract<Arc<State>>, headers: HeaderMap) -> Response {
+    guard!(state, headers);
+    match state.runtime.dead_letters().purge() {
+        Ok(purged) => axum::Json(json!({ "purged": purged })).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
 /// `POST /admin/dead-letters/{id}/redrive`.
 pub(super) async fn redrive(
     Extract(state): Extract<Arc<State>>,

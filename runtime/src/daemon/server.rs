@@ -58,7 +58,10 @@ pub(super) async fn serve(
             get(super::admin::list_subscriptions).post(super::admin::add_subscription),
         )
         .route("/admin/subscriptions/{id}", delete(super::admin::remove_subscription))
-        .route("/admin/dead-letters", get(super::admin::list_dead_letters))
+        .route(
+            "/admin/dead-letters",
+            get(super::admin::list_dead_letters).delete(super::admin::purge_dead_letters),
+        )
         .route("/admin/dead-letters/{id}/redrive", post(super::admin::redrive))
         .route("/admin/dead-letters/{id}", delete(super::admin::remove_dead_letter))
         .route("/admin/health", get(super::admin::health))

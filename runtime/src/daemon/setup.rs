@@ -65,16 +65,9 @@ pub(super) async fn load_manifest(
     i: usize,
     manifest: &crate::manifest::AdapterManifest,
 ) -> Result<(), DaemonError> {
-    let name = &manifest.name;
-    let path = config.resolve(&manifest.component);
-    let bytes = std::fs::read(&path).map_err(|e| {
-        DaemonError::Config(format!("adapters[{i}] ({name}): cannot read {}: {e}", path.display()))
-    })?;
-    let adapter_config =
-        manifest.to_config().map_err(|e| DaemonError::Config(format!("adapters[{i}]: {e}")))?;
     runtime
-        .load_adapter(name, &bytes, adapter_config)
+        .load_manifest(manifest, &config.base_dir)
         .await
-        .map_err(|e| DaemonError::Config(format!("adapters[{i}] ({name}): {e}")))?;
+        .map_err(|e| DaemonError::Config(format!("adapters[{i}] ({}): {e}", manifest.name)))?;
     Ok(())
 }

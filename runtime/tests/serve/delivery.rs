@@ -78,11 +78,30 @@ dispatch = [{{ adapter = "http", url = "{batch}", batch_size = 3, batch_timeout 
     );
 }
 
+async fn dead_letters_now(serve: &Serve) -> Vec<Value> {
+    let (status, body) = serve.admin(Method::GET, "/admin/dead-letters", None).await;
+    assert_eq!(status, StatusCode::OK);
+    body["dead_letters"].as_array().cloned().unwrap_or_default()
+}
+
+/// The dead letters once there is at least one (recorded after the final attempt returns).
+async fn dead_letters(serve: &Serve) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let letters = dead_letters_now(serve).await;
+        if !letters.is_empty() {
+            return letters;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no dead letter within 30 s");
+        tokio::task::yield_now().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_then_dead_letters_that_can_be_listed_redriven_and_purged() {
-    // Flaky: 503 twice, then 200. Broken: 400 until redrive time, then 200.
+    // Flaky: 503 twice, then 200. Broken: 400, except for the redrive (its second request).
     let flaky = Receiver::start(|n, _| if n < 2 { Reply::status(503) } else { Reply::status(200) }).await;
-    let broken = Receiver::start(|n, _| if n == 0 { Reply::status(400) } else { Reply::status(200) }).await;
+    let broken = Receiver::start(|n, _| if n == 1 { Reply::status(200) } else { Reply::status(400) }).await;
     let retry =
         r#"retry_policy = { max_retries = 3, backoff = "constant", base_delay = 10, jitter = false }"#;
     let config = format!(
@@ -106,15 +125,7 @@ dispatch = [
     broken.wait_for(1, Duration::from_secs(30)).await;
 
     // The 400 is permanent: one attempt, then a dead letter.
-    let letters = loop {
-        let (status, body) = serve.admin(Method::GET, "/admin/dead-letters", None).await;
-        assert_eq!(status, StatusCode::OK);
-        let letters = body["dead_letters"].as_array().cloned().unwrap_or_default();
-        if !letters.is_empty() {
-            break letters;
-        }
-        tokio::task::yield_now().await;
-    };
+    let letters = dead_letters(&serve).await;
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0]["error"]["code"], json!("http_400"));
     assert_eq!(letters[0]["signal"]["id"], json!("p-1"));
@@ -128,6 +139,16 @@ dispatch = [
     assert_eq!(status, StatusCode::NOT_FOUND, "a redriven letter is gone");
     let (status, body) = serve.admin(Method::POST, "/admin/dead-letters/999/redrive", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // Another final failure, then a purge of everything.
+    assert_eq!(
+        serve.event(json!({"type": "pay.done", "source": "/p", "id": "p-2"})).await.0,
+        StatusCode::ACCEPTED
+    );
+    broken.wait_for(3, Duration::from_secs(30)).await;
+    assert_eq!(dead_letters(&serve).await[0]["signal"]["id"], json!("p-2"));
+    let purged = serve.admin(Method::DELETE, "/admin/dead-letters", None).await;
+    assert_eq!(purged, (StatusCode::OK, json!({"purged": 1})));
+    assert!(dead_letters_now(&serve).await.is_empty());
 
     // Health of every target, and metrics.
     let (status, health) = serve.admin(Method::GET, "/admin/health", None).await;
