@@ -21,7 +21,8 @@ use futures::StreamExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::mailbox::{MailboxError, Mailboxes, Scope};
+use crate::host::ChannelError;
+use crate::mailbox::{Mailboxes, Scope};
 use crate::pubsub::PubSub;
 use crate::signal::Signal;
 
@@ -198,8 +199,8 @@ impl Cluster {
         signal: &Signal,
         sync: bool,
         timeout: Duration,
-    ) -> Result<(), MailboxError> {
-        self.check_connected().map_err(MailboxError::Unavailable)?;
+    ) -> Result<(), ChannelError> {
+        self.check_connected().map_err(ChannelError::Unavailable)?;
         let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
         let mut headers = HeaderMap::new();
         headers.insert(H_SYNC, if sync { "1" } else { "0" });
@@ -209,13 +210,13 @@ impl Cluster {
         match self.client.send_request(global_subject(name), request).await {
             Ok(reply) => decode_reply(&reply.payload),
             Err(e) => Err(match e.kind() {
-                RequestErrorKind::NoResponders => MailboxError::NotFound(format!(
+                RequestErrorKind::NoResponders => ChannelError::NotFound(format!(
                     "no process registered under the global name `{name}` on any node"
                 )),
                 RequestErrorKind::TimedOut => {
-                    MailboxError::Timeout(format!("no acknowledgement from the {who} within {millis} ms"))
+                    ChannelError::Timeout(format!("no acknowledgement from the {who} within {millis} ms"))
                 }
-                _ => MailboxError::Unavailable(format!("request to NATS at {} failed: {e}", self.url)),
+                _ => ChannelError::Unavailable(format!("request to NATS at {} failed: {e}", self.url)),
             }),
         }
     }
@@ -258,28 +259,28 @@ async fn answer(
     mailboxes: &Mailboxes,
     name: &str,
     message: &async_nats::Message,
-) -> Result<(), MailboxError> {
+) -> Result<(), ChannelError> {
     let headers = message.headers.as_ref();
     let sync = header(headers, H_SYNC).as_deref() != Some("0");
     let millis = header(headers, H_TIMEOUT).and_then(|t| t.parse::<u64>().ok()).unwrap_or(5000);
     let text = std::str::from_utf8(&message.payload)
-        .map_err(|_| MailboxError::NotAlive("relayed signal is not UTF-8".to_owned()))?;
+        .map_err(|_| ChannelError::NotAlive("relayed signal is not UTF-8".to_owned()))?;
     let signal = Signal::from_json(text)
-        .map_err(|e| MailboxError::NotAlive(format!("relayed signal is invalid: {e}")))?;
+        .map_err(|e| ChannelError::NotAlive(format!("relayed signal is invalid: {e}")))?;
     let id = mailboxes.lookup(Scope::Global, name)?;
     mailboxes.send(id, signal, sync, Duration::from_millis(millis)).await
 }
 
-fn encode_reply(outcome: &Result<(), MailboxError>) -> Vec<u8> {
+fn encode_reply(outcome: &Result<(), ChannelError>) -> Vec<u8> {
     let value = match outcome {
         Ok(()) => serde_json::json!({ "ok": true }),
         Err(error) => {
             let kind = match error {
-                MailboxError::NotFound(_) => "not_found",
-                MailboxError::NotAlive(_) => "not_alive",
-                MailboxError::Timeout(..) => "timeout",
-                MailboxError::Full(..) => "full",
-                MailboxError::Unavailable(_) | MailboxError::NameTaken(_) => "unavailable",
+                ChannelError::NotFound(_) => "not_found",
+                ChannelError::NotAlive(_) => "not_alive",
+                ChannelError::Timeout(..) => "timeout",
+                ChannelError::Full(..) => "full",
+                ChannelError::Unavailable(_) => "unavailable",
             };
             serde_json::json!({ "ok": false, "kind": kind, "message": error.to_string() })
         }
@@ -287,18 +288,18 @@ fn encode_reply(outcome: &Result<(), MailboxError>) -> Vec<u8> {
     value.to_string().into_bytes()
 }
 
-fn decode_reply(payload: &[u8]) -> Result<(), MailboxError> {
+fn decode_reply(payload: &[u8]) -> Result<(), ChannelError> {
     let value: serde_json::Value = serde_json::from_slice(payload)
-        .map_err(|_| MailboxError::Unavailable("the remote node sent an unreadable reply".to_owned()))?;
+        .map_err(|_| ChannelError::Unavailable("the remote node sent an unreadable reply".to_owned()))?;
     if value["ok"].as_bool() == Some(true) {
         return Ok(());
     }
     let message = value["message"].as_str().unwrap_or("remote delivery failed").to_owned();
     Err(match value["kind"].as_str() {
-        Some("not_found") => MailboxError::NotFound(message),
-        Some("not_alive") => MailboxError::NotAlive(message),
-        Some("timeout") => MailboxError::Timeout(message),
-        Some("full") => MailboxError::Full(message),
-        _ => MailboxError::Unavailable(message),
+        Some("not_found") => ChannelError::NotFound(message),
+        Some("not_alive") => ChannelError::NotAlive(message),
+        Some("timeout") => ChannelError::Timeout(message),
+        Some("full") => ChannelError::Full(message),
+        _ => ChannelError::Unavailable(message),
     })
 }

@@ -14,7 +14,7 @@ fn only(names: &[&str]) -> Grant {
 }
 
 fn to(subject: &str) -> Signal {
-    Signal::builder("probe", "/t").subject(subject).build().expect("valid")
+    Signal::builder("send", "/t").subject(subject).build().expect("valid")
 }
 
 #[tokio::test]
@@ -23,8 +23,8 @@ async fn a_component_reaches_only_the_mailboxes_and_topics_it_was_granted() {
     let granted =
         ChannelGrants { mailboxes: only(&["inbox"]), topics: only(&["news"]), ..ChannelGrants::default() };
     let config = AdapterConfig { channels: granted, ..AdapterConfig::default() };
-    runtime.load_adapter("probe", guest("channel-probe"), config).await.expect("loads");
-    runtime.load_adapter("ungranted", guest("channel-probe"), AdapterConfig::default()).await.expect("loads");
+    runtime.load_adapter("probe", guest("hostile"), config).await.expect("loads");
+    runtime.load_adapter("ungranted", guest("hostile"), AdapterConfig::default()).await.expect("loads");
     let probe = runtime.open_target(&TargetSpec::new("probe")).await.expect("opens");
     let ungranted = runtime.open_target(&TargetSpec::new("ungranted")).await.expect("opens");
 

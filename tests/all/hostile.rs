@@ -83,7 +83,7 @@ async fn every_attack_is_stopped_by_its_limit_while_a_good_tenant_keeps_flowing(
         ("fetch", "http://169.254.169.254/latest/meta-data", Some("egress_denied"), "link-local"),
         ("fetch", "http://localhost:9/", Some("egress_denied"), "loopback"),
         ("fetch", "http://[::1]:9/", Some("egress_denied"), "loopback"),
-        ("send", "victim", Some("denied"), "adapter `evil` holds no grant for mailbox `victim`"),
+        ("send", "named:victim", Some("denied"), "adapter `evil` holds no grant for mailbox `victim`"),
         ("badutf8", "", Some("adapter_error"), "utf-8"),
         ("hugeerror", "", Some("huge"), "(truncated)"),
         ("env", "", None, ""),

@@ -130,11 +130,11 @@ async fn a_component_reaches_only_the_origins_it_was_granted() {
     let (granted, other) = (Receiver::ok().await, Receiver::ok().await);
     let origin = OriginPattern::parse(&format!("http://127.0.0.1:{}", granted.port())).expect("origin");
     let config = AdapterConfig { http: HttpGrant::Origins(vec![origin]), ..AdapterConfig::default() };
-    runtime.load_adapter("probe", guest("http-probe"), config).await.expect("loads");
-    runtime.load_adapter("ungranted", guest("http-probe"), AdapterConfig::default()).await.expect("loads");
+    runtime.load_adapter("probe", guest("hostile"), config).await.expect("loads");
+    runtime.load_adapter("ungranted", guest("hostile"), AdapterConfig::default()).await.expect("loads");
     let probe = runtime.open_target(&TargetSpec::new("probe")).await.expect("opens");
     let ungranted = runtime.open_target(&TargetSpec::new("ungranted")).await.expect("opens");
-    let to = |url: String| Signal::builder("probe", "/t").subject(url).build().expect("valid");
+    let to = |url: String| Signal::builder("fetch", "/t").subject(url).build().expect("valid");
 
     runtime.dispatch(&to(granted.url("/ok")), &probe).await.expect("granted origin");
     let err = runtime.dispatch(&to(other.url("/no")), &probe).await.expect_err("other origin");

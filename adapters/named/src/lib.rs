@@ -3,7 +3,7 @@
 //! (an embedder-provided registry), through the host's `channel.send`.
 
 use jido_dispatch_sdk::bindings::jido::dispatch::channel::Address;
-use jido_dispatch_sdk::channel::{self, DEFAULT_TIMEOUT_MS};
+use jido_dispatch_sdk::channel;
 use jido_dispatch_sdk::{Adapter, DeliveryError, Signal};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,12 +18,8 @@ pub struct Options {
     #[serde(default, rename = "async")]
     pub is_async: bool,
     /// How long a sync delivery waits for the ack, in milliseconds.
-    #[serde(default = "default_timeout")]
+    #[serde(default = "jido_dispatch_sdk::channel::default_timeout")]
     pub timeout: u32,
-}
-
-fn default_timeout() -> u32 {
-    DEFAULT_TIMEOUT_MS
 }
 
 const SHAPES: &str = r#"expected "name", {"global": "name"} or {"via": ["registry", "key"]}"#;

@@ -5,7 +5,7 @@
 //! `async = true` it returns once the signal is in the mailbox.
 
 use jido_dispatch_sdk::bindings::jido::dispatch::channel::Address;
-use jido_dispatch_sdk::channel::{self, DEFAULT_TIMEOUT_MS};
+use jido_dispatch_sdk::channel;
 use jido_dispatch_sdk::{Adapter, DeliveryError, Signal, options};
 use serde::{Deserialize, Serialize};
 
@@ -19,12 +19,8 @@ pub struct Options {
     #[serde(default, rename = "async")]
     pub is_async: bool,
     /// How long a sync delivery waits for the ack, in milliseconds.
-    #[serde(default = "default_timeout")]
+    #[serde(default = "jido_dispatch_sdk::channel::default_timeout")]
     pub timeout: u32,
-}
-
-fn default_timeout() -> u32 {
-    DEFAULT_TIMEOUT_MS
 }
 
 /// The opened `pid` target.

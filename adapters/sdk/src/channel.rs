@@ -8,6 +8,11 @@ use crate::outcome;
 /// Default `timeout` of a sync send, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u32 = 5000;
 
+/// [`DEFAULT_TIMEOUT_MS`], for `#[serde(default = "jido_dispatch_sdk::channel::default_timeout")]`.
+pub fn default_timeout() -> u32 {
+    DEFAULT_TIMEOUT_MS
+}
+
 /// Longest `timeout` the host accepts, in milliseconds.
 pub const MAX_TIMEOUT_MS: u32 = 60_000;
 

@@ -95,14 +95,15 @@ async fn signals(
     Query(query): Query<SignalsQuery>,
     request: Request,
 ) -> Response {
-    let headers = request.headers().clone();
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     if let Some(token) = &state.server.ingress_token
         && !bearer_ok(&headers, token)
     {
         return unauthorized("ingress");
     }
     let limit = state.server.max_body_bytes;
-    let body = match axum::body::to_bytes(request.into_body(), limit).await {
+    let body = match axum::body::to_bytes(body, limit).await {
         Ok(body) => body,
         Err(_) => {
             return error(

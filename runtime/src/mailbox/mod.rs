@@ -23,32 +23,22 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::host::ChannelError;
 use crate::signal::Signal;
 
 /// Signals a mailbox holds before async senders get `mailbox_full` (sync senders wait).
 pub const DEFAULT_CAPACITY: usize = 1024;
 
-/// Why a signal could not be put into a mailbox.
+/// Why a mailbox could not be registered (sends fail with a
+/// [`ChannelError`](crate::host::ChannelError), shared with pubsub and buses).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MailboxError {
-    /// No mailbox by that id, name or registry key.
-    #[error("{0}")]
-    NotFound(String),
-    /// The mailbox existed but its receiver is gone (or dropped the signal unacknowledged).
-    #[error("{0}")]
-    NotAlive(String),
-    /// The receiver did not acknowledge within the timeout.
-    #[error("{0}")]
-    Timeout(String),
-    /// The mailbox is full.
-    #[error("{0}")]
-    Full(String),
-    /// The cluster that carries global names is unreachable.
-    #[error("{0}")]
-    Unavailable(String),
     /// The name is already registered by a live mailbox.
     #[error("the name `{0}` is already registered")]
     NameTaken(String),
+    /// The cluster that would serve a global name is unreachable.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// Where a `send` goes.
@@ -213,31 +203,31 @@ impl Mailboxes {
     }
 
     /// The mailbox id behind a name on this node.
-    pub(crate) fn lookup(&self, scope: Scope, name: &str) -> Result<u64, MailboxError> {
+    pub(crate) fn lookup(&self, scope: Scope, name: &str) -> Result<u64, ChannelError> {
         let names = self.names.read().unwrap_or_else(PoisonError::into_inner);
         names.get(&(scope, name.to_owned())).copied().ok_or_else(|| {
             let kind = if scope == Scope::Global { "global name" } else { "name" };
-            MailboxError::NotFound(format!("no process registered under the {kind} `{name}`"))
+            ChannelError::NotFound(format!("no process registered under the {kind} `{name}`"))
         })
     }
 
     /// The mailbox id an embedder's registry gives for `key`.
-    pub(crate) fn resolve_via(&self, registry: &str, key: &str) -> Result<u64, MailboxError> {
+    pub(crate) fn resolve_via(&self, registry: &str, key: &str) -> Result<u64, ChannelError> {
         let found = self.registries.read().unwrap_or_else(PoisonError::into_inner).get(registry).cloned();
         let registry_ref =
-            found.ok_or_else(|| MailboxError::NotFound(format!("no registry named `{registry}`")))?;
+            found.ok_or_else(|| ChannelError::NotFound(format!("no registry named `{registry}`")))?;
         let id = registry_ref.whereis(key).ok_or_else(|| {
-            MailboxError::NotFound(format!("registry `{registry}` has no process under `{key}`"))
+            ChannelError::NotFound(format!("registry `{registry}` has no process under `{key}`"))
         })?;
         self.parse_id(&id)
     }
 
     /// The numeric id of `pid-N`; ids never handed out are `process_not_found`.
-    pub(crate) fn parse_id(&self, id: &str) -> Result<u64, MailboxError> {
+    pub(crate) fn parse_id(&self, id: &str) -> Result<u64, ChannelError> {
         let n = id.strip_prefix("pid-").and_then(|n| n.parse::<u64>().ok());
         match n {
             Some(n) if n >= 1 && n <= self.next.load(Ordering::Relaxed) => Ok(n),
-            _ => Err(MailboxError::NotFound(format!("no process with id `{id}` (ids look like `pid-7`)"))),
+            _ => Err(ChannelError::NotFound(format!("no process with id `{id}` (ids look like `pid-7`)"))),
         }
     }
 
@@ -249,23 +239,23 @@ impl Mailboxes {
         signal: Signal,
         sync: bool,
         timeout: Duration,
-    ) -> Result<(), MailboxError> {
+    ) -> Result<(), ChannelError> {
         let who = format_id(id);
         let tx = self.slots.read().unwrap_or_else(PoisonError::into_inner).get(&id).map(|s| s.tx.clone());
         let Some(tx) = tx else {
-            return Err(MailboxError::NotAlive(format!(
+            return Err(ChannelError::NotAlive(format!(
                 "process {who} is not alive (its mailbox was closed)"
             )));
         };
         let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
         if !sync {
             return tx.try_send(Delivery::unacked(signal)).map_err(|error| match error {
-                mpsc::error::TrySendError::Full(_) => MailboxError::Full(format!(
+                mpsc::error::TrySendError::Full(_) => ChannelError::Full(format!(
                     "mailbox of process {who} is full ({} signals waiting)",
                     tx.max_capacity()
                 )),
                 mpsc::error::TrySendError::Closed(_) => {
-                    MailboxError::NotAlive(format!("process {who} is not alive (its mailbox was closed)"))
+                    ChannelError::NotAlive(format!("process {who} is not alive (its mailbox was closed)"))
                 }
             });
         }
@@ -273,17 +263,17 @@ impl Mailboxes {
         let signal_id = signal.id.clone();
         let wait = async {
             tx.send(Delivery::acked(signal, ack_tx)).await.map_err(|_| {
-                MailboxError::NotAlive(format!("process {who} is not alive (its mailbox was closed)"))
+                ChannelError::NotAlive(format!("process {who} is not alive (its mailbox was closed)"))
             })?;
             ack_rx.await.map_err(|_| {
-                MailboxError::NotAlive(format!(
+                ChannelError::NotAlive(format!(
                     "process {who} dropped signal {signal_id} without acknowledging it"
                 ))
             })
         };
         match tokio::time::timeout(timeout, wait).await {
             Ok(result) => result,
-            Err(_) => Err(MailboxError::Timeout(format!(
+            Err(_) => Err(ChannelError::Timeout(format!(
                 "no acknowledgement from process {who} within {millis} ms"
             ))),
         }

@@ -15,18 +15,6 @@ use crate::mailbox::{self, Address, Mailbox, MailboxError, Registry, Scope};
 use crate::pubsub::PubSub;
 use crate::signal::Signal;
 
-impl From<MailboxError> for ChannelError {
-    fn from(error: MailboxError) -> Self {
-        match error {
-            MailboxError::NotFound(m) => ChannelError::NotFound(m),
-            MailboxError::NotAlive(m) => ChannelError::NotAlive(m),
-            MailboxError::Timeout(m) => ChannelError::Timeout(m),
-            MailboxError::Full(m) => ChannelError::Full(m),
-            MailboxError::Unavailable(m) | MailboxError::NameTaken(m) => ChannelError::Unavailable(m),
-        }
-    }
-}
-
 impl Runtime {
     /// Opens an anonymous mailbox; its [`Mailbox::id`] is what a `pid` target names.
     pub fn mailbox(&self) -> Mailbox {
@@ -106,7 +94,7 @@ impl Runtime {
         signal: Signal,
         sync: bool,
         timeout: Duration,
-    ) -> Result<(), MailboxError> {
+    ) -> Result<(), ChannelError> {
         self.inner.send_to(to, signal, sync, timeout).await
     }
 
@@ -131,7 +119,7 @@ impl Inner {
         signal: Signal,
         sync: bool,
         timeout: Duration,
-    ) -> Result<(), MailboxError> {
+    ) -> Result<(), ChannelError> {
         let boxes = &self.mailboxes;
         let id = match &to {
             Address::Pid(id) => boxes.parse_id(id)?,
@@ -141,7 +129,7 @@ impl Inner {
             Address::Global(name) => {
                 return match self.cluster.get() {
                     Some(cluster) => cluster.send_global(name, &signal, sync, timeout).await,
-                    None => Err(MailboxError::NotFound(format!(
+                    None => Err(ChannelError::NotFound(format!(
                         "no process registered under the global name `{name}` (this node is in no cluster)"
                     ))),
                 };
@@ -202,7 +190,7 @@ impl ChannelBackend for Inner {
         sync: bool,
         timeout: Duration,
     ) -> BoxFuture<'_, Result<(), ChannelError>> {
-        Box::pin(async move { self.send_to(to, signal, sync, timeout).await.map_err(ChannelError::from) })
+        Box::pin(async move { self.send_to(to, signal, sync, timeout).await })
     }
 
     fn publish<'a>(

@@ -4,16 +4,37 @@
 //!   recursion;
 //! - `leak`: keeps 1 MiB per call (a runtime that never frees);
 //! - `panic` (or `trap`): traps; `logflood`: a million log records;
-//! - `fetch`: GETs the URL in the subject (huge responses, denied origins, private
-//!   addresses, names resolving to loopback);
-//! - `send`: sends to the mailbox named in the subject (not granted);
+//! - `fetch`: GETs the URL in the subject (granted and denied origins, huge responses,
+//!   private addresses, names resolving to loopback);
+//! - `send`: sends to the mailbox or topic the subject names (`named:NAME`, `pid:ID`,
+//!   `global:NAME`, `topic:NAME`), for grant checks;
 //! - `env`: looks for the host's environment and arguments (fails if it sees any);
 //! - `badutf8`: returns an error message that is not UTF-8; `hugeerror`: a 4 MiB one;
 //! - anything else: delivered (the instance is healthy).
 
-use jido_dispatch_sdk::bindings::jido::dispatch::channel::Address;
+use jido_dispatch_sdk::bindings::jido::dispatch::channel::{self, Address};
 use jido_dispatch_sdk::http::{self as h, Method};
 use jido_dispatch_sdk::{Adapter, DeliveryError, Failure, Signal, outcome};
+
+/// Sends to the mailbox or topic the subject names: `pid:ID`, `named:NAME`,
+/// `global:NAME` or `topic:NAME` (a local broadcast).
+fn send(signal: &Signal) -> Result<(), DeliveryError> {
+    let subject = subject(signal);
+    let Some((kind, name)) = subject.split_once(':') else {
+        return Err(outcome::permanent("bad_subject", "subject must be KIND:NAME"));
+    };
+    let to = match kind {
+        "pid" => Address::Pid(name.to_owned()),
+        "named" => Address::Named(name.to_owned()),
+        "global" => Address::Global(name.to_owned()),
+        "topic" => {
+            return channel::publish(None, name, signal, true)
+                .map_err(|e| jido_dispatch_sdk::channel::send_error(e, name, 0));
+        }
+        _ => return Err(outcome::permanent("bad_subject", format!("unknown kind `{kind}`"))),
+    };
+    jido_dispatch_sdk::channel::send(&to, name, signal, false, 1000)
+}
 
 /// Takes no options.
 #[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
@@ -88,10 +109,7 @@ impl Adapter for Hostile {
                 };
                 h::classify(&url, h::send(&request))
             }
-            "send" => {
-                let to = Address::Named(subject(signal));
-                jido_dispatch_sdk::channel::send(&to, "victim", signal, false, 1000)
-            }
+            "send" => send(signal),
             "env" => {
                 let vars: Vec<(String, String)> = std::env::vars().collect();
                 let args: Vec<String> = std::env::args().collect();
