@@ -30,7 +30,7 @@ use crate::signal::Signal;
 pub const DEFAULT_CAPACITY: usize = 1024;
 
 /// Why a mailbox could not be registered (sends fail with a
-/// [`ChannelError`](crate::host::ChannelError), shared with pubsub and buses).
+/// [`ChannelError`], shared with pubsub and buses).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MailboxError {
     /// The name is already registered by a live mailbox.
