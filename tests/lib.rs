@@ -8,12 +8,14 @@ use jido_dispatch::signal::Signal;
 use jido_dispatch::{Runtime, RuntimeBuilder};
 
 mod nats;
+mod probe;
 mod receiver;
 mod recorder;
 mod scripted;
 pub mod verify;
 
 pub use nats::NatsServer;
+pub use probe::Probe;
 pub use receiver::{Receiver, Recorded, Reply};
 pub use recorder::Recorder;
 pub use scripted::Scripted;

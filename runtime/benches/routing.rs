@@ -98,7 +98,7 @@ async fn pipeline(runtime: &Runtime, adapter: &str, subscriptions: usize, signal
         SubscribeOptions { queue_capacity: 4096, when_full: WhenFull::Wait, ..SubscribeOptions::default() };
     for i in 0..subscriptions {
         let target = TargetSpec::new(adapter).with("label", format!("s{i}").into());
-        bus.subscribe("bench.*", vec![target], options).await.unwrap();
+        bus.subscribe("bench.*", vec![target], options.clone()).await.unwrap();
     }
     let batch: Vec<Signal> =
         (0..signals).map(|_| Signal::builder("bench.event", "/bench").build().unwrap()).collect();

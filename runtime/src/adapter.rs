@@ -93,6 +93,24 @@ pub struct DeliveryContext {
     /// What the target may do through the `http` import (its origins and pool); `None`
     /// means no http access.
     pub http: Option<Arc<crate::host::http::HttpTarget>>,
+    /// Final answers already received during this delivery (kept across its retries), so a
+    /// retry re-sends only the requests that failed retryably.
+    pub replay: Option<Arc<crate::host::http::ResponseMemo>>,
+    /// A connection-pool slot taken before the call got its instance, for the call's first
+    /// request (so a delivery waiting for a slot holds no instance).
+    pub http_slot: Arc<std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>>,
+}
+
+impl DeliveryContext {
+    /// Keeps `slot` for the call's first request.
+    pub fn reserve_http_slot(&self, slot: tokio::sync::OwnedSemaphorePermit) {
+        *self.http_slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(slot);
+    }
+
+    /// The slot reserved for this call, if it is still unused.
+    pub fn take_http_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.http_slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+    }
 }
 
 /// Buses a signal may cross through `bus` targets before the host calls it a loop.

@@ -65,30 +65,93 @@ type Outcome = (usize, Option<Result<(), DeliveryError>>);
 /// A waited delivery's result: index, target, outcome, attempts.
 type Delivered<'a> = (usize, &'a Target, Result<(), DeliveryError>, u32);
 
+/// Deliveries to `async` targets started by the dispatch API and not finished yet;
+/// [`Runtime::wait_detached`] waits for them (the CLI does before it exits).
+#[derive(Debug, Default)]
+pub(crate) struct Detached {
+    running: std::sync::atomic::AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+impl Detached {
+    fn start(&self) {
+        self.running.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    fn finish(&self) {
+        if self.running.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+
+    async fn wait(&self) {
+        loop {
+            let idle = self.idle.notified();
+            if self.running.load(std::sync::atomic::Ordering::Acquire) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
+
+/// A primary target's final failure: record it, then deliver the annotated signal to each
+/// `on_failure` target (recording theirs too). Returns the fallbacks' outcomes in order.
+async fn fail_over(
+    signal: &Signal,
+    target: &Target,
+    error: &DeliveryError,
+    attempts: u32,
+    fallbacks: &[(usize, Target)],
+    hops: u32,
+    sink: &FailureSink,
+) -> Vec<Result<(), DeliveryError>> {
+    let _ = sink.record(target, signal, error, attempts);
+    let annotated = annotate(signal, &target.spec().adapter, error, attempts);
+    let mut outcomes = Vec::with_capacity(fallbacks.len());
+    for (_, fallback) in fallbacks {
+        let (result, tries) = fallback.deliver_counted(&annotated, hops).await;
+        if let Err(error) = &result {
+            let _ = sink.record(fallback, &annotated, error, tries);
+        }
+        outcomes.push(result);
+    }
+    outcomes
+}
+
 /// Delivers `signal` to the chosen targets, at most `max_concurrency` at once, recording
 /// every final failure in `sink`. `on_failure` targets receive the signal (with the failure
-/// attached) once per primary target that finally failed. Returns one entry per target,
-/// in the order given.
+/// attached) once per primary target that finally failed, `async` primaries included.
+/// Returns one entry per target, in the order given.
 pub(crate) async fn deliver_each(
     signal: &Signal,
     targets: impl IntoIterator<Item = (usize, &Target)>,
     hops: u32,
     max_concurrency: usize,
     sink: &FailureSink,
+    detached: &std::sync::Arc<Detached>,
 ) -> Vec<Outcome> {
-    let mut waited = Vec::new();
-    let mut fallbacks = Vec::new();
-    let mut results = Vec::new();
+    let (mut primaries, mut fallbacks) = (Vec::new(), Vec::new());
     for (index, target) in targets {
-        if target.spec().is_on_failure() {
-            fallbacks.push((index, target));
-        } else if target.spec().is_async() {
+        if target.settings().on_failure {
+            fallbacks.push((index, target.clone()));
+        } else {
+            primaries.push((index, target));
+        }
+    }
+    let mut waited = Vec::new();
+    let mut results = Vec::new();
+    for (index, target) in primaries {
+        if target.settings().is_async {
             let (signal, target, sink) = (signal.clone(), target.clone(), sink.clone());
+            let (fallbacks, detached) = (fallbacks.clone(), detached.clone());
+            detached.start();
             tokio::spawn(async move {
                 let (outcome, attempts) = target.deliver_counted(&signal, hops).await;
                 if let Err(error) = outcome {
-                    sink.record(&target, &signal, &error, attempts);
+                    fail_over(&signal, &target, &error, attempts, &fallbacks, hops, &sink).await;
                 }
+                detached.finish();
             });
             results.push((index, None));
         } else {
@@ -111,13 +174,8 @@ pub(crate) async fn deliver_each(
     let mut fallback_outcomes: Vec<Option<Result<(), DeliveryError>>> = vec![None; fallbacks.len()];
     for (index, target, outcome, attempts) in delivered {
         if let Err(error) = &outcome {
-            sink.record(target, signal, error, attempts);
-            let annotated = annotate(signal, &target.spec().adapter, error, attempts);
-            for ((_, fallback), slot) in fallbacks.iter().zip(fallback_outcomes.iter_mut()) {
-                let (result, tries) = fallback.deliver_counted(&annotated, hops).await;
-                if let Err(error) = &result {
-                    sink.record(fallback, &annotated, error, tries);
-                }
+            let outcomes = fail_over(signal, target, error, attempts, &fallbacks, hops, sink).await;
+            for (slot, result) in fallback_outcomes.iter_mut().zip(outcomes) {
                 *slot = Some(result);
             }
         }
@@ -153,8 +211,15 @@ impl Runtime {
         max_concurrency: usize,
     ) -> Vec<Option<Result<(), DeliveryError>>> {
         let sink = self.dispatch_sink();
-        let outcomes = deliver_each(signal, targets.iter().enumerate(), 0, max_concurrency, &sink);
+        let detached = self.detached();
+        let outcomes = deliver_each(signal, targets.iter().enumerate(), 0, max_concurrency, &sink, &detached);
         outcomes.await.into_iter().map(|(_, outcome)| outcome).collect()
+    }
+
+    /// Waits until every delivery to an `async` target that the dispatch API started has
+    /// finished (delivered, or recorded as a dead letter and handed to `on_failure`).
+    pub async fn wait_detached(&self) {
+        self.detached().wait().await;
     }
 
     /// Delivers `signal` to every target concurrently (at most
@@ -171,7 +236,8 @@ impl Runtime {
         max_concurrency: usize,
     ) -> Result<(), DispatchError> {
         let sink = self.dispatch_sink();
-        let outcomes = deliver_each(signal, targets.iter().enumerate(), 0, max_concurrency, &sink);
+        let detached = self.detached();
+        let outcomes = deliver_each(signal, targets.iter().enumerate(), 0, max_concurrency, &sink, &detached);
         let failures = failures(targets, outcomes.await);
         if failures.is_empty() { Ok(()) } else { Err(DispatchError { failures }) }
     }

@@ -67,15 +67,17 @@ async fn a_429_passes_its_retry_after_on() {
 }
 
 #[tokio::test]
-async fn a_response_over_the_cap_is_cut_off_with_a_clear_error() {
+async fn a_response_over_the_cap_is_cut_and_its_status_decides() {
     let loopback = vec![IpNet::parse("127.0.0.0/8").expect("net")];
     let settings = HttpSettings { max_response_bytes: 1024, ..HttpSettings::default() };
     let runtime = builder(crate::CACHE_ROOT).http(settings).allow_private(loopback).build().expect("runtime");
-    let receiver = Receiver::start(|_, _| Reply::Status(200, vec![], vec![b'x'; 4096])).await;
+    let receiver =
+        Receiver::start(|n, _| Reply::Status(if n == 0 { 200 } else { 500 }, vec![], vec![b'x'; 4096])).await;
     let target = runtime.open_target(&http(&receiver.url("/"))).await.expect("opens");
-    let err = runtime.dispatch(&sample_signal("a"), &target).await.expect_err("too large");
-    assert_eq!(err.code(), Some("too_large"));
-    assert!(err.to_string().contains("exceeded the 1024-byte cap"), "{err}");
+    runtime.dispatch(&sample_signal("a"), &target).await.expect("a 2xx is a success whatever its body");
+    let err = runtime.dispatch(&sample_signal("b"), &target).await.expect_err("500");
+    assert!(err.is_retryable(), "a large 5xx stays retryable: {err}");
+    assert_eq!(err.code(), Some("http_500"), "{err}");
 }
 
 #[tokio::test]

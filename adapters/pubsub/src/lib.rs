@@ -49,7 +49,8 @@ impl Adapter for PubsubTarget {
             Error::Full(m) => outcome::permanent("subscriber_full", m),
             Error::Unavailable(m) => outcome::retryable("unavailable", m),
             Error::Denied(m) => outcome::permanent("denied", m),
-            Error::NotFound(m) | Error::NotAlive(m) => outcome::permanent("pubsub_error", m),
+            Error::NotFound(m) => outcome::permanent("pubsub_not_found", m),
+            Error::NotAlive(m) => outcome::permanent("pubsub_error", m),
             Error::Timeout => outcome::retryable("timeout", "broadcast timed out"),
             Error::TooManyHops(hops) => {
                 outcome::permanent("bus_loop", format!("signal crossed {hops} buses"))

@@ -171,6 +171,30 @@ impl Adapter for Webhook {
             .collect();
         combine(failures)
     }
+
+    /// Probes every URL with `HEAD`: healthy when each answers below 500 (a receiver that
+    /// only accepts `POST` still answers 405, which shows it is up).
+    fn health_check(&self) -> Result<(), String> {
+        let problems: Vec<String> = self
+            .urls
+            .iter()
+            .filter_map(|url| {
+                let request = h::Request {
+                    method: Method::Head,
+                    url: url.clone(),
+                    headers: Vec::new(),
+                    body: None,
+                    timeout_ms: Some(self.timeout),
+                };
+                match h::send(&request) {
+                    Ok(response) if response.status < 500 => None,
+                    Ok(response) => Some(format!("{url} answered {}", response.status)),
+                    Err(error) => Some(format!("{url}: {error:?}")),
+                }
+            })
+            .collect();
+        if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+    }
 }
 
 /// One error for the URLs that failed: retryable if any failure is, naming each URL.

@@ -1,25 +1,28 @@
 //! Named buses: subscribe with a pattern and targets, publish signals, shut down cleanly.
 //!
-//! Each target of each subscription has its own bounded, ordered lane (queue and worker): a
-//! slow or failing target delays only its own lane, never its sibling targets, other
-//! subscriptions or the publisher (unless the subscription chose [`WhenFull::Wait`]). A signal matched by several subscriptions is
-//! enqueued to each, most specific first; a target they share (same adapter, options and
-//! host keys) is delivered once, by the most specific. Order is kept per (subscription,
-//! target): a target shared by several subscriptions may see signals that reached it
-//! through different subscriptions in either order.
+//! Each target of each subscription is a *lane* ([`lane`]) with its own backlog, worker,
+//! concurrency (`max_in_flight`), `ordering` and `rate_limit`: a slow, retrying or full
+//! lane affects only itself, never its sibling targets, other subscriptions or the
+//! publisher. Publishing never waits (unless a subscription chose [`WhenFull::Wait`]): a
+//! full memory lane records the signal as a `queue_full` dead letter for itself alone; a
+//! durable lane ([`DurableLanes`], the daemon) leaves it in the store and reads it later.
+//! A signal matched by several subscriptions goes to each, most specific first; a target
+//! they share (same adapter, options and host keys) is delivered once, by the most
+//! specific.
 
+mod lane;
 mod subscription;
 mod types;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
-use tokio::sync::mpsc::error::TrySendError;
-
-pub use subscription::{OnDone, SubscribeOptions, SubscriptionId, WhenFull};
-use subscription::{Queued, Subscription, Ticket};
+pub use lane::feed::{Backlog, StoredSignal};
+use lane::{Item, Offered};
+use subscription::Subscription;
+pub use subscription::{DurableLanes, SubscribeOptions, SubscriptionId, WhenFull};
 pub use types::{PublishError, ShutdownReport, SubscribeError, SubscriptionInfo};
 
 use crate::routing::{Pattern, Router};
@@ -33,7 +36,12 @@ pub(crate) struct BusInner {
     router: RwLock<Router<Arc<Subscription>>>,
     next_id: Arc<AtomicU64>,
     closed: AtomicBool,
+    /// Durable lanes by store key.
+    durable: RwLock<HashMap<Arc<str>, DurableLane>>,
 }
+
+/// A durable lane: its subscription and its position there.
+type DurableLane = (Arc<Subscription>, usize);
 
 /// A named bus. Cheap to clone; every clone is the same bus.
 #[derive(Clone)]
@@ -58,6 +66,7 @@ impl Bus {
             router: RwLock::new(Router::new()),
             next_id,
             closed: AtomicBool::new(false),
+            durable: RwLock::default(),
         };
         Bus { inner: Arc::new(inner) }
     }
@@ -96,15 +105,71 @@ impl Bus {
         }
         let id = SubscriptionId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
         let sink = runtime.failure_sink(format!("bus/{}/{id}", self.inner.name));
-        let subscription = Arc::new(Subscription::start(id, pattern.clone(), opened, options, sink));
+        let subscription = Arc::new(Subscription::start(id, pattern.clone(), opened, &options, sink));
+        {
+            let mut durable = self.inner.durable.write().unwrap_or_else(PoisonError::into_inner);
+            for (index, lane) in subscription.lanes.iter().enumerate() {
+                if let Some(key) = lane.key() {
+                    durable.insert(key.clone(), (subscription.clone(), index));
+                }
+            }
+        }
         self.router_mut().insert(id.0, pattern, options.priority, subscription);
         Ok(id)
     }
 
-    /// Removes a subscription. Signals already in its queue are still delivered; new
-    /// publishes no longer reach it. Returns whether it existed.
+    /// Removes a subscription. Signals already in its memory lanes are still delivered; new
+    /// publishes no longer reach it; a durable lane stops reading its store (the daemon
+    /// removes what it left there). Returns whether it existed.
     pub fn unsubscribe(&self, id: SubscriptionId) -> bool {
-        self.router_mut().remove(id.0).is_some()
+        let removed = self.router_mut().remove(id.0);
+        if let Some(route) = &removed {
+            let mut durable = self.inner.durable.write().unwrap_or_else(PoisonError::into_inner);
+            for key in route.value.lanes.iter().filter_map(|lane| lane.key()) {
+                durable.remove(key);
+            }
+        }
+        removed.is_some()
+    }
+
+    /// The store keys of subscription `id`'s durable lanes.
+    pub fn lane_keys(&self, id: SubscriptionId) -> Vec<Arc<str>> {
+        let router = self.inner.router.read().unwrap_or_else(PoisonError::into_inner);
+        router
+            .routes()
+            .into_iter()
+            .filter(|route| route.value.id == id)
+            .flat_map(|route| {
+                route.value.lanes.iter().filter_map(|lane| lane.key().cloned()).collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// The durable lanes `signal` goes to, by store key: what the daemon stores with it
+    /// before offering it with [`Bus::offer_stored`].
+    pub fn route(&self, signal: &Signal) -> Vec<Arc<str>> {
+        let matched = self.matched(signal);
+        plan_targets(&matched)
+            .into_iter()
+            .flat_map(|(sub, lanes)| lanes.into_iter().filter_map(|i| sub.lanes[i].key().cloned()))
+            .collect()
+    }
+
+    /// Offers a stored signal to the durable lanes `lanes` (from [`Bus::route`]); never
+    /// waits. Returns the lanes that no longer exist (unsubscribed since), which the caller
+    /// tells the store are done with it. A lane shutting down leaves it stored.
+    pub fn offer_stored(&self, seq: u64, signal: Arc<Signal>, lanes: &[Arc<str>]) -> Vec<Arc<str>> {
+        let durable = self.inner.durable.read().unwrap_or_else(PoisonError::into_inner);
+        let mut gone = Vec::new();
+        for key in lanes {
+            match durable.get(key) {
+                Some((sub, index)) => {
+                    sub.lanes[*index].offer(Item { seq: Some(seq), signal: signal.clone(), hops: 0 });
+                }
+                None => gone.push(key.clone()),
+            }
+        }
+        gone
     }
 
     /// The opened targets of subscription `id` (for health checks).
@@ -130,15 +195,15 @@ impl Bus {
                     path: sub.pattern.to_string(),
                     priority: sub.priority,
                     targets: sub.targets.iter().map(|t| t.spec().clone()).collect(),
-                    pending: sub.pending.load(Ordering::Acquire),
+                    pending: sub.backlog(),
                 }
             })
             .collect()
     }
 
-    /// Publishes signals in order. Each signal is enqueued to every matching subscription
-    /// or (on `queue_full`) to none; the error says how many signals went in before.
-    /// Returns, per signal, how many subscriptions it reached.
+    /// Publishes signals in order, each to every matching subscription's lanes (a full lane
+    /// records it as `queue_full` for itself alone). Returns, per signal, how many
+    /// subscriptions it reached; fails only when the bus is closed.
     pub async fn publish(&self, signals: Vec<Signal>) -> Result<Vec<usize>, PublishError> {
         let mut reached = Vec::with_capacity(signals.len());
         for signal in signals {
@@ -148,20 +213,6 @@ impl Bus {
         Ok(reached)
     }
 
-    /// Publishes one signal like [`Bus::publish`], and calls `on_done(key)` once every
-    /// target lane it reached has finished with it: delivered, or finally failed and
-    /// recorded as a dead letter (at once if it reached none). A delivery abandoned at
-    /// shutdown never reports, so a caller that keeps signals until `on_done` (the daemon's
-    /// durable log) delivers them again after a restart.
-    pub async fn publish_tracked(
-        &self,
-        signal: Arc<Signal>,
-        key: u64,
-        on_done: OnDone,
-    ) -> Result<usize, PublishError> {
-        self.enqueue(signal, 0, 0, Some((key, on_done))).await
-    }
-
     /// Publishes one signal that has crossed `hops` buses.
     pub(crate) async fn publish_one(
         &self,
@@ -169,63 +220,30 @@ impl Bus {
         hops: u32,
         accepted: usize,
     ) -> Result<usize, PublishError> {
-        self.enqueue(signal, hops, accepted, None).await
-    }
-
-    async fn enqueue(
-        &self,
-        signal: Arc<Signal>,
-        hops: u32,
-        accepted: usize,
-        tracked: Option<(u64, OnDone)>,
-    ) -> Result<usize, PublishError> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(PublishError::Closed { bus: self.inner.name.clone(), accepted });
         }
-        let matched: Vec<Arc<Subscription>> = {
-            let router = self.inner.router.read().unwrap_or_else(PoisonError::into_inner);
-            router.matches(&signal.ty).into_iter().map(|route| route.value.clone()).collect()
-        };
-        let plan = plan_targets(&matched);
-        // Reserve a slot in every chosen lane first: a signal goes everywhere or nowhere.
-        let mut permits = Vec::new();
+        let matched = self.matched(&signal);
         let mut reached = 0;
-        for (sub, lanes) in plan {
-            let before = permits.len();
+        for (sub, lanes) in plan_targets(&matched) {
+            let mut took = false;
             for index in lanes {
-                let sender = &sub.lanes[index].sender;
-                let permit = match sub.when_full {
-                    WhenFull::Fail => match sender.try_reserve() {
-                        Ok(permit) => permit,
-                        Err(TrySendError::Full(())) => {
-                            return Err(PublishError::QueueFull {
-                                subscription: sub.id,
-                                path: sub.pattern.to_string(),
-                                accepted,
-                            });
-                        }
-                        Err(TrySendError::Closed(())) => continue,
-                    },
-                    WhenFull::Wait => match sender.reserve().await {
-                        Ok(permit) => permit,
-                        Err(_) => continue,
-                    },
+                let item = Item { seq: None, signal: signal.clone(), hops };
+                let lane = &sub.lanes[index];
+                let offered = match sub.when_full {
+                    WhenFull::DeadLetter => lane.offer(item),
+                    WhenFull::Wait => lane.offer_waiting(item).await,
                 };
-                permits.push((permit, sub));
+                took |= offered != Offered::Closed;
             }
-            reached += usize::from(permits.len() > before);
-        }
-        let ticket = tracked.map(|(key, on_done)| Ticket::new(key, permits.len(), on_done));
-        if let Some(ticket) = &ticket
-            && permits.is_empty()
-        {
-            ticket.complete_one_of_none();
-        }
-        for (permit, sub) in permits {
-            sub.pending.fetch_add(1, Ordering::AcqRel);
-            permit.send(Queued { signal: signal.clone(), hops, ticket: ticket.clone() });
+            reached += usize::from(took);
         }
         Ok(reached)
+    }
+
+    fn matched(&self, signal: &Signal) -> Vec<Arc<Subscription>> {
+        let router = self.inner.router.read().unwrap_or_else(PoisonError::into_inner);
+        router.matches(&signal.ty).into_iter().map(|route| route.value.clone()).collect()
     }
 
     /// Stops the bus: publishes are refused, every subscription's queue is drained until
@@ -237,6 +255,7 @@ impl Bus {
             let ids: Vec<u64> = router.routes().iter().map(|r| r.id).collect();
             ids.into_iter().filter_map(|id| router.remove(id)).map(|route| route.value.clone()).collect()
         };
+        self.inner.durable.write().unwrap_or_else(PoisonError::into_inner).clear();
         let mut waiting = Vec::new();
         for sub in subscriptions {
             let workers: Vec<_> = sub

@@ -36,21 +36,9 @@ pub enum SubscribeError {
 }
 
 /// Why a publish stopped.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PublishError {
-    /// A subscription's queue is full (its policy is [`WhenFull::Fail`](super::WhenFull::Fail)). The signal at
-    /// index `accepted` was not enqueued anywhere; those before it were.
-    #[error(
-        "queue_full: subscription {subscription} ({path}) is full; {accepted} signal(s) accepted before it"
-    )]
-    QueueFull {
-        /// The full subscription.
-        subscription: SubscriptionId,
-        /// Its pattern.
-        path: String,
-        /// Signals of this publish enqueued before the refusal.
-        accepted: usize,
-    },
     /// The bus is shut down.
     #[error("bus `{bus}` is closed; {accepted} signal(s) accepted before it closed")]
     Closed {

@@ -51,6 +51,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         targets.push(runtime.open_target(spec).await?);
     }
     let outcomes = runtime.dispatch_each(&signal, &targets, DEFAULT_MAX_CONCURRENCY).await;
+    // `async` targets are not waited for by the dispatch itself, but the process must not
+    // exit before they finish (their failures go to the dead-letter store).
+    runtime.wait_detached().await;
     let several = outcomes.len() > 1;
     let mut failed = false;
     for (index, (spec, outcome)) in specs.iter().zip(&outcomes).enumerate() {

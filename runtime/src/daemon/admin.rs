@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::server::{admin_guard, error};
 use super::subscriptions::SubscriptionRequest;
-use super::{Origin, State, subscribe};
+use super::{Origin, State, api_key, subscribe};
 use crate::RedriveError;
 use crate::bus::SubscriptionId;
 use crate::target::TargetSpec;
@@ -62,18 +62,21 @@ pub(super) async fn add_subscription(
         Ok(targets) => targets,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("dispatch: {e}")),
     };
-    let id = match subscribe(&state, &request.bus, &request.path, request.priority, targets).await {
-        Ok(id) => id,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+    // The row first: its id names the subscription's lanes in the store.
+    let row = match state.stored.add(&request) {
+        Ok(row) => row,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
-    match state.stored.add(&request) {
-        Ok(row) => {
+    match subscribe(&state, &request.bus, &request.path, request.priority, targets, api_key(row)).await {
+        Ok(id) => {
             state.remember(id, &request.bus, Origin::Api(row));
             (StatusCode::CREATED, axum::Json(json!({ "id": id.0, "bus": request.bus }))).into_response()
         }
         Err(e) => {
-            state.runtime.bus(&request.bus).unsubscribe(id);
-            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+            if let Err(store) = state.stored.remove(row) {
+                tracing::error!(row, "cannot remove the refused subscription's row: {store}");
+            }
+            error(StatusCode::BAD_REQUEST, e.to_string())
         }
     }
 }
@@ -97,8 +100,13 @@ pub(super) async fn remove_subscription(
             if let Err(e) = state.stored.remove(row) {
                 return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
             }
+            let lanes = state.runtime.bus(&bus).lane_keys(id);
             state.runtime.bus(&bus).unsubscribe(id);
             state.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+            // Its backlog goes with it (nothing will deliver it any more).
+            if let Err(e) = state.log.forget(lanes, false).await {
+                tracing::error!("cannot remove the backlog of subscription {id}: {e}");
+            }
             StatusCode::NO_CONTENT.into_response()
         }
     }

@@ -72,6 +72,9 @@ pub struct Config {
     /// `[[subscriptions]]`.
     #[serde(default)]
     pub subscriptions: Vec<SubscriptionSection>,
+    /// `[builtins.<name>]`: limits of the built-in adapters.
+    #[serde(default)]
+    pub builtins: std::collections::BTreeMap<String, BuiltinSection>,
     /// Directory that relative paths are resolved against (the config file's).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -92,9 +95,10 @@ pub struct ServerConfig {
     pub admin_token: Option<String>,
     /// Largest request body, in bytes (413 beyond).
     pub max_body_bytes: usize,
-    /// Accepted signals not yet finished before ingress answers 503.
+    /// Undelivered signals the store may hold before ingress answers 503.
     pub max_pending: usize,
-    /// Bytes of accepted signals not yet finished before ingress answers 503.
+    /// Bytes of undelivered signals the store may hold before ingress answers 503 (the
+    /// same budget as `[store] max_bytes`, which wins when both are given).
     pub max_pending_bytes: usize,
     /// `source` given to signals that carry none (none by default: `source` is required).
     pub default_source: Option<String>,
@@ -109,8 +113,8 @@ impl Default for ServerConfig {
             ingress_token: None,
             admin_token: None,
             max_body_bytes: 1 << 20,
-            max_pending: 100_000,
-            max_pending_bytes: 256 << 20,
+            max_pending: 10_000_000,
+            max_pending_bytes: 1 << 30,
             default_source: None,
             shutdown_timeout: 10_000,
         }
@@ -123,6 +127,19 @@ impl Default for ServerConfig {
 pub struct StoreConfig {
     /// The SQLite file (default: `jido-dispatch.sqlite` in the data directory).
     pub path: Option<PathBuf>,
+    /// Bytes of undelivered signals the store may hold before ingress answers 503
+    /// (default: `[server] max_pending_bytes`, 1 GiB). Lanes keep their backlog here, not
+    /// in memory, so this bounds disk, not RSS.
+    pub max_bytes: Option<usize>,
+}
+
+/// `[builtins.<name>]`, e.g. `[builtins.webhook] max_instances = 256`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuiltinSection {
+    /// Instances of the built-in alive at once (deliveries of all its targets in flight),
+    /// 1..=4096 (defaults: `http`/`webhook` 512, others 16).
+    pub max_instances: Option<usize>,
 }
 
 /// `[egress]`.

@@ -1,21 +1,28 @@
-//! The durable log of accepted signals: a SQLite table written by one thread with group
-//! commit.
+//! The durable store of accepted signals and of each lane's backlog: SQLite tables written
+//! by one thread with group commit.
 //!
-//! Ingress appends a batch and gets its answer only after the transaction holding it has
-//! committed (WAL, `synchronous = FULL`: the commit is on disk). Every command that queued
-//! up while one transaction ran goes into the next one, so concurrent requests share a
-//! commit. After each commit the appended signals go, in commit order, to the pump that
-//! publishes them; when every target has finished with a signal its row is deleted (again
-//! in the next transaction). Rows still present at start-up are delivered again: at least
-//! once, never lost.
+//! Ingress routes each signal first ([`Bus::route`](crate::bus::Bus::route)), then appends
+//! it together with one *lane item* per lane it goes to, and answers only after the
+//! transaction holding them has committed (WAL, `synchronous = FULL`). Every command that
+//! queued up while one transaction ran goes into the next one, so concurrent requests
+//! share a commit. After each commit the appended signals are handed, in commit order, to
+//! `on_commit` (which offers them to their lanes without waiting). A lane that finishes a
+//! signal deletes its item; the signal's row goes with its last item, and the admission
+//! budget gets its bytes back. Whatever is left at start-up is each lane's backlog.
+//!
+//! ```text
+//! accepted_signals(seq, bus, signal, bytes)   lanes(id, key)   lane_items(lane, seq)
+//! ```
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 
-use rusqlite::{Connection, params};
-use tokio::sync::{mpsc, oneshot};
+use rusqlite::{Connection, OptionalExtension as _};
+use tokio::sync::oneshot;
 
+use super::admission::Admission;
 use crate::signal::Signal;
 
 /// Why the log failed.
@@ -23,24 +30,56 @@ use crate::signal::Signal;
 #[error("signal store: {0}")]
 pub struct LogError(pub String);
 
-fn log_error(e: impl std::fmt::Display) -> LogError {
+pub(super) fn log_error(e: impl std::fmt::Display) -> LogError {
     LogError(e.to_string())
 }
 
-/// An accepted signal on its way to a bus.
+/// A signal to store, with the lanes it goes to.
 #[derive(Debug, Clone)]
-pub struct Pending {
-    /// Its row in the log.
+pub struct Routed {
+    /// The signal.
+    pub signal: Arc<Signal>,
+    /// Store keys of its lanes (none: nothing to store).
+    pub lanes: Vec<Arc<str>>,
+    /// The bytes it counts for in the admission budget.
+    pub bytes: usize,
+}
+
+/// A stored signal, committed, on its way to its lanes.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// Its row.
     pub seq: u64,
     /// The bus it was posted to.
     pub bus: String,
     /// The signal.
     pub signal: Arc<Signal>,
+    /// Its lanes.
+    pub lanes: Vec<Arc<str>>,
 }
 
-enum Command {
-    Append { bus: String, signals: Vec<Arc<Signal>>, reply: oneshot::Sender<Result<(), LogError>> },
-    Done(u64),
+/// Called with every committed signal, in commit order, on the writer thread.
+pub type OnCommit = Box<dyn Fn(Committed) + Send>;
+
+pub(super) enum Command {
+    Append {
+        bus: String,
+        signals: Vec<Routed>,
+        reply: oneshot::Sender<Result<(), LogError>>,
+    },
+    Done(Arc<str>, u64),
+    /// Gives a stored row (from a store without lanes) its lane items.
+    Attach {
+        seq: u64,
+        lanes: Vec<Arc<str>>,
+        reply: oneshot::Sender<Result<(), LogError>>,
+    },
+    /// Deletes every item of the lanes not in the list (`keep`) or of the lanes listed.
+    Forget {
+        lanes: Vec<Arc<str>>,
+        keep: bool,
+        reply: oneshot::Sender<Result<usize, LogError>>,
+    },
     Flush(oneshot::Sender<()>),
 }
 
@@ -56,14 +95,21 @@ impl std::fmt::Debug for Command {
     }
 }
 
-/// Opens the log table in `path`'s SQLite file.
-fn open(path: &Path) -> Result<Connection, LogError> {
+/// Opens the store's tables in `path`'s SQLite file; `true` when the lane tables are new
+/// (a store written by an earlier version, whose rows have no lanes yet).
+pub(super) fn open(path: &Path) -> Result<(Connection, bool), LogError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| LogError(format!("cannot create {}: {e}", dir.display())))?;
     }
     let connection =
         Connection::open(path).map_err(|e| LogError(format!("cannot open {}: {e}", path.display())))?;
+    let had_lanes: Option<String> = connection
+        .query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'lane_items'", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(log_error)?;
     connection
         .execute_batch(
             "PRAGMA journal_mode = WAL;
@@ -73,51 +119,68 @@ fn open(path: &Path) -> Result<Connection, LogError> {
                  seq INTEGER PRIMARY KEY AUTOINCREMENT,
                  bus TEXT NOT NULL,
                  signal TEXT NOT NULL
-             );",
+             );
+             CREATE TABLE IF NOT EXISTS lanes (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
+             CREATE TABLE IF NOT EXISTS lane_items (
+                 lane INTEGER NOT NULL,
+                 seq INTEGER NOT NULL,
+                 PRIMARY KEY (lane, seq)
+             ) WITHOUT ROWID;
+             CREATE INDEX IF NOT EXISTS lane_items_seq ON lane_items (seq);",
         )
         .map_err(log_error)?;
-    Ok(connection)
+    let has_bytes: bool = connection.prepare("SELECT bytes FROM accepted_signals LIMIT 0").is_ok();
+    if !has_bytes {
+        connection
+            .execute_batch("ALTER TABLE accepted_signals ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0")
+            .map_err(log_error)?;
+    }
+    Ok((connection, had_lanes.is_none()))
+}
+
+/// What the store holds at start-up.
+#[derive(Debug, Default)]
+pub struct Opened {
+    /// Stored signals and their bytes (counted into the admission budget).
+    pub signals: usize,
+    /// Their bytes.
+    pub bytes: usize,
+    /// Rows of an earlier version's store, which have no lanes yet: route and attach them.
+    pub unrouted: Vec<Committed>,
 }
 
 impl SignalLog {
-    /// Opens the log and starts its writer; returns what an earlier run left undelivered,
-    /// oldest first. Appended signals are sent to `pump` after their commit.
+    /// Opens the store and starts its writer; committed signals go to `on_commit`, and
+    /// every signal deleted gives its bytes back to `admission`.
     pub fn start(
         path: &Path,
-        pump: mpsc::UnboundedSender<Pending>,
-    ) -> Result<(SignalLog, Vec<Pending>), LogError> {
-        let connection = open(path)?;
-        let leftover = {
-            let mut statement = connection
-                .prepare("SELECT seq, bus, signal FROM accepted_signals ORDER BY seq")
-                .map_err(log_error)?;
-            let rows = statement
-                .query_map([], |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?))
-                })
-                .map_err(log_error)?;
-            let mut leftover = Vec::new();
-            for row in rows {
-                let (seq, bus, text) = row.map_err(log_error)?;
-                let signal = Signal::from_json(&text).map_err(|e| LogError(format!("row {seq}: {e}")))?;
-                leftover.push(Pending {
-                    seq: u64::try_from(seq).unwrap_or(0),
-                    bus,
-                    signal: Arc::new(signal),
-                });
-            }
-            leftover
+        admission: Arc<Admission>,
+        on_commit: OnCommit,
+    ) -> Result<(SignalLog, Opened), LogError> {
+        let (connection, legacy) = open(path)?;
+        let (signals, bytes): (i64, i64) = connection
+            .query_row("SELECT count(*), coalesce(sum(bytes), 0) FROM accepted_signals", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(log_error)?;
+        let mut opened = Opened {
+            signals: usize::try_from(signals).unwrap_or(0),
+            bytes: usize::try_from(bytes).unwrap_or(0),
+            unrouted: Vec::new(),
         };
+        if legacy {
+            opened.unrouted = unrouted(&connection)?;
+        }
         let (commands, receiver) = std_mpsc::channel();
         std::thread::Builder::new()
             .name("jido-signal-log".to_owned())
-            .spawn(move || writer(connection, receiver, pump))
+            .spawn(move || writer(connection, receiver, admission, on_commit))
             .map_err(log_error)?;
-        Ok((SignalLog { commands }, leftover))
+        Ok((SignalLog { commands }, opened))
     }
 
-    /// Appends `signals` for `bus`; returns once they are committed.
-    pub async fn append(&self, bus: &str, signals: Vec<Arc<Signal>>) -> Result<(), LogError> {
+    /// Appends `signals` for `bus` with their lane items; returns once committed.
+    pub async fn append(&self, bus: &str, signals: Vec<Routed>) -> Result<(), LogError> {
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(Command::Append { bus: bus.to_owned(), signals, reply })
@@ -125,10 +188,30 @@ impl SignalLog {
         answer.await.map_err(|_| LogError("the store writer stopped".to_owned()))?
     }
 
-    /// Every target has finished with row `seq`: delete it.
-    pub fn done(&self, seq: u64) {
-        // After shutdown the row simply stays, and is delivered again at the next start.
-        let _ = self.commands.send(Command::Done(seq));
+    /// `lane` has finished row `seq`.
+    pub fn done(&self, lane: Arc<str>, seq: u64) {
+        // After shutdown the item simply stays, and is delivered again at the next start.
+        let _ = self.commands.send(Command::Done(lane, seq));
+    }
+
+    /// Deletes the backlog of every lane not in `lanes` (`keep`), or of the lanes listed;
+    /// returns how many lane items went.
+    pub async fn forget(&self, lanes: Vec<Arc<str>>, keep: bool) -> Result<usize, LogError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Forget { lanes, keep, reply })
+            .map_err(|_| LogError("the store is closed".to_owned()))?;
+        answer.await.map_err(|_| LogError("the store writer stopped".to_owned()))?
+    }
+
+    /// Gives row `seq` (stored by a version without lanes) its lane items; a row that goes
+    /// to no lane is deleted.
+    pub async fn attach(&self, seq: u64, lanes: Vec<Arc<str>>) -> Result<(), LogError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Attach { seq, lanes, reply })
+            .map_err(|_| LogError("the store is closed".to_owned()))?;
+        answer.await.map_err(|_| LogError("the store writer stopped".to_owned()))?
     }
 
     /// Waits until everything sent so far is committed.
@@ -140,14 +223,34 @@ impl SignalLog {
     }
 }
 
+/// Rows without lane items (a store from before lanes).
+fn unrouted(connection: &Connection) -> Result<Vec<Committed>, LogError> {
+    let mut statement = connection
+        .prepare("SELECT seq, bus, signal FROM accepted_signals ORDER BY seq")
+        .map_err(log_error)?;
+    let rows = statement
+        .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?)))
+        .map_err(log_error)?;
+    let mut found = Vec::new();
+    for row in rows {
+        let (seq, bus, text) = row.map_err(log_error)?;
+        let signal = Signal::from_json(&text).map_err(|e| LogError(format!("row {seq}: {e}")))?;
+        let seq = u64::try_from(seq).unwrap_or(0);
+        found.push(Committed { seq, bus, signal: Arc::new(signal), lanes: Vec::new() });
+    }
+    Ok(found)
+}
+
 /// Largest number of commands folded into one transaction.
 const GROUP: usize = 4096;
 
 fn writer(
     mut connection: Connection,
     commands: std_mpsc::Receiver<Command>,
-    pump: mpsc::UnboundedSender<Pending>,
+    admission: Arc<Admission>,
+    on_commit: OnCommit,
 ) {
+    let mut lane_ids: HashMap<Arc<str>, i64> = HashMap::new();
     while let Ok(first) = commands.recv() {
         let mut group = vec![first];
         while group.len() < GROUP {
@@ -156,60 +259,38 @@ fn writer(
                 Err(_) => break,
             }
         }
-        let mut appended: Vec<Vec<Pending>> = Vec::new();
-        let outcome = write_group(&mut connection, &group, &mut appended);
-        let mut appended = appended.into_iter();
+        let mut written = super::log_write::Written::default();
+        let outcome = super::log_write::write_group(&mut connection, &group, &mut lane_ids, &mut written);
+        if outcome.is_err() {
+            // The transaction rolled back: lane ids it created are gone too.
+            lane_ids.clear();
+        }
+        let mut appended = written.appended.into_iter();
         for command in group {
             match command {
                 Command::Append { reply, .. } => {
                     if outcome.is_ok() {
-                        for pending in appended.next().unwrap_or_default() {
-                            let _ = pump.send(pending);
+                        for committed in appended.next().unwrap_or_default() {
+                            on_commit(committed);
                         }
                     }
                     let _ = reply.send(outcome.clone());
                 }
+                Command::Attach { reply, .. } => {
+                    let _ = reply.send(outcome.clone());
+                }
+                Command::Forget { reply, .. } => {
+                    let _ = reply.send(outcome.clone().map(|()| written.forgotten));
+                }
                 Command::Flush(reply) => {
                     let _ = reply.send(());
                 }
-                Command::Done(_) => {}
+                Command::Done(..) => {}
             }
         }
-        if let Err(error) = outcome {
-            tracing::error!(%error, "the signal store could not commit");
+        match outcome {
+            Ok(()) => admission.release(written.released.0, written.released.1),
+            Err(error) => tracing::error!(%error, "the signal store could not commit"),
         }
     }
-}
-
-fn write_group(
-    connection: &mut Connection,
-    group: &[Command],
-    appended: &mut Vec<Vec<Pending>>,
-) -> Result<(), LogError> {
-    let transaction = connection.transaction().map_err(log_error)?;
-    {
-        let mut insert = transaction
-            .prepare_cached("INSERT INTO accepted_signals (bus, signal) VALUES (?1, ?2)")
-            .map_err(log_error)?;
-        let mut delete =
-            transaction.prepare_cached("DELETE FROM accepted_signals WHERE seq = ?1").map_err(log_error)?;
-        for command in group {
-            match command {
-                Command::Append { bus, signals, .. } => {
-                    let mut rows = Vec::with_capacity(signals.len());
-                    for signal in signals {
-                        insert.execute(params![bus, signal.to_json()]).map_err(log_error)?;
-                        let seq = u64::try_from(transaction.last_insert_rowid()).unwrap_or(0);
-                        rows.push(Pending { seq, bus: bus.clone(), signal: signal.clone() });
-                    }
-                    appended.push(rows);
-                }
-                Command::Done(seq) => {
-                    delete.execute(params![i64::try_from(*seq).unwrap_or(i64::MAX)]).map_err(log_error)?;
-                }
-                Command::Flush(_) => {}
-            }
-        }
-    }
-    transaction.commit().map_err(log_error)
 }

@@ -1,23 +1,25 @@
 //! The daemon behind `jido-dispatch serve`: a runtime configured from TOML, fed over HTTP,
-//! with accepted signals kept in a durable log until every target has finished with them.
+//! with accepted signals kept in a durable store, one backlog per lane, until every lane
+//! has finished with them.
 //!
 //! ```text
-//! POST /signals ─▶ parse (CloudEvents binding) ─▶ admission ─▶ log (SQLite, group commit)
-//!                                                            │  202 after commit
-//!                              pump (commit order) ◀─────────┘
-//!                                │ publish_tracked (subscriptions wait for room)
-//!                                ▼
-//!                   bus ─▶ lanes ─▶ targets ──(all finished)──▶ log row deleted
+//! POST /signals ─▶ parse (CloudEvents binding) ─▶ admission (store budget) ─▶ route
+//!     ─▶ log (SQLite, group commit: signal + one item per lane) ─▶ 202 after commit
+//!     ─▶ offer to each lane (never waits: a full lane spills and reads the store later)
+//!     ─▶ lane workers ─▶ targets ──(each lane finished)──▶ item deleted, then the signal
 //! ```
 //!
-//! A crash loses nothing that got a 202: rows still in the log at start-up are published
-//! again before the listener opens (at least once; receivers dedupe on the signal id).
+//! A crash loses nothing that got a 202: each lane's items still in the store at start-up
+//! are its backlog, read before anything newer (at least once; receivers dedupe on the
+//! signal id). A slow or dead lane keeps its backlog on disk and delays nothing else.
 
 mod admin;
 mod admission;
+mod backlog;
 pub mod config;
 pub mod ingress;
 mod log;
+mod log_write;
 mod server;
 mod setup;
 mod subscriptions;
@@ -30,17 +32,18 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::bus::{SubscribeOptions, SubscriptionId, WhenFull};
+use crate::bus::{DurableLanes, SubscribeOptions, SubscriptionId};
 use crate::dead_letter::SqliteStore;
 use crate::target::TargetSpec;
 use crate::{Runtime, RuntimeBuilder};
 use admission::Admission;
-use log::{Pending, SignalLog};
+use backlog::StoreBacklog;
+pub(crate) use log::Routed;
+use log::{Committed, SignalLog};
 use setup::{build_runtime, load_manifest};
 use subscriptions::SubscriptionStore;
 
@@ -82,6 +85,7 @@ enum Origin {
 struct State {
     runtime: Runtime,
     log: SignalLog,
+    backlog: StoreBacklog,
     admission: Arc<Admission>,
     server: config::ServerConfig,
     stored: SubscriptionStore,
@@ -152,13 +156,25 @@ impl Daemon {
                 .await
                 .map_err(|e| DaemonError::Config(format!("[cluster]: {e}")))?;
         }
-        let (pump_tx, pump_rx) = mpsc::unbounded_channel();
-        let (log, leftover) = SignalLog::start(&store_path, pump_tx.clone()).map_err(|e| store_error(e.0))?;
+        let budget = config.store.max_bytes.unwrap_or(config.server.max_pending_bytes);
+        let admission = Arc::new(Admission::new(config.server.max_pending, budget));
+        let (offers, own_log) = (runtime.clone(), Arc::new(std::sync::OnceLock::new()));
+        let writer_log = own_log.clone();
+        let (log, opened) = SignalLog::start(
+            &store_path,
+            admission.clone(),
+            Box::new(move |committed: Committed| offer(&offers, &writer_log, committed)),
+        )
+        .map_err(|e| store_error(e.0))?;
+        let _ = own_log.set(log.clone());
+        admission.force_admit(opened.signals, opened.bytes);
+        let backlog = StoreBacklog::open(&store_path, log.clone()).map_err(store_error)?;
         let stored = SubscriptionStore::open(&store_path).map_err(|e| store_error(e.0))?;
         let state = Arc::new(State {
             runtime: runtime.clone(),
             log,
-            admission: Arc::new(Admission::new(config.server.max_pending, config.server.max_pending_bytes)),
+            backlog,
+            admission,
             server: config.server.clone(),
             stored,
             subscriptions: Mutex::default(),
@@ -166,15 +182,12 @@ impl Daemon {
             custom: Mutex::new(config.adapters.iter().map(|a| a.name.clone()).collect()),
         });
         subscribe_all(&state, &config).await?;
-        if !leftover.is_empty() {
-            tracing::info!(signals = leftover.len(), "delivering signals accepted before the last stop");
+        let lanes = state.lane_keys();
+        state.log.forget(lanes, true).await.map_err(|e| store_error(e.0))?;
+        if opened.signals > 0 {
+            tracing::info!(signals = opened.signals, "delivering signals accepted before the last stop");
         }
-        for pending in leftover {
-            state.admission.force_admit(1, pending.signal.approximate_size());
-            let _ = pump_tx.send(pending);
-        }
-        drop(pump_tx);
-        let pump = tokio::spawn(pump(state.clone(), pump_rx));
+        attach_unrouted(&state, opened.unrouted).await.map_err(|e| store_error(e.0))?;
         let listener = tokio::net::TcpListener::bind(&config.server.listen)
             .await
             .map_err(|error| DaemonError::Listen { address: config.server.listen.clone(), error })?;
@@ -182,20 +195,48 @@ impl Daemon {
             .local_addr()
             .map_err(|error| DaemonError::Listen { address: config.server.listen.clone(), error })?;
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(server::serve(state.clone(), listener, stopped, pump));
+        let task = tokio::spawn(server::serve(state.clone(), listener, stopped));
         tracing::info!(%address, store = %store_path.display(), "jido-dispatch serving");
         Ok(Daemon { address, state, stop: Some(stop), task })
     }
 }
 
+/// Offers a committed signal to its lanes (on the store's writer thread; never waits). A
+/// lane removed since the signal was routed is done with it at once.
+fn offer(runtime: &Runtime, log: &std::sync::OnceLock<SignalLog>, committed: Committed) {
+    let bus = runtime.bus(&committed.bus);
+    let gone = bus.offer_stored(committed.seq, committed.signal, &committed.lanes);
+    if let Some(log) = log.get() {
+        for lane in gone {
+            log.done(lane, committed.seq);
+        }
+    }
+}
+
+/// Signals stored by a version without lanes: routed now and given their lane items,
+/// before the listener opens.
+async fn attach_unrouted(state: &State, unrouted: Vec<Committed>) -> Result<(), log::LogError> {
+    for old in unrouted {
+        let bus = state.runtime.bus(&old.bus);
+        let lanes = bus.route(&old.signal);
+        state.log.attach(old.seq, lanes.clone()).await?;
+        bus.offer_stored(old.seq, old.signal, &lanes);
+    }
+    Ok(())
+}
+
 /// Subscribes the config file's subscriptions, then those the admin API stored.
 async fn subscribe_all(state: &Arc<State>, config: &Config) -> Result<(), DaemonError> {
     state.runtime.bus("default");
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
     for (i, section) in config.subscriptions.iter().enumerate() {
         let targets = section
             .targets()
             .map_err(|e| DaemonError::Config(format!("subscriptions[{i}].dispatch: {e}")))?;
-        let id = subscribe(state, &section.bus, &section.path, section.priority, targets)
+        let nth = seen.entry((section.bus.clone(), section.path.clone())).or_default();
+        let key = format!("config/{}/{}/{nth}", section.bus, section.path);
+        *nth += 1;
+        let id = subscribe(state, &section.bus, &section.path, section.priority, targets, key)
             .await
             .map_err(|e| DaemonError::Config(format!("subscriptions[{i}] ({}): {e}", section.path)))?;
         state.remember(id, &section.bus, Origin::Config);
@@ -204,7 +245,7 @@ async fn subscribe_all(state: &Arc<State>, config: &Config) -> Result<(), Daemon
     for (row, request) in stored {
         let targets = TargetSpec::list_from_value(request.dispatch.clone())
             .map_err(|e| DaemonError::Config(e.to_string()))?;
-        match subscribe(state, &request.bus, &request.path, request.priority, targets).await {
+        match subscribe(state, &request.bus, &request.path, request.priority, targets, api_key(row)).await {
             Ok(id) => state.remember(id, &request.bus, Origin::Api(row)),
             Err(e) => tracing::error!(row, path = %request.path, "stored subscription no longer opens: {e}"),
         }
@@ -212,17 +253,32 @@ async fn subscribe_all(state: &Arc<State>, config: &Config) -> Result<(), Daemon
     Ok(())
 }
 
-/// One subscription, waiting for room rather than refusing (the log holds the backlog).
+/// The store key of an admin-API subscription.
+fn api_key(row: i64) -> String {
+    format!("api/{row}")
+}
+
+/// One subscription whose lanes keep their backlog in the store.
 async fn subscribe(
     state: &State,
     bus: &str,
     path: &str,
     priority: i32,
     targets: Vec<TargetSpec>,
+    key: String,
 ) -> Result<SubscriptionId, crate::bus::SubscribeError> {
-    let options = SubscribeOptions { priority, when_full: WhenFull::Wait, ..SubscribeOptions::default() };
+    let durable = DurableLanes { backlog: Arc::new(state.backlog.clone()), key };
+    let options = SubscribeOptions {
+        priority,
+        queue_capacity: READ_AHEAD,
+        durable: Some(durable),
+        ..SubscribeOptions::default()
+    };
     state.runtime.bus(bus).subscribe(path, targets, options).await
 }
+
+/// Signals a durable lane holds in memory ahead of its deliveries.
+const READ_AHEAD: usize = 256;
 
 impl State {
     async fn reload_adapters(&self) -> Result<Vec<String>, DaemonError> {
@@ -265,26 +321,10 @@ impl State {
     }
 }
 
-/// Publishes accepted signals in commit order; each row is deleted once every target has
-/// finished with it.
-async fn pump(state: Arc<State>, mut input: mpsc::UnboundedReceiver<Pending>) {
-    while let Some(pending) = input.recv().await {
-        let bytes = pending.signal.approximate_size();
-        let (log, admission) = (state.log.clone(), state.admission.clone());
-        let done: crate::bus::OnDone = Arc::new(move |seq| {
-            log.done(seq);
-            admission.release(1, bytes);
-        });
-        let bus = state.runtime.bus(&pending.bus);
-        loop {
-            match bus.publish_tracked(pending.signal.clone(), pending.seq, done.clone()).await {
-                Ok(_) => break,
-                // Shutting down: the row stays and is delivered at the next start.
-                Err(crate::bus::PublishError::Closed { .. }) => return,
-                Err(crate::bus::PublishError::QueueFull { .. }) => {
-                    tokio::time::sleep(Duration::from_millis(5)).await
-                }
-            }
-        }
+impl State {
+    /// The store keys of every live subscription's lanes.
+    fn lane_keys(&self) -> Vec<Arc<str>> {
+        let subscriptions = self.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        subscriptions.into_iter().flat_map(|(id, (bus, _))| self.runtime.bus(&bus).lane_keys(id)).collect()
     }
 }

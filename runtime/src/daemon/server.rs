@@ -13,10 +13,9 @@ use axum::routing::{delete, get, post};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
-use super::State;
 use super::ingress::{self, IngressError};
+use super::{Routed, State};
 
 /// A JSON error response.
 pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -47,7 +46,6 @@ pub(super) async fn serve(
     state: Arc<State>,
     listener: tokio::net::TcpListener,
     stopped: oneshot::Receiver<()>,
-    pump: JoinHandle<()>,
 ) {
     let app = Router::new()
         .route("/signals", post(signals))
@@ -74,7 +72,6 @@ pub(super) async fn serve(
     if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
         tracing::error!("server error: {e}");
     }
-    pump.abort();
     let deadline = Duration::from_millis(state.server.shutdown_timeout);
     let mut left = 0;
     for name in state.runtime.bus_names() {
@@ -123,21 +120,32 @@ async fn signals(
             return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string());
         }
     };
-    let bytes: usize = signals.iter().map(|s| s.approximate_size()).sum();
-    if !state.admission.try_admit(signals.len(), bytes) {
+    let routed: Vec<Routed> = {
+        let router = state.runtime.bus(&bus);
+        signals
+            .into_iter()
+            .map(|signal| {
+                let lanes = router.route(&signal);
+                let bytes = signal.approximate_size();
+                Routed { signal: Arc::new(signal), lanes, bytes }
+            })
+            .collect()
+    };
+    let bytes: usize = routed.iter().map(|r| r.bytes).sum();
+    if !state.admission.try_admit(routed.len(), bytes) {
         let mut response = error(
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
-                "overloaded: {} accepted signals are still being delivered; retry later",
+                "overloaded: the store holds {} undelivered signals, its budget is spent; retry later",
                 state.admission.pending()
             ),
         );
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return response;
     }
-    let ids: Vec<String> = signals.iter().map(|s| s.id.clone()).collect();
-    let count = signals.len();
-    match state.log.append(&bus, signals.into_iter().map(Arc::new).collect()).await {
+    let ids: Vec<String> = routed.iter().map(|r| r.signal.id.clone()).collect();
+    let count = routed.len();
+    match state.log.append(&bus, routed).await {
         Ok(()) => {
             (StatusCode::ACCEPTED, axum::Json(json!({ "accepted": count, "ids": ids }))).into_response()
         }

@@ -47,6 +47,20 @@ pub(super) async fn build_runtime(
     } else {
         builder
     };
+    let mut builder = builder;
+    for (name, section) in &config.builtins {
+        if !crate::builtin::all().iter().any(|b| b.name == name) {
+            return Err(DaemonError::Config(format!("[builtins.{name}]: no built-in adapter of that name")));
+        }
+        if let Some(n) = section.max_instances {
+            if !(1..=4096).contains(&n) {
+                return Err(DaemonError::Config(format!(
+                    "[builtins.{name}] max_instances: must be 1..=4096, got {n}"
+                )));
+            }
+            builder = builder.builtin_max_instances(name, n);
+        }
+    }
     let runtime = builder
         .allow_private(allow)
         .dead_letter_store(dead_letters)

@@ -27,8 +27,16 @@ impl FailureSink {
         FailureSink { store, origin: origin.into() }
     }
 
-    /// Records that `target` finally failed `signal` after `attempts`.
-    pub fn record(&self, target: &Target, signal: &Signal, error: &DeliveryError, attempts: u32) {
+    /// Records that `target` finally failed `signal` after `attempts`; returns the dead
+    /// letter's id, or the store's error (also logged), in which case a durable caller
+    /// keeps the signal.
+    pub fn record(
+        &self,
+        target: &Target,
+        signal: &Signal,
+        error: &DeliveryError,
+        attempts: u32,
+    ) -> Result<u64, super::StoreError> {
         let letter = DeadLetter {
             id: 0,
             origin: self.origin.to_string(),
@@ -40,10 +48,12 @@ impl FailureSink {
         };
         match self.store.record(letter) {
             Ok(id) => {
-                tracing::warn!(origin = %self.origin, adapter = %target.spec().adapter, signal = %signal.id, dead_letter = id, attempts, "delivery finally failed: {error}")
+                tracing::warn!(origin = %self.origin, adapter = %target.spec().adapter, signal = %signal.id, dead_letter = id, attempts, "delivery finally failed: {error}");
+                Ok(id)
             }
             Err(store_error) => {
-                tracing::error!(origin = %self.origin, signal = %signal.id, "delivery finally failed ({error}) and could not be recorded: {store_error}")
+                tracing::error!(origin = %self.origin, signal = %signal.id, "delivery finally failed ({error}) and could not be recorded: {store_error}");
+                Err(store_error)
             }
         }
     }

@@ -29,7 +29,7 @@ pub struct EngineSettings {
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        EngineSettings { max_total_instances: 256, max_memory_bytes: 256 << 20, fuel: false }
+        EngineSettings { max_total_instances: 1024, max_memory_bytes: 256 << 20, fuel: false }
     }
 }
 

@@ -17,6 +17,7 @@ mod channel;
 mod convert;
 mod crypto;
 mod engine;
+mod fair;
 pub mod http;
 mod instance;
 mod limits;

@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::Semaphore;
 use wasmtime::{Engine, Store, Trap};
 
 use super::bindings::{DispatchAdapterPre, types as wit};
 use super::channel::ChannelCtx;
+use super::fair::FairPermits;
 use super::http::HttpService;
 use super::instance::{Instance, guard_call};
 use super::limits::{Limits, LogBudget};
@@ -110,7 +110,7 @@ pub struct InstancePool {
     channels: ChannelCtx,
     http: Arc<HttpService>,
     idle: Mutex<Vec<Instance>>,
-    permits: Semaphore,
+    permits: FairPermits,
     stats: PoolStats,
     waits_on_host: bool,
     tenant: Option<Arc<Tenant>>,
@@ -128,7 +128,7 @@ impl InstancePool {
     /// A pool for the component behind `pre`, its instances made as `setup` says.
     pub fn new(engine: Engine, pre: DispatchAdapterPre<HostState>, setup: InstanceSetup) -> Self {
         let InstanceSetup { name, limits, stdio, channels, http, waits_on_host, tenant, fuel } = setup;
-        let permits = Semaphore::new(limits.max_instances.max(1));
+        let permits = FairPermits::new(limits.max_instances.max(1));
         let log_budget = Arc::new(LogBudget::new(limits.log_lines_per_second));
         InstancePool {
             name,
@@ -165,12 +165,33 @@ impl InstancePool {
 
     /// Runs `op` on an instance. A trap or an exceeded limit is a [`DeliveryError`] that
     /// names it; the instance is then replaced.
+    ///
+    /// Instances are shared fairly between targets ([`FairPermits`]). A delivery to a target
+    /// with an http pool first waits for its pool slot, holding no instance meanwhile, then
+    /// for an instance; both waits together are bounded by the target's `pool_timeout`.
     pub async fn run(&self, op: Op<'_>) -> Result<Answer, DeliveryError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| DeliveryError::permanent("adapter_closed", "the adapter was unloaded"))?;
+        let (target, ctx) = match &op {
+            Op::Validate(_) => (0, None),
+            Op::Open(t) => (t.key, None),
+            Op::Deliver(t, _, ctx) | Op::Batch(t, _, ctx) | Op::Health(t, ctx) => (t.key, Some(*ctx)),
+        };
+        let _permit = match ctx.and_then(|ctx| ctx.http.as_ref()) {
+            Some(http) => {
+                let deadline = tokio::time::Instant::now() + http.pool.wait;
+                let slot = tokio::time::timeout_at(deadline, http.pool.permits.clone().acquire_owned())
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .ok_or_else(|| self.pool_timeout(&http.pool.name))?;
+                if let Some(ctx) = ctx {
+                    ctx.reserve_http_slot(slot);
+                }
+                tokio::time::timeout_at(deadline, self.permits.acquire(target))
+                    .await
+                    .map_err(|_| self.pool_timeout(&http.pool.name))?
+            }
+            None => self.permits.acquire(target).await,
+        };
         let _tenant_permit = match &self.tenant {
             Some(tenant) => Some(tenant.acquire().await.ok_or_else(|| {
                 DeliveryError::permanent("adapter_closed", "the tenant's adapters were unloaded")
@@ -190,6 +211,10 @@ impl InstancePool {
         } else {
             Ok(instance.run(op, &self.limits, self.fuel).await)
         };
+        if let Some(ctx) = ctx {
+            // A slot the call did not use goes back to its pool now.
+            drop(ctx.take_http_slot());
+        }
         match outcome {
             Ok(Ok(answer)) => {
                 // An instance whose memory has grown past three quarters of its limit (some
@@ -285,6 +310,16 @@ impl InstancePool {
             }
             None => DeliveryError::permanent("adapter_error", format!("adapter `{name}` failed: {error}")),
         }
+    }
+
+    fn pool_timeout(&self, pool: &str) -> DeliveryError {
+        DeliveryError::retryable(
+            "pool_timeout",
+            format!(
+                "adapter `{}`: no connection-pool slot of `{pool}` and instance free within pool_timeout",
+                self.name
+            ),
+        )
     }
 
     fn log_limit(&self, dropped: u64) -> DeliveryError {

@@ -157,6 +157,46 @@ impl Breaker {
     }
 }
 
+/// A half-open trial in progress. Report its outcome with [`TrialGuard::finish`]; a trial
+/// dropped without a report (its delivery was cancelled) gives its slot back, so a
+/// half-open breaker never waits for a trial that will not come.
+#[derive(Debug)]
+pub struct TrialGuard<'a> {
+    breaker: &'a Breaker,
+    done: bool,
+}
+
+impl<'a> TrialGuard<'a> {
+    /// Guards the trial `breaker` just admitted.
+    pub fn new(breaker: &'a Breaker) -> Self {
+        TrialGuard { breaker, done: false }
+    }
+
+    /// Reports the trial's outcome (see [`Breaker::trial_done`]).
+    pub fn finish(mut self, ok: bool, now: Instant) {
+        self.done = true;
+        self.breaker.trial_done(ok, now);
+    }
+}
+
+impl Drop for TrialGuard<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.breaker.trial_cancelled();
+        }
+    }
+}
+
+impl Breaker {
+    /// A trial ended without an outcome: its slot is free again.
+    pub fn trial_cancelled(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let BreakerState::HalfOpen { in_flight } = *state {
+            *state = BreakerState::HalfOpen { in_flight: in_flight.saturating_sub(1) };
+        }
+    }
+}
+
 /// Changes state and emits the transition as an event.
 fn transition(state: &mut BreakerState, next: BreakerState) {
     tracing::info!(target: "jido_dispatch::breaker", from = ?*state, to = ?next, "circuit breaker transition");
@@ -205,6 +245,20 @@ mod tests {
         let again = later + Duration::from_millis(1000);
         assert_eq!(breaker.admit(again), Admission::Trial);
         breaker.trial_done(true, again);
+        assert_eq!(breaker.state(), BreakerState::Closed { failures: 0 });
+    }
+
+    #[test]
+    fn a_cancelled_trial_gives_its_slot_back() {
+        let breaker = Breaker::new(config(1, 1000, 1));
+        let now = Instant::now();
+        breaker.delivery_done(false, now);
+        let later = now + Duration::from_millis(1000);
+        assert_eq!(breaker.admit(later), Admission::Trial);
+        drop(TrialGuard::new(&breaker));
+        assert_eq!(breaker.state(), BreakerState::HalfOpen { in_flight: 0 });
+        assert_eq!(breaker.admit(later), Admission::Trial, "the slot is free again");
+        TrialGuard::new(&breaker).finish(true, later);
         assert_eq!(breaker.state(), BreakerState::Closed { failures: 0 });
     }
 

@@ -1,14 +1,19 @@
 //! Host-level delivery guarantees around an adapter's endpoint. Pure policy logic lives in
-//! its own file, free of wasmtime and tokio, and is unit-tested there.
+//! its own file, free of wasmtime, and is unit-tested there.
 //!
-//! [`RetryPolicy`] (`retry_policy`), [`Breaker`] (`circuit_breaker`) and [`batching`]
-//! (`batch_size`, `batch_timeout`/`flush_interval`). Dead letters live in `dead_letter`.
+//! [`RetryPolicy`] (`retry_policy`), [`Breaker`] (`circuit_breaker`), [`batching`]
+//! (`batch_size`, `batch_timeout`/`flush_interval`), [`LaneSettings`] (`max_in_flight`,
+//! `ordering`, `rate_limit`) and the [`RateLimiter`]. Dead letters live in `dead_letter`.
 
 mod batch;
 mod breaker;
+mod lane;
+mod rate;
 mod retry;
 
 pub use batch::{DEFAULT_BATCH_TIMEOUT, batching};
-pub use breaker::{Admission, Breaker, BreakerConfig, BreakerState};
+pub use breaker::{Admission, Breaker, BreakerConfig, BreakerState, TrialGuard};
+pub use lane::{DEFAULT_MAX_IN_FLIGHT, LaneOrdering, LaneSettings, MAX_IN_FLIGHT, RateLimit};
+pub use rate::RateLimiter;
 pub(crate) use retry::uniform as retry_uniform;
 pub use retry::{Backoff, RetryPolicy};

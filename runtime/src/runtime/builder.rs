@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock, RwLock, Weak};
 
-use super::{Entry, HTTP_CALL_TIMEOUT, Inner, Runtime};
+use super::{Entry, HTTP_CALL_TIMEOUT, HTTP_MAX_INSTANCES, Inner, Runtime};
 use crate::builtin;
 use crate::dead_letter::{DeadLetterStore, MemoryStore};
 use crate::host::http::{HttpSettings, IpNet};
@@ -24,6 +24,7 @@ pub struct RuntimeBuilder {
     adapter_config: AdapterConfig,
     http: HttpSettings,
     dead_letters: Arc<dyn DeadLetterStore>,
+    max_instances: HashMap<String, usize>,
 }
 
 impl std::fmt::Debug for RuntimeBuilder {
@@ -45,6 +46,7 @@ impl Default for RuntimeBuilder {
             adapter_config: AdapterConfig::default(),
             http: HttpSettings::default(),
             dead_letters: Arc::new(MemoryStore::default()),
+            max_instances: HashMap::new(),
         }
     }
 }
@@ -78,6 +80,15 @@ impl RuntimeBuilder {
     /// Limits and stdio for the built-in adapters (stdio is ignored for all but `console`).
     pub fn builtin_config(mut self, config: AdapterConfig) -> Self {
         self.adapter_config = config;
+        self
+    }
+
+    /// Instances of built-in adapter `name` alive at once (default: `http` and `webhook`
+    /// [`HTTP_MAX_INSTANCES`](super::HTTP_MAX_INSTANCES), the others 16). An instance is
+    /// held for a whole delivery, its HTTP wait included; instances are shared fairly
+    /// between the adapter's targets.
+    pub fn builtin_max_instances(mut self, name: &str, count: usize) -> Self {
+        self.max_instances.insert(name.to_owned(), count.max(1));
         self
     }
 
@@ -120,6 +131,13 @@ impl RuntimeBuilder {
                     // A delivery may wait for its request's or ack's `timeout` (up to 60 s).
                     config.limits.call_timeout = config.limits.call_timeout.max(HTTP_CALL_TIMEOUT);
                 }
+                if matches!(builtin.name, "http" | "webhook") {
+                    // Every delivery in flight holds an instance through its HTTP wait.
+                    config.limits.max_instances = config.limits.max_instances.max(HTTP_MAX_INSTANCES);
+                }
+                if let Some(&count) = self.max_instances.get(builtin.name) {
+                    config.limits.max_instances = count;
+                }
                 let entry = Entry::Builtin {
                     component: builtin.component,
                     config: Box::new(config),
@@ -137,8 +155,12 @@ impl RuntimeBuilder {
             dead_letters: self.dead_letters,
             telemetry: Arc::default(),
             mailboxes: Arc::default(),
-            pubsubs: Arc::default(),
+            pubsubs: Arc::new(RwLock::new(HashMap::from([(
+                crate::pubsub::DEFAULT_PUBSUB.to_owned(),
+                crate::pubsub::PubSub::default(),
+            )]))),
             cluster: OnceLock::new(),
+            detached: Arc::default(),
         });
         Ok(Runtime { inner })
     }

@@ -8,7 +8,6 @@ use tokio::sync::watch;
 
 use super::{Inner, Runtime};
 use crate::adapter::BoxFuture;
-use crate::bus::PublishError;
 use crate::cluster::{Cluster, ClusterConfig, ClusterError};
 use crate::host::{ChannelBackend, ChannelError};
 use crate::mailbox::{self, Address, Mailbox, MailboxError, Registry, Scope};
@@ -160,7 +159,13 @@ impl Inner {
                     .map_err(|e| ChannelError::Full(e.to_string()))?;
                 Ok(())
             }
-            None => Ok(()),
+            // Another node may hold the instance.
+            None if remote.is_some() => Ok(()),
+            None => Err(ChannelError::NotFound(format!(
+                "no pubsub instance named `{pubsub}` on this node (an embedder creates it with \
+                 Runtime::pubsub(\"{pubsub}\"); `{}` always exists)",
+                crate::pubsub::DEFAULT_PUBSUB
+            ))),
         }
     }
 }
@@ -177,8 +182,7 @@ impl ChannelBackend for Inner {
             let bus = found.ok_or_else(|| ChannelError::NotFound(format!("no bus named `{bus}`")))?;
             match bus.publish_one(Arc::new(signal), hops, 0).await {
                 Ok(_) => Ok(()),
-                Err(error @ PublishError::QueueFull { .. }) => Err(ChannelError::Full(error.to_string())),
-                Err(error @ PublishError::Closed { .. }) => Err(ChannelError::Unavailable(error.to_string())),
+                Err(error) => Err(ChannelError::Unavailable(error.to_string())),
             }
         })
     }

@@ -3,6 +3,7 @@
 mod builder;
 mod channels;
 mod dead_letters;
+mod delivery;
 mod health;
 mod observe;
 mod opened;
@@ -21,9 +22,9 @@ use crate::adapter::{Adapter, DeliveryError, OptionsError};
 use crate::bus::Bus;
 use crate::dead_letter::DeadLetterStore;
 use crate::host::{AdapterConfig, AdapterHost, CacheOutcome, HttpGrant, LoadError};
-use crate::resilience::{BreakerConfig, RetryPolicy};
+use crate::resilience::RateLimiter;
 use crate::signal::Signal;
-use crate::target::TargetSpec;
+use crate::target::{AdapterDefaults, TargetSettings, TargetSpec};
 use crate::telemetry::Telemetry;
 
 /// Why a target could not be opened.
@@ -51,6 +52,12 @@ pub enum TargetOpenError {
 /// Time limit per call of the built-in http adapters: the longest request `timeout` (60 s)
 /// plus a margin for signing and reading the response.
 const HTTP_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(65);
+
+/// Instances of the built-in `http` and `webhook` adapters by default. A delivery holds its
+/// instance through the HTTP wait, so this is how many requests of all their targets may
+/// be in flight at once: 32 targets at the default `max_in_flight` (16). Instances are
+/// shared fairly between targets, and made only when needed (an idle one costs ~45 KiB).
+pub const HTTP_MAX_INSTANCES: usize = 512;
 
 /// A registered adapter: loaded, or a built-in compiled on first use.
 enum Entry {
@@ -80,6 +87,8 @@ pub(crate) struct Inner {
     pubsubs: Arc<crate::cluster::PubSubs>,
     /// The cluster, once joined.
     cluster: OnceLock<Arc<crate::cluster::Cluster>>,
+    /// `async` deliveries the dispatch API started.
+    detached: Arc<crate::dispatch::Detached>,
 }
 
 /// The dispatcher runtime; cheap to clone, shareable across tasks.
@@ -124,6 +133,10 @@ impl Runtime {
             self.inner.buses.read().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect();
         names.sort();
         names
+    }
+
+    pub(crate) fn detached(&self) -> Arc<crate::dispatch::Detached> {
+        self.inner.detached.clone()
     }
 
     /// The adapter host (engine, cache).
@@ -173,24 +186,14 @@ impl Runtime {
         self.inner.adapters.write().unwrap_or_else(PoisonError::into_inner).remove(name).is_some()
     }
 
-    /// The target's `retry_policy` and `circuit_breaker`, or the adapter's defaults
-    /// (built-in `http`/`webhook`: 3 retries and a breaker; others: neither).
-    fn resilience_settings(
-        &self,
-        spec: &TargetSpec,
-    ) -> Result<(RetryPolicy, Option<BreakerConfig>), TargetOpenError> {
-        let http_builtin = self.is_builtin(&spec.adapter, &["http", "webhook"]);
-        let retry = match spec.host.get("retry_policy") {
-            Some(value) => RetryPolicy::from_value(value).map_err(TargetOpenError::HostKey)?,
-            None if http_builtin => RetryPolicy::HTTP_DEFAULT,
-            None => RetryPolicy::NONE,
-        };
-        let breaker = match spec.host.get("circuit_breaker") {
-            Some(value) => BreakerConfig::from_value(value).map_err(TargetOpenError::HostKey)?,
-            None if http_builtin => Some(BreakerConfig::DEFAULT),
-            None => None,
-        };
-        Ok((retry, breaker))
+    /// What the adapter brings to targets that leave a host key out: built-in
+    /// `http`/`webhook` retry and have a breaker; the in-process built-ins deliver in
+    /// strict order; custom and native adapters deliver unordered, 16 at once.
+    fn adapter_defaults(&self, name: &str) -> AdapterDefaults {
+        AdapterDefaults {
+            http: self.is_builtin(name, &["http", "webhook"]),
+            ordered: self.is_builtin(name, &["pid", "named", "pubsub", "bus", "console", "logger", "noop"]),
+        }
     }
 
     /// Whether `name` is the built-in adapter of that name, and one of `names`.
@@ -256,25 +259,26 @@ impl Runtime {
         } else {
             spec.options_json()
         };
+        let settings = TargetSettings::parse(&spec.host, self.adapter_defaults(&spec.adapter))
+            .map_err(TargetOpenError::HostKey)?;
         let normalised = adapter.validate_opts(&options).await?;
         let endpoint = adapter.open(normalised.clone()).await?;
-        let (retry, breaker_config) = self.resilience_settings(spec)?;
         let mut target = Target {
             spec: Arc::new(spec.clone()),
             normalised: Arc::from(normalised),
             endpoint,
             http: None,
-            retry,
+            rate: settings.lane.rate_limit.map(|limit| Arc::new(RateLimiter::new(limit))),
             breaker: None,
+            settings: Arc::new(settings),
             record: Arc::default(),
             telemetry: self.inner.telemetry.clone(),
             label: Arc::from(""),
             adapter: Arc::from(spec.adapter.as_str()),
-            batching: crate::resilience::batching(&spec.host).map_err(TargetOpenError::HostKey)?,
         };
         let (key, label) = destination(&target);
         target.label = Arc::from(label);
-        if let Some(config) = breaker_config {
+        if let Some(config) = target.settings.breaker {
             target.breaker = Some(self.breaker_for(&key, &target.label, config));
         }
         let grant = self.http_grant(&spec.adapter);
@@ -294,7 +298,8 @@ impl Runtime {
     pub async fn dispatch(&self, signal: &Signal, target: &Target) -> Result<(), DeliveryError> {
         let (outcome, attempts) = target.deliver_counted(signal, 0).await;
         if let Err(error) = &outcome {
-            self.dispatch_sink().record(target, signal, error, attempts);
+            // A store failure is logged by the sink; the caller has the error either way.
+            let _ = self.dispatch_sink().record(target, signal, error, attempts);
         }
         outcome
     }

@@ -3,17 +3,13 @@
 
 use std::sync::Arc;
 
-use crate::adapter::{DeliveryContext, DeliveryError, Endpoint};
-use crate::host::http::HttpTarget;
-use crate::resilience::retry_uniform as uniform;
-use crate::resilience::{Admission, Breaker, BreakerState, RetryPolicy};
-use crate::signal::Signal;
-use crate::target::TargetSpec;
 use std::time::Duration;
 
-use tokio::time::Instant;
-use tracing::Instrument as _;
-
+use crate::adapter::{DeliveryContext, DeliveryError, Endpoint};
+use crate::host::http::HttpTarget;
+use crate::resilience::{Breaker, BreakerState, RateLimiter, RetryPolicy};
+use crate::signal::Signal;
+use crate::target::{TargetSettings, TargetSpec};
 use crate::telemetry::{DeliveryEvent, Telemetry};
 
 /// An opened target: its spec, normalised options, and the adapter's endpoint.
@@ -23,10 +19,10 @@ pub struct Target {
     pub(super) normalised: Arc<str>,
     pub(super) endpoint: Arc<dyn Endpoint>,
     pub(super) http: Option<Arc<HttpTarget>>,
-    pub(super) retry: RetryPolicy,
+    pub(super) settings: Arc<TargetSettings>,
     pub(super) breaker: Option<Arc<Breaker>>,
+    pub(super) rate: Option<Arc<RateLimiter>>,
     pub(super) record: Arc<super::health::DeliveryRecord>,
-    pub(super) batching: Option<(usize, Duration)>,
     pub(super) telemetry: Arc<Telemetry>,
     /// How telemetry names the target: URL origins, or `adapter#hash` (never its options).
     pub(super) label: Arc<str>,
@@ -61,12 +57,17 @@ impl Target {
 
     /// The context of a delivery to this target after `hops` bus crossings.
     pub fn context(&self, hops: u32) -> DeliveryContext {
-        DeliveryContext { hops, http: self.http.clone() }
+        DeliveryContext { hops, http: self.http.clone(), ..DeliveryContext::default() }
+    }
+
+    /// The target's host-level settings, typed.
+    pub fn settings(&self) -> &TargetSettings {
+        &self.settings
     }
 
     /// The target's retry policy (its `retry_policy`, or the adapter's default).
     pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.retry
+        &self.settings.retry
     }
 
     /// The state of the target's circuit breaker (`None`: no breaker).
@@ -86,101 +87,7 @@ impl Target {
         self.deliver_counted(signal, hops).await.0
     }
 
-    /// [`Target::deliver_after_hops`], also returning the attempts made (refusals by an
-    /// open breaker are not attempts).
-    pub(crate) async fn deliver_counted(
-        &self,
-        signal: &Signal,
-        hops: u32,
-    ) -> (Result<(), DeliveryError>, u32) {
-        self.continue_delivery(signal, hops, None).await
-    }
-
-    /// The delivery loop. `first`: the outcome of an attempt already made elsewhere (a
-    /// batch), which the loop takes as its first attempt and goes on from.
-    pub(crate) async fn continue_delivery(
-        &self,
-        signal: &Signal,
-        hops: u32,
-        mut first: Option<Result<(), DeliveryError>>,
-    ) -> (Result<(), DeliveryError>, u32) {
-        let mut retry = 0;
-        let mut attempts = 0;
-        loop {
-            let (admission, outcome) = match first.take() {
-                Some(outcome) => {
-                    attempts += 1;
-                    (Admission::Allowed, outcome)
-                }
-                None => self.attempt(signal, hops, &mut attempts).await,
-            };
-            if let (Admission::Trial, Some(breaker)) = (admission, &self.breaker) {
-                breaker.trial_done(outcome.is_ok(), Instant::now());
-            }
-            let error = match outcome {
-                Ok(()) => {
-                    if let Some(breaker) = &self.breaker {
-                        breaker.delivery_done(true, Instant::now());
-                    }
-                    self.record.success();
-                    return (Ok(()), attempts);
-                }
-                Err(error) => error,
-            };
-            if !error.is_retryable() || retry >= self.retry.max_retries {
-                if let (Some(breaker), false) = (&self.breaker, admission == Admission::Refused) {
-                    breaker.delivery_done(false, Instant::now());
-                }
-                self.record.failure(error.to_string());
-                return (Err(error), attempts);
-            }
-            retry += 1;
-            let wait = self.retry.wait(retry, error.failure().retry_after, uniform);
-            tracing::debug!(adapter = %self.spec.adapter, signal = %signal.id, retry, wait_ms = wait.as_millis() as u64, "retrying: {error}");
-            tokio::time::sleep(wait).await;
-        }
-    }
-
-    /// One attempt, if the breaker admits it; timed, traced and emitted as telemetry.
-    async fn attempt(
-        &self,
-        signal: &Signal,
-        hops: u32,
-        attempts: &mut u32,
-    ) -> (Admission, Result<(), DeliveryError>) {
-        let admission = self.breaker.as_ref().map_or(Admission::Allowed, |b| b.admit(Instant::now()));
-        if admission == Admission::Refused {
-            let refused = Err(DeliveryError::retryable(
-                "circuit_open",
-                format!("the circuit breaker of `{}` is open", self.label),
-            ));
-            self.emit_attempt(signal, *attempts + 1, Duration::ZERO, &refused);
-            return (admission, refused);
-        }
-        *attempts += 1;
-        let span = tracing::debug_span!(
-            "jido.deliver",
-            adapter = %self.spec.adapter,
-            target = %self.label,
-            signal = %signal.id,
-            attempt = *attempts,
-            success = tracing::field::Empty,
-            duration_us = tracing::field::Empty,
-            error = tracing::field::Empty,
-        );
-        let started = std::time::Instant::now();
-        let outcome = self.endpoint.deliver(signal, self.context(hops)).instrument(span.clone()).await;
-        let duration = started.elapsed();
-        span.record("success", outcome.is_ok());
-        span.record("duration_us", duration.as_micros() as u64);
-        if let Err(error) = &outcome {
-            span.record("error", tracing::field::display(error));
-        }
-        self.emit_attempt(signal, *attempts, duration, &outcome);
-        (admission, outcome)
-    }
-
-    /// Emits one attempt's telemetry event (also used for the signals of a batch call).
+    /// Emits one attempt's telemetry event (one per signal, batched or not).
     pub(crate) fn emit_attempt(
         &self,
         signal: &Signal,
@@ -204,18 +111,12 @@ impl Target {
         &self.label
     }
 
-    /// Whether a batch may be sent now: no breaker, or a closed one (an open or half-open
-    /// breaker sends its signals one by one through the normal loop instead).
-    pub(crate) fn batch_admitted(&self) -> bool {
-        self.breaker.as_ref().is_none_or(|b| matches!(b.state(), BreakerState::Closed { .. }))
-    }
-
     /// `batch_size` and `batch_timeout` (alias `flush_interval`), if the target batches.
     pub fn batching(&self) -> Option<(usize, Duration)> {
-        self.batching
+        self.settings.batching
     }
 
-    /// Delivers a batch to this target (the adapter's `deliver-batch`); one result each.
+    /// One `deliver-batch` call to this target, without retries; one result per signal.
     pub async fn deliver_batch(&self, signals: &[Signal]) -> Vec<Result<(), DeliveryError>> {
         self.endpoint.deliver_batch(signals, self.context(0)).await
     }

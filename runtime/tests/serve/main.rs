@@ -16,6 +16,7 @@ mod bad_input;
 mod cluster;
 mod crash;
 mod delivery;
+mod lanes;
 mod reload;
 
 /// The `[server]` and `[egress]` every test uses: tokens, and loopback receivers allowed.

@@ -89,7 +89,7 @@ pub struct Pool {
     /// The client (its own connections).
     pub client: reqwest::Client,
     /// Requests in flight at once (`pool_size`).
-    pub permits: Semaphore,
+    pub permits: Arc<Semaphore>,
     /// Longest wait for a permit (`pool_timeout`).
     pub wait: Duration,
 }
@@ -162,8 +162,12 @@ impl HttpService {
             .user_agent(concat!("jido-dispatch/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        let pool =
-            Arc::new(Pool { name: name.clone(), client, permits: Semaphore::new(size), wait: spec.timeout });
+        let pool = Arc::new(Pool {
+            name: name.clone(),
+            client,
+            permits: Arc::new(Semaphore::new(size)),
+            wait: spec.timeout,
+        });
         pools.insert(name, pool.clone());
         Ok(pool)
     }

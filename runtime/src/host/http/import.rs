@@ -5,6 +5,7 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use super::client::{EgressDenied, HttpService, HttpTarget};
+use super::memo::{RequestKey, ResponseMemo};
 use crate::host::bindings::http::{Error, Host, Method, Request, Response};
 use crate::host::state::HostState;
 
@@ -17,7 +18,8 @@ impl Host for HostState {
                 self.adapter
             )));
         };
-        send(&self.http, &target, self.body_caps, req).await
+        let reserved = self.call.take_http_slot();
+        send(&self.http, &target, self.body_caps, self.call.replay.as_deref(), reserved, req).await
     }
 
     async fn send_all(&mut self, reqs: Vec<Request>) -> Vec<Result<Response, Error>> {
@@ -26,17 +28,24 @@ impl Host for HostState {
             let denied = format!("adapter `{}` holds no http grant for this target", self.adapter);
             return reqs.iter().map(|_| Err(Error::Denied(denied.clone()))).collect();
         };
-        let (service, caps) = (self.http.clone(), self.body_caps);
-        futures::future::join_all(reqs.into_iter().map(|req| send(&service, &target, caps, req))).await
+        let (service, caps, memo) = (self.http.clone(), self.body_caps, self.call.replay.clone());
+        let mut reserved = self.call.take_http_slot();
+        let sends =
+            reqs.into_iter().map(|req| send(&service, &target, caps, memo.as_deref(), reserved.take(), req));
+        futures::future::join_all(sends).await
     }
 }
 
 /// Checks and sends one request; `caps` are the adapter's own (request, response) body
-/// caps, applied under the host's.
+/// caps, applied under the host's. A request this delivery already had a final answer to
+/// (`memo`) is answered from it instead of being sent again. A response body over the cap
+/// is cut at the cap: the status decides the outcome, not the body's length.
 async fn send(
     service: &HttpService,
     target: &HttpTarget,
     caps: (Option<usize>, Option<usize>),
+    memo: Option<&ResponseMemo>,
+    reserved: Option<tokio::sync::OwnedSemaphorePermit>,
     req: Request,
 ) -> Result<Response, Error> {
     let settings = service.settings();
@@ -63,6 +72,12 @@ async fn send(
     if body.len() > max_request {
         return Err(Error::TooLarge(max_request as u64));
     }
+    let key = memo.map(|_| RequestKey::new(req.method, &req.url, &body));
+    if let (Some(memo), Some(key)) = (memo, &key)
+        && let Some(answer) = memo.get(key)
+    {
+        return Ok(answer);
+    }
     let mut headers = reqwest::header::HeaderMap::with_capacity(req.headers.len());
     for (name, value) in &req.headers {
         let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
@@ -75,9 +90,13 @@ async fn send(
     let timeout = timeout.min(settings.max_timeout);
 
     let pool = &target.pool;
-    let _permit = match tokio::time::timeout(pool.wait, pool.permits.acquire()).await {
-        Ok(Ok(permit)) => permit,
-        Ok(Err(_)) | Err(_) => return Err(Error::PoolTimeout),
+    // The call's first request uses the slot taken before the instance (see the pool).
+    let _permit = match reserved {
+        Some(permit) => permit,
+        None => match tokio::time::timeout(pool.wait, pool.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) | Err(_) => return Err(Error::PoolTimeout),
+        },
     };
     let request = pool.client.request(method(req.method), url).headers(headers).body(body).timeout(timeout);
     // reqwest's per-request timeout runs until the body is read, so it covers both.
@@ -92,12 +111,18 @@ async fn send(
         .collect();
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(classify)? {
-        if body.len() + chunk.len() > max_response {
-            return Err(Error::TooLarge(max_response as u64));
+        let room = max_response - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            break;
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Response { status, headers, body })
+    let response = Response { status, headers, body };
+    if let (Some(memo), Some(key)) = (memo, key) {
+        memo.put(key, &response);
+    }
+    Ok(response)
 }
 
 fn method(method: Method) -> reqwest::Method {

@@ -4,6 +4,8 @@
 mod client;
 mod egress;
 mod import;
+mod memo;
 
 pub use client::{DEFAULT_POOL, EgressDenied, HttpService, HttpSettings, HttpTarget, Pool, PoolSpec};
 pub use egress::{AddressPolicy, IpNet, OriginPattern, PolicyError};
+pub use memo::ResponseMemo;

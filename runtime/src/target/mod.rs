@@ -1,6 +1,11 @@
 //! Dispatch targets as data: an adapter name, the adapter's own options, and the
 //! host-level keys of the spec (`retry_policy`, `on_failure`, `batch_size`, …) side by
-//! side in one JSON/TOML table, exactly as users write them.
+//! side in one JSON/TOML table, exactly as users write them. [`TargetSettings`] is the
+//! typed form of the host keys.
+
+mod settings;
+
+pub use settings::{AdapterDefaults, TargetSettings};
 
 use serde_json::{Map, Value};
 
@@ -16,6 +21,9 @@ pub const HOST_KEYS: &[&str] = &[
     "pool_size",
     "pool_timeout",
     "async",
+    "max_in_flight",
+    "ordering",
+    "rate_limit",
 ];
 
 /// Host-level keys of the spec that this version does not act on yet. A target that uses
@@ -126,14 +134,16 @@ impl TargetSpec {
     }
 
     /// Whether this target only receives signals whose primary delivery finally failed
-    /// (`on_failure = true`).
+    /// (`on_failure = true`). A non-boolean value counts as `false` here; opening the
+    /// target refuses it ([`TargetSettings`]).
     pub fn is_on_failure(&self) -> bool {
-        self.host.get("on_failure").and_then(Value::as_bool).unwrap_or(false)
+        settings::boolean(&self.host, "on_failure").unwrap_or(false)
     }
 
-    /// Whether the caller should not wait for this target (`async = true`).
+    /// Whether the caller should not wait for this target (`async = true`); see
+    /// [`TargetSpec::is_on_failure`] for non-boolean values.
     pub fn is_async(&self) -> bool {
-        self.host.get("async").and_then(Value::as_bool).unwrap_or(false)
+        settings::boolean(&self.host, "async").unwrap_or(false)
     }
 }
 

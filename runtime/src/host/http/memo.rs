@@ -1,0 +1,48 @@
+//! The answers one delivery has already had, kept across its retries.
+//!
+//! A delivery that sends several requests (webhook `urls`) and fails because one of them
+//! failed retryably is retried as a whole; the requests whose answer was final (a 2xx, or a
+//! status that is not retried) are not sent again: the memo hands the component the answer
+//! it had. Requests are told apart by method, URL and a digest of the body.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher as _, Hasher as _};
+use std::sync::{Mutex, PoisonError};
+
+use crate::host::bindings::http::{Method, Response};
+
+/// Final answers by request.
+#[derive(Debug, Default)]
+pub struct ResponseMemo {
+    answers: Mutex<HashMap<RequestKey, Response>>,
+}
+
+/// Method, URL and body digest of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct RequestKey(u8, String, u64, usize);
+
+impl RequestKey {
+    pub(super) fn new(method: Method, url: &str, body: &[u8]) -> Self {
+        let mut hasher = foldhash::quality::FixedState::with_seed(0x6a69_646f).build_hasher();
+        hasher.write(body);
+        RequestKey(method as u8, url.to_owned(), hasher.finish(), body.len())
+    }
+}
+
+/// Whether a status is a final answer (not worth sending again): 2xx, 3xx and the 4xx that
+/// are not retried.
+pub(super) fn is_final(status: u16) -> bool {
+    !(matches!(status, 408 | 425 | 429) || status >= 500)
+}
+
+impl ResponseMemo {
+    pub(super) fn get(&self, key: &RequestKey) -> Option<Response> {
+        self.answers.lock().unwrap_or_else(PoisonError::into_inner).get(key).cloned()
+    }
+
+    pub(super) fn put(&self, key: RequestKey, response: &Response) {
+        if is_final(response.status) {
+            self.answers.lock().unwrap_or_else(PoisonError::into_inner).insert(key, response.clone());
+        }
+    }
+}

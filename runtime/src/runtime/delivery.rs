@@ -1,0 +1,224 @@
+//! The one delivery path. Bus lanes, batches, the dispatch API, the CLI and redrives all
+//! deliver through these two loops, with the same steps in the same order:
+//!
+//! rate limit → breaker admission → attempt (span, telemetry and metrics per signal) →
+//! trial report → retry decision (wait on tokio timers) → final outcome.
+//!
+//! Dead letters and `on_failure` targets are the caller's last step ([`FailureSink`]);
+//! every caller records a final failure through it.
+//!
+//! Only retryable final failures count toward the breaker: a permanent failure (4xx,
+//! invalid request) means the destination answered. A half-open trial that is cancelled
+//! mid-flight gives its slot back ([`TrialGuard`]).
+//!
+//! [`FailureSink`]: crate::dead_letter::FailureSink
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tracing::Instrument as _;
+
+use super::Target;
+use crate::adapter::{DeliveryContext, DeliveryError};
+use crate::host::http::ResponseMemo;
+use crate::resilience::retry_uniform as uniform;
+use crate::resilience::{Admission, TrialGuard};
+use crate::signal::Signal;
+
+/// A delivery's outcome and the attempts it took.
+pub(crate) type Counted = (Result<(), DeliveryError>, u32);
+
+impl Target {
+    /// Delivers one signal with retries; returns the outcome and the attempts made
+    /// (refusals by an open breaker are not attempts).
+    pub(crate) async fn deliver_counted(&self, signal: &Signal, hops: u32) -> Counted {
+        let ctx = self.delivery_context(hops);
+        let mut retry = 0;
+        let mut attempts = 0;
+        loop {
+            self.wait_for_rate().await;
+            let (admission, trial) = self.admit();
+            let outcome = if admission == Admission::Refused {
+                let refused = Err(self.circuit_open());
+                self.emit_attempt(signal, attempts + 1, Duration::ZERO, &refused);
+                refused
+            } else {
+                attempts += 1;
+                self.attempt(signal, &ctx, attempts).await
+            };
+            if let Some(trial) = trial {
+                trial.finish(answered(&outcome), Instant::now());
+            }
+            let error = match outcome {
+                Ok(()) => {
+                    self.final_outcome(&Ok(()), admission);
+                    return (Ok(()), attempts);
+                }
+                Err(error) => error,
+            };
+            if !error.is_retryable() || retry >= self.settings.retry.max_retries {
+                let outcome = Err(error);
+                self.final_outcome(&outcome, admission);
+                return (outcome, attempts);
+            }
+            retry += 1;
+            let wait = self.settings.retry.wait(retry, error.failure().retry_after, uniform);
+            tracing::debug!(adapter = %self.spec.adapter, signal = %signal.id, retry, wait_ms = wait.as_millis() as u64, "retrying: {error}");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Delivers signals as batches (`deliver-batch`) with retries: after each call, the
+    /// signals that failed retryably go out again, as a batch, after the policy's wait;
+    /// each signal's outcome and attempts are returned in order.
+    pub(crate) async fn deliver_batch_counted(&self, signals: &[Arc<Signal>], hops: u32) -> Vec<Counted> {
+        let ctx = self.delivery_context(hops);
+        let mut results: Vec<Option<Result<(), DeliveryError>>> = vec![None; signals.len()];
+        let mut attempts = vec![0u32; signals.len()];
+        let mut left: Vec<usize> = (0..signals.len()).collect();
+        let mut retry = 0;
+        while !left.is_empty() {
+            self.wait_for_rate().await;
+            let (admission, trial) = self.admit();
+            let outcomes = if admission == Admission::Refused {
+                vec![Err(self.circuit_open()); left.len()]
+            } else {
+                self.attempt_batch(signals, &left, &ctx, &mut attempts).await
+            };
+            if let Some(trial) = trial {
+                trial.finish(outcomes.iter().all(answered), Instant::now());
+            }
+            let mut again = Vec::new();
+            let mut retry_after = None;
+            let last = retry >= self.settings.retry.max_retries;
+            for (&i, outcome) in left.iter().zip(outcomes) {
+                if admission == Admission::Refused {
+                    self.emit_attempt(&signals[i], attempts[i] + 1, Duration::ZERO, &outcome);
+                }
+                match outcome {
+                    Err(error) if error.is_retryable() && !last => {
+                        retry_after = retry_after.max(error.failure().retry_after);
+                        again.push(i);
+                    }
+                    other => {
+                        self.final_outcome(&other, admission);
+                        results[i] = Some(other);
+                    }
+                }
+            }
+            if !again.is_empty() {
+                retry += 1;
+                tokio::time::sleep(self.settings.retry.wait(retry, retry_after, uniform)).await;
+            }
+            left = again;
+        }
+        results
+            .into_iter()
+            .zip(attempts)
+            .map(|(result, attempts)| (result.unwrap_or(Ok(())), attempts))
+            .collect()
+    }
+
+    /// The context of one delivery: hops, the http grant, and the memo that lets a retry
+    /// skip the requests whose answer was final (webhook `urls`: only the URLs that failed
+    /// retryably are sent again).
+    fn delivery_context(&self, hops: u32) -> DeliveryContext {
+        let mut ctx = self.context(hops);
+        if ctx.http.is_some() {
+            ctx.replay = Some(Arc::new(ResponseMemo::default()));
+        }
+        ctx
+    }
+
+    async fn wait_for_rate(&self) {
+        if let Some(rate) = &self.rate {
+            rate.acquire().await;
+        }
+    }
+
+    /// Asks the breaker (if any) for an attempt; a trial comes with its guard, to be
+    /// finished with the attempt's outcome (a cancelled trial frees its slot).
+    fn admit(&self) -> (Admission, Option<TrialGuard<'_>>) {
+        let Some(breaker) = &self.breaker else { return (Admission::Allowed, None) };
+        match breaker.admit(Instant::now()) {
+            Admission::Trial => (Admission::Trial, Some(TrialGuard::new(breaker))),
+            other => (other, None),
+        }
+    }
+
+    fn circuit_open(&self) -> DeliveryError {
+        DeliveryError::retryable("circuit_open", format!("the circuit breaker of `{}` is open", self.label))
+    }
+
+    /// Records a delivery's final outcome in the health record and the breaker (closed
+    /// state): a success resets the breaker's count, a retryable failure adds to it, a
+    /// permanent failure leaves it alone (the destination answered).
+    fn final_outcome(&self, outcome: &Result<(), DeliveryError>, admission: Admission) {
+        match outcome {
+            Ok(()) => self.record.success(),
+            Err(error) => self.record.failure(error.to_string()),
+        }
+        let counted = outcome.as_ref().err().is_none_or(DeliveryError::is_retryable);
+        if let (Some(breaker), true) = (&self.breaker, counted && admission != Admission::Refused) {
+            breaker.delivery_done(outcome.is_ok(), Instant::now());
+        }
+    }
+
+    /// One attempt; timed, traced and emitted as telemetry.
+    async fn attempt(
+        &self,
+        signal: &Signal,
+        ctx: &DeliveryContext,
+        attempt: u32,
+    ) -> Result<(), DeliveryError> {
+        let span = tracing::debug_span!(
+            "jido.deliver",
+            adapter = %self.spec.adapter,
+            target = %self.label,
+            signal = %signal.id,
+            attempt,
+            success = tracing::field::Empty,
+            duration_us = tracing::field::Empty,
+            error = tracing::field::Empty,
+        );
+        let started = std::time::Instant::now();
+        let outcome = self.endpoint.deliver(signal, ctx.clone()).instrument(span.clone()).await;
+        let duration = started.elapsed();
+        span.record("success", outcome.is_ok());
+        span.record("duration_us", duration.as_micros() as u64);
+        if let Err(error) = &outcome {
+            span.record("error", tracing::field::display(error));
+        }
+        self.emit_attempt(signal, attempt, duration, &outcome);
+        outcome
+    }
+
+    /// One `deliver-batch` call for the signals `left`; one telemetry event per signal.
+    async fn attempt_batch(
+        &self,
+        signals: &[Arc<Signal>],
+        left: &[usize],
+        ctx: &DeliveryContext,
+        attempts: &mut [u32],
+    ) -> Vec<Result<(), DeliveryError>> {
+        let batch: Vec<Signal> = left.iter().map(|&i| (*signals[i]).clone()).collect();
+        let span = tracing::debug_span!("jido.deliver_batch", adapter = %self.spec.adapter, target = %self.label, signals = batch.len());
+        let started = std::time::Instant::now();
+        let mut outcomes = self.endpoint.deliver_batch(&batch, ctx.clone()).instrument(span).await;
+        let duration = started.elapsed();
+        let missing =
+            DeliveryError::permanent("adapter_error", "deliver-batch returned fewer results than signals");
+        outcomes.resize(left.len(), Err(missing));
+        for (&i, outcome) in left.iter().zip(&outcomes) {
+            attempts[i] += 1;
+            self.emit_attempt(&signals[i], attempts[i], duration, outcome);
+        }
+        outcomes
+    }
+}
+
+/// Whether an outcome shows the destination answering: success or a permanent failure.
+fn answered(outcome: &Result<(), DeliveryError>) -> bool {
+    !outcome.as_ref().is_err_and(DeliveryError::is_retryable)
+}
