@@ -30,7 +30,7 @@ pub fn resolve(
         return Ok(None);
     }
     let pool = service.pool(&pool_spec(spec)?, identity)?;
-    Ok(Some(Arc::new(HttpTarget { origins, pool })))
+    Ok(Some(Arc::new(HttpTarget::new(origins, pool))))
 }
 
 /// Exact origins of the `url` / `urls` options.

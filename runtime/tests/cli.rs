@@ -289,3 +289,38 @@ fn adapter_test_reports_every_check_and_fails_with_exit_1() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("FAIL  world") && stdout.contains("core Wasm module"), "{stdout}");
 }
+
+#[test]
+fn dispatch_waits_for_async_targets_before_it_exits() {
+    let data = format!("{}/cli-async-{}", env!("CARGO_TARGET_TMPDIR"), std::process::id());
+    let _ = std::fs::remove_dir_all(&data);
+    // A receiver that reads the request and answers 500 (not retried: the final failure is
+    // written to the dead-letter store only once the async delivery has finished).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut stream, _) = listener.accept().expect("a request arrives");
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&seen).contains('}') {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = stream.write_all(b"HTTP/1.1 500 Oops\r\ncontent-length: 0\r\n\r\n");
+    });
+    let target = format!(
+        r#"{{"adapter":"http","url":"http://127.0.0.1:{port}/hook","async":true,"retry_policy":{{"max_retries":0}}}}"#
+    );
+    let out = run_with_data(
+        &["dispatch", "--signal", SIGNAL, "--target", &target, "--allow-private", "127.0.0.0/8"],
+        &data,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("started (async)"), "{}", text(&out.stdout));
+    server.join().expect("the request was sent before the process exited");
+    let listed = text(&run_with_data(&["dlq", "list"], &data).stdout);
+    assert!(listed.contains("\thttp\thttp_500\t"), "the async failure was recorded: {listed}");
+}

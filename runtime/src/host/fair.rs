@@ -4,7 +4,9 @@
 //! call, HTTP wait included. With a first-come semaphore one busy target (16 deliveries in
 //! flight against a slow receiver) can queue ahead of every other target. Here a freed
 //! permit goes to the waiting target that holds the *fewest* permits (oldest first among
-//! equals), so a target with nothing in flight is served next, whatever the others queue.
+//! equals), so a target with nothing in flight is served next, whatever the others queue;
+//! and the last eighth of the permits is kept for targets that hold none, so one busy target
+//! (or a few) can never take every instance.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -21,6 +23,8 @@ struct Waiter {
 #[derive(Debug, Default)]
 struct State {
     free: usize,
+    /// Permits only a target holding none may take.
+    reserve: usize,
     held: HashMap<u64, usize>,
     waiters: Vec<Waiter>,
     next_order: u64,
@@ -42,6 +46,15 @@ impl State {
         }
     }
 
+    fn held(&self, target: u64) -> usize {
+        self.held.get(&target).copied().unwrap_or(0)
+    }
+
+    /// Whether `target` may take a free permit now.
+    fn may_take(&self, target: u64) -> bool {
+        self.free > self.reserve || (self.free > 0 && self.held(target) == 0)
+    }
+
     /// Hands free permits to waiters, fewest-held target first.
     fn grant(&mut self) {
         while self.free > 0 && !self.waiters.is_empty() {
@@ -52,6 +65,9 @@ impl State {
             }) else {
                 return;
             };
+            if !self.may_take(self.waiters[index].target) {
+                return;
+            }
             let waiter = self.waiters.swap_remove(index);
             self.take(waiter.target);
             if waiter.granted.send(()).is_err() {
@@ -83,35 +99,43 @@ impl Drop for FairPermit {
     }
 }
 
-/// A waiter's side: a permit granted after its future was dropped is given back.
+/// A waiter's side. Dropped before its permit came (a timeout), it leaves the queue; a
+/// permit granted after its future was dropped is given back.
 struct Pending {
     state: Arc<Mutex<State>>,
     target: u64,
+    order: u64,
     granted: oneshot::Receiver<()>,
     done: bool,
 }
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        if !self.done && self.granted.try_recv().is_ok() {
-            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            state.give_back(self.target);
-            state.grant();
+        if self.done {
+            return;
         }
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.granted.try_recv().is_ok() {
+            state.give_back(self.target);
+        } else {
+            state.waiters.retain(|w| w.order != self.order);
+        }
+        state.grant();
     }
 }
 
 impl FairPermits {
-    /// `count` permits.
+    /// `count` permits, the last eighth of them kept for targets that hold none.
     pub fn new(count: usize) -> Self {
-        FairPermits { state: Arc::new(Mutex::new(State { free: count, ..State::default() })) }
+        let state = State { free: count, reserve: count / 8, ..State::default() };
+        FairPermits { state: Arc::new(Mutex::new(state)) }
     }
 
     /// A permit for `target`, waiting for one if none is free.
     pub async fn acquire(&self, target: u64) -> FairPermit {
         let granted = {
             let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            if state.free > 0 && state.waiters.is_empty() {
+            if state.waiters.is_empty() && state.may_take(target) {
                 state.take(target);
                 return FairPermit { state: self.state.clone(), target };
             }
@@ -119,9 +143,13 @@ impl FairPermits {
             let order = state.next_order;
             state.next_order += 1;
             state.waiters.push(Waiter { target, order, granted: sender });
-            receiver
+            // Others may be waiting for permits they may not take (the reserve) while this
+            // target may: serve the queue now.
+            state.grant();
+            (receiver, order)
         };
-        let mut pending = Pending { state: self.state.clone(), target, granted, done: false };
+        let (granted, order) = granted;
+        let mut pending = Pending { state: self.state.clone(), target, order, granted, done: false };
         // The sender is only dropped after a send: a receive error cannot happen while this
         // pool lives, and the permit is accounted for either way.
         let _ = (&mut pending.granted).await;
@@ -165,6 +193,20 @@ mod tests {
         assert_eq!(permits.held_by(1), 1);
         drop((served, third));
         assert_eq!(permits.held_by(1) + permits.held_by(2), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_busy_target_cannot_take_the_reserve() {
+        let permits = FairPermits::new(8);
+        let mut busy = Vec::new();
+        for _ in 0..7 {
+            busy.push(permits.acquire(1).await);
+        }
+        let more = tokio::time::timeout(std::time::Duration::from_millis(1), permits.acquire(1));
+        assert!(more.await.is_err(), "the eighth permit is kept for another target");
+        let other = permits.acquire(2).await;
+        assert_eq!((permits.held_by(1), permits.held_by(2)), (7, 1));
+        drop((busy, other));
     }
 
     #[tokio::test(start_paused = true)]

@@ -125,7 +125,7 @@ impl Target {
     /// retryably are sent again).
     fn delivery_context(&self, hops: u32) -> DeliveryContext {
         let mut ctx = self.context(hops);
-        if ctx.http.is_some() {
+        if self.several_requests && ctx.http.is_some() {
             ctx.replay = Some(Arc::new(ResponseMemo::default()));
         }
         ctx

@@ -22,6 +22,9 @@ pub struct Target {
     pub(super) settings: Arc<TargetSettings>,
     pub(super) breaker: Option<Arc<Breaker>>,
     pub(super) rate: Option<Arc<RateLimiter>>,
+    /// Whether one delivery sends several requests (webhook `urls`), so its retries keep a
+    /// memo of the final answers.
+    pub(super) several_requests: bool,
     pub(super) record: Arc<super::health::DeliveryRecord>,
     pub(super) telemetry: Arc<Telemetry>,
     /// How telemetry names the target: URL origins, or `adapter#hash` (never its options).

@@ -10,8 +10,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use futures::StreamExt as _;
-use futures::stream::FuturesUnordered;
+use tokio::task::JoinSet;
 
 use super::feed::Feed;
 use super::{Item, LaneCtx};
@@ -89,22 +88,27 @@ pub(crate) async fn run(lane: Arc<LaneCtx>, mut feed: Feed) {
     let max = settings.max_in_flight.max(1);
     let ordering = settings.ordering.clone();
     let mut gate = Gate::default();
-    let mut running = FuturesUnordered::new();
-    let start = |item: Item, key: Option<String>| {
+    // Each delivery is its own task, so a lane's deliveries use every core (the Wasm calls
+    // are CPU work); dropping the set (a lane aborted at shutdown) aborts them.
+    let mut running = JoinSet::new();
+    let start = |running: &mut JoinSet<Option<String>>, item: Item, key: Option<String>| {
         let lane = lane.clone();
-        async move {
+        running.spawn(async move {
             lane.deliver(item).await;
             key
-        }
+        });
     };
     let mut open = true;
     while open || !running.is_empty() {
         let room = open && running.len() < max && gate.parked < PARK_LIMIT;
         tokio::select! {
             biased;
-            Some(key) = running.next(), if !running.is_empty() => {
+            Some(done) = running.join_next(), if !running.is_empty() => {
+                // A delivery task only ends early if it panicked: its key stays busy, so
+                // nothing of that key is delivered out of order.
+                let Ok(key) = done else { continue };
                 if let Some(next) = gate.leave(&key) {
-                    running.push(start(next, key));
+                    start(&mut running, next, key);
                 }
             }
             item = feed.recv(), if room => match item {
@@ -112,7 +116,7 @@ pub(crate) async fn run(lane: Arc<LaneCtx>, mut feed: Feed) {
                     lane.took(&item);
                     let key = key_of(&ordering, &item.signal);
                     if let Some(item) = gate.enter(&key, item) {
-                        running.push(start(item, key));
+                        start(&mut running, item, key);
                     }
                 }
                 None => open = false,

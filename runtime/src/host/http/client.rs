@@ -112,6 +112,28 @@ pub struct HttpTarget {
     pub origins: Vec<OriginPattern>,
     /// The pool its requests use.
     pub pool: Arc<Pool>,
+    /// The last URL that passed the checks, parsed: a target sends to the same URL again
+    /// and again, so parsing and checking it once is enough (the grant and the address
+    /// policy do not change under an opened target).
+    checked: Mutex<Option<(String, reqwest::Url)>>,
+}
+
+impl HttpTarget {
+    /// A target reaching `origins` through `pool`.
+    pub fn new(origins: Vec<OriginPattern>, pool: Arc<Pool>) -> Self {
+        HttpTarget { origins, pool, checked: Mutex::new(None) }
+    }
+
+    /// `text`, parsed, if it is the URL that passed the checks last.
+    pub(super) fn checked_url(&self, text: &str) -> Option<reqwest::Url> {
+        let checked = self.checked.lock().unwrap_or_else(PoisonError::into_inner);
+        checked.as_ref().filter(|(known, _)| known == text).map(|(_, url)| url.clone())
+    }
+
+    /// Remembers `url` (parsed from `text`) as checked.
+    pub(super) fn remember_url(&self, text: &str, url: &reqwest::Url) {
+        *self.checked.lock().unwrap_or_else(PoisonError::into_inner) = Some((text.to_owned(), url.clone()));
+    }
 }
 
 /// Clients and pools shared by every adapter of a runtime.

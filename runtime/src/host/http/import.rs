@@ -51,23 +51,14 @@ async fn send(
     let settings = service.settings();
     let max_request = caps.0.map_or(settings.max_request_bytes, |cap| cap.min(settings.max_request_bytes));
     let max_response = caps.1.map_or(settings.max_response_bytes, |cap| cap.min(settings.max_response_bytes));
-    let url = reqwest::Url::parse(&req.url)
-        .map_err(|e| Error::InvalidRequest(format!("url {:?}: {e}", req.url)))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::InvalidRequest(format!("url {:?}: only http and https are allowed", req.url)));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::InvalidRequest("url: userinfo is not allowed".to_owned()));
-    }
-    if !target.origins.iter().any(|origin| origin.allows(&url)) {
-        return Err(Error::Denied(format!(
-            "{} is not an origin granted to this target",
-            url.origin().ascii_serialization()
-        )));
-    }
-    if let Some(ip) = literal_ip(&url) {
-        settings.address_policy.check(ip).map_err(Error::Denied)?;
-    }
+    let url = match target.checked_url(&req.url) {
+        Some(url) => url,
+        None => {
+            let url = check_url(service, target, &req.url)?;
+            target.remember_url(&req.url, &url);
+            url
+        }
+    };
     let body = req.body.unwrap_or_default();
     if body.len() > max_request {
         return Err(Error::TooLarge(max_request as u64));
@@ -123,6 +114,27 @@ async fn send(
         memo.put(key, &response);
     }
     Ok(response)
+}
+
+/// Parses `text` and checks it against the target's grant and the address policy.
+fn check_url(service: &HttpService, target: &HttpTarget, text: &str) -> Result<reqwest::Url, Error> {
+    let url = reqwest::Url::parse(text).map_err(|e| Error::InvalidRequest(format!("url {text:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::InvalidRequest(format!("url {text:?}: only http and https are allowed")));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::InvalidRequest("url: userinfo is not allowed".to_owned()));
+    }
+    if !target.origins.iter().any(|origin| origin.allows(&url)) {
+        return Err(Error::Denied(format!(
+            "{} is not an origin granted to this target",
+            url.origin().ascii_serialization()
+        )));
+    }
+    if let Some(ip) = literal_ip(&url) {
+        service.settings().address_policy.check(ip).map_err(Error::Denied)?;
+    }
+    Ok(url)
 }
 
 fn method(method: Method) -> reqwest::Method {
