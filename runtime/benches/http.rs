@@ -11,20 +11,19 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use jido_dispatch::host::http::IpNet;
 use jido_dispatch::signal::Signal;
 use jido_dispatch::target::TargetSpec;
 use jido_dispatch::{Runtime, Target};
-use sha2::Sha256;
 
 mod support;
 use support::server;
+#[path = "support/sign.rs"]
+mod sign;
+use sign::{SECRET, standard_signature};
 
 const CONCURRENCY: usize = 16;
 const REQUESTS: usize = 20_000;
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 fn signal(data_bytes: usize) -> Signal {
     let data = serde_json::Value::String("x".repeat(data_bytes.saturating_sub(2)));
@@ -55,17 +54,6 @@ where
         worker.await.unwrap();
     }
     REQUESTS as f64 / start.elapsed().as_secs_f64()
-}
-
-fn standard_signature(id: &str, ts: &str, body: &[u8]) -> String {
-    let key = base64::engine::general_purpose::STANDARD.decode(&SECRET[6..]).unwrap();
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
-    mac.update(id.as_bytes());
-    mac.update(b".");
-    mac.update(ts.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
 }
 
 async fn wasm_rate(target: Target, signal: Signal) -> f64 {

@@ -1,46 +1,23 @@
 //! Daemon benchmarks: durable ingress (signals accepted per second, single and batched) and
 //! end-to-end latency from `POST /signals` to a webhook receiver at a steady 1,000 signals/s.
 //!
-//! Run: `cargo bench -p jido-dispatch --bench ingress`. The daemon, the load generator and
+//! Run: `cargo bench -p jido-dispatch --bench ingress` (`JIDO_BENCH_IN_FLIGHT=N` sets the
+//! webhook target's `max_in_flight`, default 16). The daemon, the load generator and
 //! the receiver share this process and the machine's cores; the store is a SQLite file in
 //! the temp directory (WAL, `synchronous = FULL`).
 
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 #![expect(clippy::unwrap_used, reason = "a benchmark may stop at the first error")]
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::http::HeaderMap;
 use jido_dispatch::Runtime;
 use jido_dispatch::daemon::{Config, Daemon};
 use serde_json::json;
-use tokio::sync::watch;
 
-type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
-
-/// A webhook receiver recording when each `webhook-id` first arrived.
-async fn receiver() -> (u16, Arrivals, watch::Receiver<usize>) {
-    let arrivals: Arrivals = Arc::default();
-    let (count_tx, count_rx) = watch::channel(0usize);
-    let (seen, count_tx) = (arrivals.clone(), Arc::new(count_tx));
-    let app = axum::Router::new().fallback(move |headers: HeaderMap| {
-        let (seen, count_tx) = (seen.clone(), count_tx.clone());
-        async move {
-            if let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) {
-                let mut seen = seen.lock().unwrap();
-                seen.entry(id.to_owned()).or_insert_with(Instant::now);
-                count_tx.send_replace(seen.len());
-            }
-            ""
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (port, arrivals, count_rx)
-}
+#[path = "support/receiver.rs"]
+mod receiver;
+use receiver::receiver;
 
 fn event(i: usize) -> serde_json::Value {
     json!({"type": "bench.event", "source": "/bench", "id": format!("e-{i}"), "data": {"n": i, "pad": "x".repeat(120)}})
@@ -77,8 +54,10 @@ async fn ingress(base: &str, clients: usize, total: usize, per_request: usize, o
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let in_flight: u32 =
+        std::env::var("JIDO_BENCH_IN_FLIGHT").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
     rt.block_on(async {
-        let (port, arrivals, mut count) = receiver().await;
+        let (port, arrivals, mut count) = receiver(Duration::ZERO).await;
         let dir = std::env::temp_dir().join(format!("jido-bench-ingress-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let text = format!(
@@ -91,7 +70,7 @@ path = "{}"
 allow_private = ["127.0.0.0/8"]
 [[subscriptions]]
 path = "bench.**"
-dispatch = {{ adapter = "webhook", url = "http://127.0.0.1:{port}/hook", secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }}
+dispatch = {{ adapter = "webhook", url = "http://127.0.0.1:{port}/hook", secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", max_in_flight = {in_flight} }}
 "#,
             dir.join("store.sqlite").display()
         );
@@ -100,16 +79,18 @@ dispatch = {{ adapter = "webhook", url = "http://127.0.0.1:{port}/hook", secret 
         let daemon = Daemon::start(config, Runtime::builder().compile_cache(Some(cache))).await.unwrap();
         let base = format!("http://{}", daemon.address());
 
-        println!("| durable ingress (202 after commit)              | signals/s |");
-        println!("|-------------------------------------------------|----------:|");
+        println!("| durable ingress (202 after commit), webhook max_in_flight = {in_flight:<2} | accepted/s | accepted and delivered/s |");
+        println!("|-------------------------------------------------|-----------:|-------------------------:|");
         let mut sent = 0;
         for (label, clients, total, per_request) in
             [("single events, 16 concurrent clients", 16, 20_000, 1), ("batches of 100, 4 concurrent clients", 4, 100_000, 100)]
         {
+            let start = Instant::now();
             let rate = ingress(&base, clients, total, per_request, sent).await;
             sent += total;
             count.wait_for(|n| *n >= sent).await.unwrap();
-            println!("| {label:<47} | {rate:>9.0} |");
+            let through = total as f64 / start.elapsed().as_secs_f64();
+            println!("| {label:<47} | {rate:>10.0} | {through:>24.0} |");
         }
 
         // Latency at a steady 1,000 signals/s for 5 s (after the backlog above drained).

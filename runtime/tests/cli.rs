@@ -125,6 +125,11 @@ fn adapters_lists_every_builtin_with_its_options() {
 
 /// Accepts one HTTP request on 127.0.0.1, answers 204, and hands back what it read.
 fn one_shot_server() -> (u16, std::thread::JoinHandle<String>) {
+    one_shot_server_answering("204 No Content")
+}
+
+/// Accepts one HTTP request on 127.0.0.1, answers with `status`, and hands back what it read.
+fn one_shot_server_answering(status: &'static str) -> (u16, std::thread::JoinHandle<String>) {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
@@ -138,7 +143,7 @@ fn one_shot_server() -> (u16, std::thread::JoinHandle<String>) {
                 Ok(n) => seen.extend_from_slice(&buf[..n]),
             }
         }
-        let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n");
+        let _ = stream.write_all(format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n").as_bytes());
         String::from_utf8_lossy(&seen).into_owned()
     });
     (port, handle)
@@ -296,21 +301,7 @@ fn dispatch_waits_for_async_targets_before_it_exits() {
     let _ = std::fs::remove_dir_all(&data);
     // A receiver that reads the request and answers 500 (not retried: the final failure is
     // written to the dead-letter store only once the async delivery has finished).
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let server = std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let (mut stream, _) = listener.accept().expect("a request arrives");
-        let mut seen = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !String::from_utf8_lossy(&seen).contains('}') {
-            match stream.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => seen.extend_from_slice(&buf[..n]),
-            }
-        }
-        let _ = stream.write_all(b"HTTP/1.1 500 Oops\r\ncontent-length: 0\r\n\r\n");
-    });
+    let (port, server) = one_shot_server_answering("500 Oops");
     let target = format!(
         r#"{{"adapter":"http","url":"http://127.0.0.1:{port}/hook","async":true,"retry_policy":{{"max_retries":0}}}}"#
     );

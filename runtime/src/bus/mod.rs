@@ -1,6 +1,6 @@
 //! Named buses: subscribe with a pattern and targets, publish signals, shut down cleanly.
 //!
-//! Each target of each subscription is a *lane* ([`lane`]) with its own backlog, worker,
+//! Each target of each subscription is a *lane* (`bus/lane/`) with its own backlog, worker,
 //! concurrency (`max_in_flight`), `ordering` and `rate_limit`: a slow, retrying or full
 //! lane affects only itself, never its sibling targets, other subscriptions or the
 //! publisher. Publishing never waits (unless a subscription chose [`WhenFull::Wait`]): a

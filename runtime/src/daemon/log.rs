@@ -115,6 +115,7 @@ pub(super) fn open(path: &Path) -> Result<(Connection, bool), LogError> {
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
              PRAGMA busy_timeout = 5000;
+             PRAGMA wal_autocheckpoint = 0;
              CREATE TABLE IF NOT EXISTS accepted_signals (
                  seq INTEGER PRIMARY KEY AUTOINCREMENT,
                  bus TEXT NOT NULL,
@@ -172,9 +173,18 @@ impl SignalLog {
             opened.unrouted = unrouted(&connection)?;
         }
         let (commands, receiver) = std_mpsc::channel();
+        let (alive, writer_gone) = std_mpsc::channel::<()>();
+        let checkpoints = Connection::open(path).map_err(log_error)?;
         std::thread::Builder::new()
             .name("jido-signal-log".to_owned())
-            .spawn(move || writer(connection, receiver, admission, on_commit))
+            .spawn(move || {
+                let _alive = alive;
+                writer(connection, receiver, admission, on_commit);
+            })
+            .map_err(log_error)?;
+        std::thread::Builder::new()
+            .name("jido-checkpoint".to_owned())
+            .spawn(move || checkpointer(&checkpoints, &writer_gone))
             .map_err(log_error)?;
         Ok((SignalLog { commands }, opened))
     }
@@ -241,8 +251,36 @@ fn unrouted(connection: &Connection) -> Result<Vec<Committed>, LogError> {
     Ok(found)
 }
 
+/// How often the checkpointer copies the WAL into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Copies the WAL into the database from its own connection, so that the writer's commits
+/// never wait for a checkpoint (the writer's automatic checkpoints are off: with a large
+/// backlog in the store, one could hold a commit, and every request in it, for 100+ ms).
+/// `PASSIVE` takes no lock the writer waits for. Stops when the writer does.
+fn checkpointer(connection: &Connection, writer_gone: &std_mpsc::Receiver<()>) {
+    while let Err(std_mpsc::RecvTimeoutError::Timeout) = writer_gone.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(%error, "WAL checkpoint failed; retrying");
+        }
+    }
+}
+
 /// Largest number of commands folded into one transaction.
 const GROUP: usize = 4096;
+
+/// Signals appended in one transaction before it is closed.
+const GROUP_SIGNALS: usize = 2048;
+
+impl Command {
+    /// Signals this command appends.
+    fn signals(&self) -> usize {
+        match self {
+            Command::Append { signals, .. } => signals.len(),
+            _ => 0,
+        }
+    }
+}
 
 fn writer(
     mut connection: Connection,
@@ -252,10 +290,16 @@ fn writer(
 ) {
     let mut lane_ids: HashMap<Arc<str>, i64> = HashMap::new();
     while let Ok(first) = commands.recv() {
+        let mut signals = first.signals();
         let mut group = vec![first];
-        while group.len() < GROUP {
+        // A transaction takes what queued meanwhile, up to a size that keeps one commit short
+        // (a flood of large batches must not hold the next small request for long).
+        while group.len() < GROUP && signals < GROUP_SIGNALS {
             match commands.try_recv() {
-                Ok(command) => group.push(command),
+                Ok(command) => {
+                    signals += command.signals();
+                    group.push(command);
+                }
                 Err(_) => break,
             }
         }

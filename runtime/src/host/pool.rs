@@ -166,7 +166,7 @@ impl InstancePool {
     /// Runs `op` on an instance. A trap or an exceeded limit is a [`DeliveryError`] that
     /// names it; the instance is then replaced.
     ///
-    /// Instances are shared fairly between targets ([`FairPermits`]). A delivery to a target
+    /// Instances are shared fairly between targets (`host/fair.rs`). A delivery to a target
     /// with an http pool first waits for its pool slot, holding no instance meanwhile, then
     /// for an instance; both waits together are bounded by the target's `pool_timeout`.
     pub async fn run(&self, op: Op<'_>) -> Result<Answer, DeliveryError> {

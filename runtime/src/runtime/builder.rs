@@ -84,7 +84,7 @@ impl RuntimeBuilder {
     }
 
     /// Instances of built-in adapter `name` alive at once (default: `http` and `webhook`
-    /// [`HTTP_MAX_INSTANCES`](super::HTTP_MAX_INSTANCES), the others 16). An instance is
+    /// [`HTTP_MAX_INSTANCES`](crate::HTTP_MAX_INSTANCES), the others 16). An instance is
     /// held for a whole delivery, its HTTP wait included; instances are shared fairly
     /// between the adapter's targets.
     pub fn builtin_max_instances(mut self, name: &str, count: usize) -> Self {
