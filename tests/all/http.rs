@@ -173,6 +173,35 @@ async fn a_full_pool_fails_with_pool_timeout() {
 }
 
 #[tokio::test]
+async fn waiting_for_an_instance_counts_against_pool_timeout() {
+    // One instance of `http` in all: a delivery hanging on its receiver holds it.
+    let loopback = vec![IpNet::parse("127.0.0.0/8").expect("net")];
+    let runtime = builder(crate::CACHE_ROOT)
+        .allow_private(loopback)
+        .builtin_max_instances("http", 1)
+        .build()
+        .expect("runtime");
+    let hanging = Receiver::start(|_, _| Reply::Hang).await;
+    let fine = Receiver::ok().await;
+    let stuck =
+        runtime.open_target(&http(&hanging.url("/")).with("timeout", json!(60000))).await.expect("opens");
+    let other =
+        runtime.open_target(&http(&fine.url("/")).with("pool_timeout", json!(100))).await.expect("opens");
+    let held = {
+        let (runtime, stuck) = (runtime.clone(), stuck.clone());
+        tokio::spawn(async move { runtime.dispatch(&sample_signal("a"), &stuck).await })
+    };
+    hanging.wait_for(1, LIMIT).await;
+    let err = runtime.dispatch(&sample_signal("b"), &other).await.expect_err("no instance free");
+    assert_eq!(err.code(), Some("pool_timeout"), "{err}");
+    assert!(err.is_retryable(), "{err}");
+    assert!(fine.requests().is_empty(), "nothing was sent");
+    held.abort();
+    // The aborted delivery gave its instance back.
+    runtime.dispatch(&sample_signal("c"), &other).await.expect("the instance is free again");
+}
+
+#[tokio::test]
 async fn a_batch_is_one_cloudevents_batch_request() {
     let runtime = loopback();
     let receiver = Receiver::ok().await;
