@@ -85,11 +85,8 @@ fn binary(headers: &HeaderMap, body: &[u8], default_source: Option<&str>) -> Res
     let mut object = Map::new();
     for (name, value) in headers {
         let Some(attribute) = name.as_str().strip_prefix("ce-") else { continue };
-        let text = value
-            .to_str()
-            .map_err(|_| IngressError::BadRequest(format!("header {name}: not visible ASCII")))?;
-        let decoded =
-            percent_decode(text).map_err(|e| IngressError::BadRequest(format!("header {name}: {e}")))?;
+        let decoded = header_text(value.as_bytes())
+            .map_err(|e| IngressError::BadRequest(format!("header {name}: {e}")))?;
         object.insert(attribute.to_owned(), Value::String(decoded));
     }
     let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
@@ -113,26 +110,41 @@ fn binary(headers: &HeaderMap, body: &[u8], default_source: Option<&str>) -> Res
     Ok(signal)
 }
 
-/// Header values are percent-encoded in the CloudEvents HTTP binding.
-fn percent_decode(text: &str) -> Result<String, String> {
-    if !text.contains('%') {
-        return Ok(text.to_owned());
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+/// A `ce-*` header value as text. The CloudEvents HTTP binding percent-encodes values, but
+/// the official SDKs do not all do it (the Python SDK sends `café 100%` unencoded, as
+/// ISO-8859-1 bytes through Python's `http.client`), so decoding is liberal where it costs
+/// nothing: raw bytes are read as UTF-8, or as ISO-8859-1 (HTTP's historical header charset)
+/// when they are not UTF-8, and a `%` that does not start a valid escape is a literal `%`.
+/// It stays strict where it protects: control characters (raw or escaped) are refused, and
+/// percent-escapes must decode to UTF-8.
+fn header_text(raw: &[u8]) -> Result<String, String> {
+    let text: std::borrow::Cow<'_, str> = match std::str::from_utf8(raw) {
+        Ok(text) => text.into(),
+        Err(_) => raw.iter().map(|&b| char::from(b)).collect::<String>().into(),
+    };
+    let raw = text.as_bytes();
+    let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).ok_or("truncated percent escape")?;
-            let hex = std::str::from_utf8(hex).map_err(|_| "bad percent escape")?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| format!("bad percent escape %{hex}"))?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
+    while i < raw.len() {
+        let escaped = match (raw[i], raw.get(i + 1..i + 3)) {
+            (b'%', Some(hex)) => std::str::from_utf8(hex).ok().and_then(|h| u8::from_str_radix(h, 16).ok()),
+            _ => None,
+        };
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(raw[i]);
+                i += 1;
+            }
         }
     }
-    String::from_utf8(out).map_err(|_| "percent-decoded value is not UTF-8".to_owned())
+    if let Some(control) = out.iter().find(|b| b.is_ascii_control() && **b != b'\t') {
+        return Err(format!("control character 0x{control:02x} is not allowed"));
+    }
+    String::from_utf8(out).map_err(|_| "percent-escapes that are not UTF-8".to_owned())
 }
 
 #[cfg(test)]
@@ -166,6 +178,29 @@ mod tests {
         );
         assert!(matches!(&s.data, Some(Data::Json(text)) if text.as_str() == r#"{"n":1}"#), "{:?}", s.data);
         assert!(s.to_json().contains(r#""tenant":"acme""#));
+    }
+
+    #[test]
+    fn header_values_from_real_sdks_are_read_liberally() {
+        for (raw, expected) in [
+            ("caf%C3%A9", "café"),
+            ("café/ü 100%", "café/ü 100%"),
+            ("50%-off %zz %4", "50%-off %zz %4"),
+            ("a%20b", "a b"),
+        ] {
+            assert_eq!(header_text(raw.as_bytes()).as_deref(), Ok(expected), "{raw}");
+        }
+        assert!(header_text(b"a%00b").expect_err("escaped NUL").contains("control character 0x00"));
+        assert!(header_text(b"a\x01b").expect_err("raw control").contains("control character 0x01"));
+        assert_eq!(header_text(b"caf\xe9 100%").as_deref(), Ok("café 100%"), "ISO-8859-1 bytes");
+        assert!(header_text(b"%C3").expect_err("half a character").contains("not UTF-8"));
+        // Through the whole binary mode, with a raw UTF-8 header as the Python SDK sends it.
+        let mut h =
+            headers(&[("ce-specversion", "1.0"), ("ce-id", "x"), ("ce-source", "/s"), ("ce-type", "t")]);
+        let raw = axum::http::HeaderValue::from_bytes("café/ü 100%".as_bytes()).expect("raw bytes");
+        h.insert("ce-subject", raw);
+        let signals = parse(&h, b"", None).expect("accepted");
+        assert_eq!(signals[0].subject.as_deref(), Some("café/ü 100%"));
     }
 
     #[test]
