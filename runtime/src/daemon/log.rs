@@ -11,7 +11,14 @@
 //! budget gets its bytes back. Whatever is left at start-up is each lane's backlog.
 //!
 //! ```text
-//! accepted_signals(seq, bus, signal, bytes)   lanes(id, key)   lane_items(lane, seq)
+//! accepted_signals(seq, bus, signal, bytes, lanes)   lanes(id, key)   lane_items(lane, seq)
+//! ```
+//!
+//! `accepted_signals.lanes` counts the lane items a row still has, so finishing a lane is two
+//! primary-key operations (delete the item, decrement the count) and `lane_items` needs no
+//! second index.
+//!
+//! ```text
 //! ```
 
 use std::collections::HashMap;
@@ -127,13 +134,23 @@ pub(super) fn open(path: &Path) -> Result<(Connection, bool), LogError> {
                  seq INTEGER NOT NULL,
                  PRIMARY KEY (lane, seq)
              ) WITHOUT ROWID;
-             CREATE INDEX IF NOT EXISTS lane_items_seq ON lane_items (seq);",
+             DROP INDEX IF EXISTS lane_items_seq;",
         )
         .map_err(log_error)?;
-    let has_bytes: bool = connection.prepare("SELECT bytes FROM accepted_signals LIMIT 0").is_ok();
-    if !has_bytes {
+    let has =
+        |column: &str| connection.prepare(&format!("SELECT {column} FROM accepted_signals LIMIT 0")).is_ok();
+    if !has("bytes") {
         connection
             .execute_batch("ALTER TABLE accepted_signals ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0")
+            .map_err(log_error)?;
+    }
+    if !has("lanes") {
+        // Lanes still to finish each row: counted from the items once, kept up to date after.
+        connection
+            .execute_batch(
+                "ALTER TABLE accepted_signals ADD COLUMN lanes INTEGER NOT NULL DEFAULT 0;
+                 UPDATE accepted_signals SET lanes = (SELECT count(*) FROM lane_items WHERE lane_items.seq = accepted_signals.seq);",
+            )
             .map_err(log_error)?;
     }
     Ok((connection, had_lanes.is_none()))

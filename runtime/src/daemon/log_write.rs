@@ -36,7 +36,7 @@ pub(super) fn write_group(
                         written.released.1 += routed.bytes;
                         continue;
                     }
-                    let seq = insert_signal(&transaction, bus, &routed.signal.to_json(), routed.bytes)?;
+                    let seq = insert_signal(&transaction, bus, routed, routed.lanes.len())?;
                     for lane in &routed.lanes {
                         let id = lane_id(&transaction, lane_ids, lane)?;
                         transaction
@@ -67,14 +67,15 @@ pub(super) fn write_group(
             }
             Command::Attach { seq, lanes, .. } => {
                 let seq = i64::try_from(*seq).unwrap_or(i64::MAX);
+                let mut added = 0;
                 for lane in lanes {
                     let id = lane_id(&transaction, lane_ids, lane)?;
-                    transaction
+                    added += transaction
                         .prepare_cached("INSERT OR IGNORE INTO lane_items (lane, seq) VALUES (?1, ?2)")
                         .and_then(|mut s| s.execute(params![id, seq]))
                         .map_err(log_error)?;
                 }
-                release_if_finished(&transaction, seq, written)?;
+                lanes_finished(&transaction, seq, -i64::try_from(added).unwrap_or(0), written)?;
             }
             Command::Forget { lanes, keep, .. } => {
                 written.forgotten += forget(&transaction, lanes, *keep, written)?;
@@ -89,12 +90,14 @@ pub(super) fn write_group(
 fn insert_signal(
     transaction: &Transaction<'_>,
     bus: &str,
-    json: &str,
-    bytes: usize,
+    routed: &super::log::Routed,
+    lanes: usize,
 ) -> Result<i64, LogError> {
+    let bytes = i64::try_from(routed.bytes).unwrap_or(i64::MAX);
+    let lanes = i64::try_from(lanes).unwrap_or(0);
     transaction
-        .prepare_cached("INSERT INTO accepted_signals (bus, signal, bytes) VALUES (?1, ?2, ?3)")
-        .and_then(|mut s| s.execute(params![bus, json, i64::try_from(bytes).unwrap_or(i64::MAX)]))
+        .prepare_cached("INSERT INTO accepted_signals (bus, signal, bytes, lanes) VALUES (?1, ?2, ?3, ?4)")
+        .and_then(|mut s| s.execute(params![bus, routed.signal.to_json(), bytes, lanes]))
         .map_err(log_error)?;
     Ok(transaction.last_insert_rowid())
 }
@@ -136,24 +139,32 @@ fn done(transaction: &Transaction<'_>, lane: i64, seq: u64, written: &mut Writte
         .and_then(|mut s| s.execute(params![lane, seq]))
         .map_err(log_error)?;
     if deleted > 0 {
-        release_if_finished(transaction, seq, written)?;
+        lanes_finished(transaction, seq, 1, written)?;
     }
     Ok(())
 }
 
-fn release_if_finished(
+/// `finished` more lanes of row `seq` are done (negative: lanes were added); the row goes
+/// when none is left, and its bytes are released.
+fn lanes_finished(
     transaction: &Transaction<'_>,
     seq: i64,
+    finished: i64,
     written: &mut Written,
 ) -> Result<(), LogError> {
-    let bytes: Option<i64> = transaction
+    let left: Option<(i64, i64)> = transaction
         .prepare_cached(
-            "DELETE FROM accepted_signals WHERE seq = ?1 \
-             AND NOT EXISTS (SELECT 1 FROM lane_items WHERE seq = ?1) RETURNING bytes",
+            "UPDATE accepted_signals SET lanes = lanes - ?2 WHERE seq = ?1 RETURNING lanes, bytes",
         )
-        .and_then(|mut s| s.query_row(params![seq], |r| r.get(0)).optional())
+        .and_then(|mut s| s.query_row(params![seq, finished], |r| Ok((r.get(0)?, r.get(1)?))).optional())
         .map_err(log_error)?;
-    if let Some(bytes) = bytes {
+    if let Some((left, bytes)) = left
+        && left <= 0
+    {
+        transaction
+            .prepare_cached("DELETE FROM accepted_signals WHERE seq = ?1")
+            .and_then(|mut s| s.execute(params![seq]))
+            .map_err(log_error)?;
         written.released.0 += 1;
         written.released.1 += usize::try_from(bytes).unwrap_or(0);
     }
@@ -192,7 +203,7 @@ fn forget(
         }
         count += seqs.len();
         for seq in seqs {
-            release_if_finished(transaction, seq, written)?;
+            lanes_finished(transaction, seq, 1, written)?;
         }
     }
     Ok(count)

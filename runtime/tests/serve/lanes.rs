@@ -131,6 +131,8 @@ dispatch = [
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     for (name, at) in [("a", &receiver), ("b", &other)] {
         loop {
+            // Count first: a request arriving after this count ends the wait below at once.
+            let seen = at.requests().len();
             let missing = accepted.difference(&ids_at(at)).count();
             if missing == 0 {
                 break;
@@ -139,7 +141,7 @@ dispatch = [
                 tokio::time::Instant::now() < deadline,
                 "lane {name}: {missing} accepted signals never arrived"
             );
-            at.wait_for(at.requests().len() + 1, Duration::from_secs(60)).await;
+            at.wait_for(seen + 1, Duration::from_secs(60)).await;
         }
     }
     drop(serve);
