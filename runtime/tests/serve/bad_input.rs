@@ -133,3 +133,66 @@ dispatch = {{ adapter = "http", url = "{}", timeout = 60000 }}
     let (_, metrics) = serve.get_text("/metrics").await;
     assert!(metrics.contains("jido_ingress_pending 20"), "{metrics}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_budget_in_bytes_bounds_ingress_and_frees_as_lanes_finish() {
+    // A receiver that is down until told otherwise: accepted signals stay in the store.
+    let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let gate = up.clone();
+    let receiver = Receiver::start(move |_, _| {
+        if gate.load(std::sync::atomic::Ordering::SeqCst) { Reply::status(200) } else { Reply::status(503) }
+    })
+    .await;
+    let dir = temp_dir("budget");
+    let config = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+
+[store]
+path = {:?}
+max_bytes = 4000
+
+[egress]
+allow_private = ["127.0.0.0/8"]
+
+[[subscriptions]]
+path = "**"
+dispatch = {{ adapter = "http", url = "{}", circuit_breaker = false, retry_policy = {{ max_retries = 100, backoff = "constant", base_delay = 20, jitter = false }} }}
+"#,
+        dir.join("store.sqlite").display().to_string(),
+        receiver.url("/down")
+    );
+    std::fs::write(dir.join("config.toml"), config).expect("config written");
+    let serve = Serve::start_file(&dir.join("config.toml"));
+    let event =
+        |i: usize| json!({"type": "x", "source": "/s", "id": format!("b-{i}"), "data": "x".repeat(500)});
+    let mut accepted = Vec::new();
+    let mut i = 0;
+    loop {
+        let (status, body) = serve.event(event(i)).await;
+        match status {
+            StatusCode::ACCEPTED => accepted.push(i),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert!(body["error"].as_str().unwrap_or_default().contains("budget"), "{body}");
+                break;
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+        i += 1;
+        assert!(i < 100, "the 4,000-byte budget never refused");
+    }
+    assert!((4..=8).contains(&accepted.len()), "about 4,000 bytes of ~600-byte signals: {accepted:?}");
+    // Once the receiver is up the lane finishes them, the store frees, and ingress accepts again.
+    up.store(true, std::sync::atomic::Ordering::SeqCst);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (status, body) = serve.event(event(1000)).await;
+        if status == StatusCode::ACCEPTED {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "ingress never reopened: {body}");
+        // The store frees when the lanes' deletes commit (the next group commit): poll.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
