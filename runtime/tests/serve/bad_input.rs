@@ -185,7 +185,7 @@ dispatch = {{ adapter = "http", url = "{}", circuit_breaker = false, retry_polic
     assert!((4..=8).contains(&accepted.len()), "about 4,000 bytes of ~600-byte signals: {accepted:?}");
     // Once the receiver is up the lane finishes them, the store frees, and ingress accepts again.
     up.store(true, std::sync::atomic::Ordering::SeqCst);
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let (status, body) = serve.event(event(1000)).await;
         if status == StatusCode::ACCEPTED {
@@ -193,6 +193,6 @@ dispatch = {{ adapter = "http", url = "{}", circuit_breaker = false, retry_polic
         }
         assert!(tokio::time::Instant::now() < deadline, "ingress never reopened: {body}");
         // The store frees when the lanes' deletes commit (the next group commit): poll.
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
