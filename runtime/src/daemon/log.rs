@@ -222,7 +222,8 @@ impl SignalLog {
     }
 
     /// Deletes the backlog of every lane not in `lanes` (`keep`), or of the lanes listed;
-    /// returns how many lane items went.
+    /// an entry ending in `#` names every lane whose key starts with it. Returns how many
+    /// lane items went.
     pub async fn forget(&self, lanes: Vec<Arc<str>>, keep: bool) -> Result<usize, LogError> {
         let (reply, answer) = oneshot::channel();
         self.commands

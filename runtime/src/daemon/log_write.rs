@@ -186,7 +186,10 @@ fn forget(
     };
     let mut count = 0;
     for (id, key) in all {
-        let listed = lanes.iter().any(|lane| **lane == *key);
+        // An entry ending in `#` names every lane of a subscription (one that could not be
+        // opened at start keeps its backlog for a later start).
+        let listed =
+            lanes.iter().any(|lane| **lane == *key || (lane.ends_with('#') && key.starts_with(&**lane)));
         if listed == keep {
             continue;
         }

@@ -181,8 +181,11 @@ impl Daemon {
             source: config.source.clone(),
             custom: Mutex::new(config.adapters.iter().map(|a| a.name.clone()).collect()),
         });
-        subscribe_all(&state, &config).await?;
-        let lanes = state.lane_keys();
+        let unopened = subscribe_all(&state, &config).await?;
+        // Lanes of subscriptions that no longer exist lose their backlog; those of stored
+        // subscriptions that could not be opened this time keep it.
+        let mut lanes = state.lane_keys();
+        lanes.extend(unopened.into_iter().map(|row| Arc::from(format!("{}#", api_key(row)))));
         state.log.forget(lanes, true).await.map_err(|e| store_error(e.0))?;
         if opened.signals > 0 {
             tracing::info!(signals = opened.signals, "delivering signals accepted before the last stop");
@@ -225,8 +228,9 @@ async fn attach_unrouted(state: &State, unrouted: Vec<Committed>) -> Result<(), 
     Ok(())
 }
 
-/// Subscribes the config file's subscriptions, then those the admin API stored.
-async fn subscribe_all(state: &Arc<State>, config: &Config) -> Result<(), DaemonError> {
+/// Subscribes the config file's subscriptions, then those the admin API stored; returns the
+/// stored rows that could not be opened (logged).
+async fn subscribe_all(state: &Arc<State>, config: &Config) -> Result<Vec<i64>, DaemonError> {
     state.runtime.bus("default");
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     for (i, section) in config.subscriptions.iter().enumerate() {
@@ -242,15 +246,19 @@ async fn subscribe_all(state: &Arc<State>, config: &Config) -> Result<(), Daemon
         state.remember(id, &section.bus, Origin::Config);
     }
     let stored = state.stored.all().map_err(|e| DaemonError::Config(e.to_string()))?;
+    let mut unopened = Vec::new();
     for (row, request) in stored {
         let targets = TargetSpec::list_from_value(request.dispatch.clone())
             .map_err(|e| DaemonError::Config(e.to_string()))?;
         match subscribe(state, &request.bus, &request.path, request.priority, targets, api_key(row)).await {
             Ok(id) => state.remember(id, &request.bus, Origin::Api(row)),
-            Err(e) => tracing::error!(row, path = %request.path, "stored subscription no longer opens: {e}"),
+            Err(e) => {
+                tracing::error!(row, path = %request.path, "stored subscription no longer opens (its backlog is kept): {e}");
+                unopened.push(row);
+            }
         }
     }
-    Ok(())
+    Ok(unopened)
 }
 
 /// The store key of an admin-API subscription.

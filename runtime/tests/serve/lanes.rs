@@ -146,3 +146,75 @@ dispatch = [
     }
     drop(serve);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_subscription_that_cannot_open_keeps_its_backlog() {
+    // An admin-API subscription on a custom adapter whose receiver is down (its signals wait
+    // in the backlog); a restart without the adapter (the subscription cannot open); then one
+    // with it again and the receiver up: the backlog arrives.
+    let up = Arc::new(AtomicBool::new(false));
+    let gate = up.clone();
+    let receiver =
+        Receiver::start(
+            move |_, _| {
+                if gate.load(Ordering::SeqCst) { Reply::status(200) } else { Reply::status(503) }
+            },
+        )
+        .await;
+    let dir = temp_dir("lanes-unopened");
+    let component = jido_dispatch::builtin::get("http").expect("http").component;
+    std::fs::write(dir.join("relay.wasm"), component).expect("component");
+    let adapter = format!(
+        "[[adapters]]\nname = \"relay\"\ncomponent = \"relay.wasm\"\ngrants = {{ http = [\"{}\"] }}\n",
+        receiver.url("").trim_end_matches('/')
+    );
+    let store = dir.join("store.sqlite").display().to_string();
+    let config = |with_adapter: bool| {
+        let adapter = if with_adapter { adapter.as_str() } else { "" };
+        format!("[store]\npath = {store:?}\n{SERVER}\n{adapter}")
+    };
+    let file = dir.join("config.toml");
+    std::fs::write(&file, config(true)).expect("config");
+    let mut serve = Serve::start_file(&file);
+    let retry = json!({"max_retries": 100, "backoff": "constant", "base_delay": 60000, "max_delay": 60000, "jitter": false});
+    let dispatch = json!({"adapter": "relay", "url": receiver.url("/r"), "retry_policy": retry, "circuit_breaker": false});
+    let (status, body) = serve
+        .admin(
+            reqwest::Method::POST,
+            "/admin/subscriptions",
+            Some(json!({"path": "**", "dispatch": dispatch})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let accepted = post_batches(&serve, "tick", "u", 20).await;
+    receiver.wait_for(1, Duration::from_secs(30)).await;
+    serve.kill();
+    std::fs::write(&file, config(false)).expect("config");
+    serve = Serve::start_file(&file);
+    let log = std::fs::read_to_string(&serve.log).unwrap_or_default();
+    assert!(log.contains("its backlog is kept"), "{log}");
+    serve.kill();
+    up.store(true, Ordering::SeqCst);
+    let before = receiver.requests().len();
+    std::fs::write(&file, config(true)).expect("config");
+    serve = Serve::start_file(&file);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let requests = receiver.requests();
+        let delivered: BTreeSet<String> = requests[before..]
+            .iter()
+            .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
+            .filter_map(|v| v["id"].as_str().map(str::to_owned))
+            .collect();
+        let missing = accepted.difference(&delivered).count();
+        if missing == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{missing} signals of the kept backlog never arrived"
+        );
+        receiver.wait_for(requests.len() + 1, Duration::from_secs(30)).await;
+    }
+    drop(serve);
+}
