@@ -20,6 +20,19 @@ pub use receiver::{Receiver, Recorded, Reply};
 pub use recorder::Recorder;
 pub use scripted::Scripted;
 
+/// A test adapter's options, parsed (errors as an [`OptionsError`] of `adapter`).
+///
+/// [`OptionsError`]: jido_dispatch::adapter::OptionsError
+pub(crate) fn test_options<T: serde::de::DeserializeOwned>(
+    adapter: &str,
+    opts: &str,
+) -> Result<T, jido_dispatch::adapter::OptionsError> {
+    serde_json::from_str(opts).map_err(|e| jido_dispatch::adapter::OptionsError {
+        adapter: adapter.to_owned(),
+        message: e.to_string(),
+    })
+}
+
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/test_guests.rs"));
 }

@@ -102,17 +102,12 @@ struct Options {
 
 impl Adapter for Probe {
     fn validate_opts<'a>(&'a self, opts: &'a str) -> BoxFuture<'a, Result<String, OptionsError>> {
-        Box::pin(async move {
-            serde_json::from_str::<Options>(opts)
-                .map(|_| opts.to_owned())
-                .map_err(|e| OptionsError { adapter: "probe".to_owned(), message: e.to_string() })
-        })
+        Box::pin(async move { crate::test_options::<Options>("probe", opts).map(|_| opts.to_owned()) })
     }
 
     fn open(&self, opts: String) -> BoxFuture<'_, Result<Arc<dyn Endpoint>, OptionsError>> {
         Box::pin(async move {
-            let options: Options = serde_json::from_str(&opts)
-                .map_err(|e| OptionsError { adapter: "probe".to_owned(), message: e.to_string() })?;
+            let options: Options = crate::test_options("probe", &opts)?;
             Ok(Arc::new(ProbeEndpoint { probe: self.clone(), options }) as Arc<dyn Endpoint>)
         })
     }

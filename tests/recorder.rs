@@ -104,17 +104,12 @@ struct Options {
 
 impl Adapter for Recorder {
     fn validate_opts<'a>(&'a self, opts: &'a str) -> BoxFuture<'a, Result<String, OptionsError>> {
-        Box::pin(async move {
-            serde_json::from_str::<Options>(opts)
-                .map(|_| opts.to_owned())
-                .map_err(|e| OptionsError { adapter: "recorder".to_owned(), message: e.to_string() })
-        })
+        Box::pin(async move { crate::test_options::<Options>("recorder", opts).map(|_| opts.to_owned()) })
     }
 
     fn open(&self, opts: String) -> BoxFuture<'_, Result<Arc<dyn Endpoint>, OptionsError>> {
         Box::pin(async move {
-            let options: Options = serde_json::from_str(&opts)
-                .map_err(|e| OptionsError { adapter: "recorder".to_owned(), message: e.to_string() })?;
+            let options: Options = crate::test_options("recorder", &opts)?;
             let endpoint = RecorderEndpoint {
                 shared: self.shared.clone(),
                 name: options.name,

@@ -51,20 +51,14 @@ struct Options {
     hold_ms: u64,
 }
 
-fn options_error(e: serde_json::Error) -> OptionsError {
-    OptionsError { adapter: "scripted".to_owned(), message: e.to_string() }
-}
-
 impl Adapter for Scripted {
     fn validate_opts<'a>(&'a self, opts: &'a str) -> BoxFuture<'a, Result<String, OptionsError>> {
-        Box::pin(async move {
-            serde_json::from_str::<Options>(opts).map(|_| opts.to_owned()).map_err(options_error)
-        })
+        Box::pin(async move { crate::test_options::<Options>("scripted", opts).map(|_| opts.to_owned()) })
     }
 
     fn open(&self, opts: String) -> BoxFuture<'_, Result<Arc<dyn Endpoint>, OptionsError>> {
         Box::pin(async move {
-            let options: Options = serde_json::from_str(&opts).map_err(options_error)?;
+            let options: Options = crate::test_options("scripted", &opts)?;
             Ok(Arc::new(ScriptedEndpoint { attempts: self.attempts.clone(), options }) as Arc<dyn Endpoint>)
         })
     }

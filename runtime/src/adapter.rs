@@ -96,20 +96,29 @@ pub struct DeliveryContext {
     /// Final answers already received during this delivery (kept across its retries), so a
     /// retry re-sends only the requests that failed retryably.
     pub replay: Option<Arc<crate::host::http::ResponseMemo>>,
-    /// A connection-pool slot taken before the call got its instance, for the call's first
-    /// request (so a delivery waiting for a slot holds no instance).
-    pub http_slot: Arc<std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>>,
+    /// Where a connection-pool slot taken before the call got its instance waits for the
+    /// call's first request (so a delivery waiting for a slot holds no instance); only for
+    /// targets with `http` access.
+    pub http_slot: Option<Arc<std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>>>,
 }
 
 impl DeliveryContext {
-    /// Keeps `slot` for the call's first request.
+    /// The context of a delivery after `hops` bus crossings, with `http` access or none.
+    pub fn new(hops: u32, http: Option<Arc<crate::host::http::HttpTarget>>) -> Self {
+        let http_slot = http.as_ref().map(|_| Arc::default());
+        DeliveryContext { hops, http, replay: None, http_slot }
+    }
+
+    /// Keeps `slot` for the call's first request (dropped at once without http access).
     pub fn reserve_http_slot(&self, slot: tokio::sync::OwnedSemaphorePermit) {
-        *self.http_slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(slot);
+        if let Some(held) = &self.http_slot {
+            *held.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(slot);
+        }
     }
 
     /// The slot reserved for this call, if it is still unused.
     pub fn take_http_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        self.http_slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+        self.http_slot.as_ref()?.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 }
 

@@ -21,20 +21,22 @@ pub fn resolve(
     identity: &str,
     service: &HttpService,
 ) -> Result<Option<Arc<HttpTarget>>, String> {
-    let origins = match grant {
+    // Several destinations: one delivery may send several requests, so its retries keep a
+    // memo of the answers that were final (webhook `urls`).
+    let (origins, several) = match grant {
         HttpGrant::Nothing => return Ok(None),
-        HttpGrant::Origins(origins) => origins.clone(),
+        HttpGrant::Origins(origins) => (origins.clone(), origins.len() > 1),
         HttpGrant::FromOptions => origins_from_options(normalised)?,
     };
     if origins.is_empty() {
         return Ok(None);
     }
     let pool = service.pool(&pool_spec(spec)?, identity)?;
-    Ok(Some(Arc::new(HttpTarget::new(origins, pool))))
+    Ok(Some(Arc::new(HttpTarget::new(origins, pool, several))))
 }
 
-/// Exact origins of the `url` / `urls` options.
-fn origins_from_options(normalised: &str) -> Result<Vec<OriginPattern>, String> {
+/// Exact origins of the `url` / `urls` options, and whether there are several URLs.
+fn origins_from_options(normalised: &str) -> Result<(Vec<OriginPattern>, bool), String> {
     let options: Value = serde_json::from_str(normalised).map_err(|e| format!("normalised options: {e}"))?;
     let mut urls: Vec<&str> = Vec::new();
     if let Some(url) = options.get("url").and_then(Value::as_str) {
@@ -43,12 +45,15 @@ fn origins_from_options(normalised: &str) -> Result<Vec<OriginPattern>, String> 
     if let Some(list) = options.get("urls").and_then(Value::as_array) {
         urls.extend(list.iter().filter_map(Value::as_str));
     }
-    urls.into_iter()
+    let several = urls.len() > 1;
+    let origins = urls
+        .into_iter()
         .map(|text| {
             let url = reqwest::Url::parse(text).map_err(|e| format!("url {text:?}: {e}"))?;
             OriginPattern::of_url(&url).ok_or_else(|| format!("url {text:?} has no host"))
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((origins, several))
 }
 
 /// `pool`, `pool_size` and `pool_timeout` from the host keys, checked.

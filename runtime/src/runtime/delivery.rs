@@ -109,7 +109,9 @@ impl Target {
             }
             if !again.is_empty() {
                 retry += 1;
-                tokio::time::sleep(self.settings.retry.wait(retry, retry_after, uniform)).await;
+                let wait = self.settings.retry.wait(retry, retry_after, uniform);
+                tracing::debug!(adapter = %self.spec.adapter, signals = again.len(), retry, wait_ms = wait.as_millis() as u64, "retrying a batch");
+                tokio::time::sleep(wait).await;
             }
             left = again;
         }
@@ -125,7 +127,7 @@ impl Target {
     /// retryably are sent again).
     fn delivery_context(&self, hops: u32) -> DeliveryContext {
         let mut ctx = self.context(hops);
-        if self.several_requests && ctx.http.is_some() {
+        if ctx.http.as_ref().is_some_and(|http| http.several_requests) {
             ctx.replay = Some(Arc::new(ResponseMemo::default()));
         }
         ctx

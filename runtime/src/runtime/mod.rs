@@ -263,14 +263,12 @@ impl Runtime {
             .map_err(TargetOpenError::HostKey)?;
         let normalised = adapter.validate_opts(&options).await?;
         let endpoint = adapter.open(normalised.clone()).await?;
-        let several_requests = several_urls(&normalised);
         let mut target = Target {
             spec: Arc::new(spec.clone()),
             normalised: Arc::from(normalised),
             endpoint,
             http: None,
             rate: settings.lane.rate_limit.map(|limit| Arc::new(RateLimiter::new(limit))),
-            several_requests,
             breaker: None,
             settings: Arc::new(settings),
             record: Arc::default(),
@@ -305,13 +303,4 @@ impl Runtime {
         }
         outcome
     }
-}
-
-/// Whether normalised options name several URLs (`urls` with more than one entry): one
-/// delivery then sends several requests.
-fn several_urls(normalised: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(normalised)
-        .ok()
-        .and_then(|options| options.get("urls").and_then(serde_json::Value::as_array).map(Vec::len))
-        .is_some_and(|n| n > 1)
 }

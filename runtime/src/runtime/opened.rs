@@ -22,9 +22,6 @@ pub struct Target {
     pub(super) settings: Arc<TargetSettings>,
     pub(super) breaker: Option<Arc<Breaker>>,
     pub(super) rate: Option<Arc<RateLimiter>>,
-    /// Whether one delivery sends several requests (webhook `urls`), so its retries keep a
-    /// memo of the final answers.
-    pub(super) several_requests: bool,
     pub(super) record: Arc<super::health::DeliveryRecord>,
     pub(super) telemetry: Arc<Telemetry>,
     /// How telemetry names the target: URL origins, or `adapter#hash` (never its options).
@@ -60,7 +57,7 @@ impl Target {
 
     /// The context of a delivery to this target after `hops` bus crossings.
     pub fn context(&self, hops: u32) -> DeliveryContext {
-        DeliveryContext { hops, http: self.http.clone(), ..DeliveryContext::default() }
+        DeliveryContext::new(hops, self.http.clone())
     }
 
     /// The target's host-level settings, typed.
@@ -81,13 +78,7 @@ impl Target {
     /// Delivers one signal to this target, retrying retryable failures as its
     /// `retry_policy` says.
     pub async fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
-        self.deliver_after_hops(signal, 0).await
-    }
-
-    /// [`Target::deliver`] for a signal that has crossed `hops` buses. Waits between
-    /// attempts on tokio timers, so a retrying target holds back nothing but its own lane.
-    pub(crate) async fn deliver_after_hops(&self, signal: &Signal, hops: u32) -> Result<(), DeliveryError> {
-        self.deliver_counted(signal, hops).await.0
+        self.deliver_counted(signal, 0).await.0
     }
 
     /// Emits one attempt's telemetry event (one per signal, batched or not).

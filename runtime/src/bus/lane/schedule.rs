@@ -86,6 +86,15 @@ pub(crate) async fn run(lane: Arc<LaneCtx>, mut feed: Feed) {
     }
     let settings = &lane.target.settings().lane;
     let max = settings.max_in_flight.max(1);
+    if max == 1 {
+        // One at a time (`strict`, or `max_in_flight = 1`): order holds by itself, and the
+        // delivery runs in the worker, without a task of its own.
+        while let Some(item) = feed.recv().await {
+            lane.took(&item);
+            lane.deliver(item).await;
+        }
+        return;
+    }
     let ordering = settings.ordering.clone();
     let mut gate = Gate::default();
     // Each delivery is its own task, so a lane's deliveries use every core (the Wasm calls

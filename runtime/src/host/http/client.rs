@@ -112,6 +112,9 @@ pub struct HttpTarget {
     pub origins: Vec<OriginPattern>,
     /// The pool its requests use.
     pub pool: Arc<Pool>,
+    /// Whether one delivery may send several requests (several granted destinations), so
+    /// its retries keep a [`ResponseMemo`](super::ResponseMemo) of the final answers.
+    pub several_requests: bool,
     /// The last URL that passed the checks, parsed: a target sends to the same URL again
     /// and again, so parsing and checking it once is enough (the grant and the address
     /// policy do not change under an opened target).
@@ -120,8 +123,8 @@ pub struct HttpTarget {
 
 impl HttpTarget {
     /// A target reaching `origins` through `pool`.
-    pub fn new(origins: Vec<OriginPattern>, pool: Arc<Pool>) -> Self {
-        HttpTarget { origins, pool, checked: Mutex::new(None) }
+    pub fn new(origins: Vec<OriginPattern>, pool: Arc<Pool>, several_requests: bool) -> Self {
+        HttpTarget { origins, pool, several_requests, checked: Mutex::new(None) }
     }
 
     /// `text`, parsed, if it is the URL that passed the checks last.
