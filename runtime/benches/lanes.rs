@@ -3,7 +3,8 @@
 //! healthy subscription's latency, and the process's memory).
 //!
 //! Run: `cargo bench -p jido-dispatch --bench lanes` (`JIDO_BENCH_ONLY=slow|fast|dead|rss`
-//! runs one part). Receivers, load and daemon share this process and the machine's cores.
+//! runs one part; `lane`, `direct` and `raw` run one row of `fast` ten times longer, for
+//! `perf record`). Receivers, load and daemon share this process and the machine's cores.
 
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 #![expect(clippy::unwrap_used, reason = "a benchmark may stop at the first error")]
@@ -265,6 +266,16 @@ fn main() {
             println!("| Target::deliver from 16 tasks (no bus, no lane)      | {direct:>5.0} |");
             println!("| raw reqwest, same signing, same concurrency          | {raw:>5.0} |");
             println!("| ratio lane / raw: {:.2} (aim ≥ 0.8)\n", lane / raw);
+        }
+        if std::env::var("JIDO_BENCH_ONLY").is_ok_and(|only| only == "direct") {
+            // For profiling: the adapter path alone, long enough to sample.
+            println!("direct: {:.0}/s", direct_rate(200_000).await);
+        }
+        if std::env::var("JIDO_BENCH_ONLY").is_ok_and(|only| only == "lane") {
+            println!("lane: {:.0}/s", lane_rate(Duration::ZERO, 16, 200_000).await);
+        }
+        if std::env::var("JIDO_BENCH_ONLY").is_ok_and(|only| only == "raw") {
+            println!("raw: {:.0}/s", raw_rate(16, 200_000).await);
         }
         if wanted("dead") {
             // Warm-up: the first daemon of the process pays for loading components. Then three

@@ -1,6 +1,7 @@
 //! Routing and bus throughput.
 //!
-//! Run: `cargo bench -p jido-dispatch --bench routing`.
+//! Run: `cargo bench -p jido-dispatch --bench routing` (`JIDO_BENCH_ONLY=filters` runs
+//! the filter comparison alone).
 //!
 //! Router workload ("mixed patterns"): subscriptions belong to tenants of 10 each; a tenant
 //! `tN` has `tN.user.created`, `tN.user.*`, `tN.*.created`, `tN.**`, `tN.order.*.paid`,
@@ -19,9 +20,11 @@ use jido_dispatch::Runtime;
 use jido_dispatch::adapter::{NativeNoop, SharedEndpoint};
 use jido_dispatch::bus::{SubscribeOptions, WhenFull};
 use jido_dispatch::host::EngineSettings;
-use jido_dispatch::routing::{Pattern, Router};
-use jido_dispatch::signal::Signal;
+use jido_dispatch::routing::filter::accepts_all;
+use jido_dispatch::routing::{Filter, Pattern, Router};
+use jido_dispatch::signal::{ExtensionValue, Signal};
 use jido_dispatch::target::TargetSpec;
+use serde_json::json;
 
 const TENANT_PATTERNS: [&str; 10] = [
     "{t}.user.created",
@@ -90,6 +93,80 @@ fn matching() {
     }
 }
 
+/// The same workload at 10,000 subscriptions, each carrying a filter (even ids `exact` on
+/// `source`, odd ids CESQL over `source` and an extension), against patterns alone, in one
+/// run: the matches/s of pattern + filters over the matches/s of the pattern alone.
+fn filtered() {
+    let (plain, tenants) = router_with(10_000);
+    let mut router: Router<Vec<Filter>> = Router::new();
+    for route in plain.routes() {
+        let filter = if route.id % 2 == 0 {
+            json!({"exact": {"source": format!("/shop/{}", route.id % 3)}})
+        } else {
+            json!({"sql": format!("source LIKE '/shop/%' AND amount > {}", route.id % 200)})
+        };
+        router.insert(route.id, route.pattern.clone(), 0, vec![serde_json::from_value(filter).unwrap()]);
+    }
+    let mut rng = Lcg(7);
+    let signals: Vec<Signal> = (0..4096)
+        .map(|i| {
+            let mut signal =
+                Signal::builder(format!("t{}.user.created", rng.next(tenants)), format!("/shop/{}", i % 3))
+                    .build()
+                    .unwrap();
+            signal.extensions.insert("amount".to_owned(), ExtensionValue::Integer((i % 300) as i64));
+            signal
+        })
+        .collect();
+    let time = |filters: bool| {
+        let mut rounds = Vec::new();
+        for _ in 0..7 {
+            let start = Instant::now();
+            let mut total = 0usize;
+            for _ in 0..20 {
+                for signal in &signals {
+                    let routes = router.matches(&signal.ty);
+                    total += if filters {
+                        routes.iter().filter(|r| accepts_all(&r.value, signal)).count()
+                    } else {
+                        routes.len()
+                    };
+                }
+            }
+            std::hint::black_box(total);
+            rounds.push(start.elapsed() / (20 * signals.len() as u32));
+        }
+        rounds.sort();
+        rounds[rounds.len() / 2]
+    };
+    let (alone, with) = (time(false), time(true));
+    let passed: usize = signals
+        .iter()
+        .map(|s| router.matches(&s.ty).iter().filter(|r| accepts_all(&r.value, s)).count())
+        .sum();
+    println!(
+        "\n| 10,000 subscriptions, one filter each (half exact, half sql) | matches/s (1 core) | ns per match |"
+    );
+    println!(
+        "|---------------------------------------------------------------|-------------------:|-------------:|"
+    );
+    println!(
+        "| type patterns alone                                           | {:>18.0} | {:>12.0} |",
+        1.0 / alone.as_secs_f64(),
+        alone.as_secs_f64() * 1e9
+    );
+    println!(
+        "| patterns, then every matched route's filter                   | {:>18.0} | {:>12.0} |",
+        1.0 / with.as_secs_f64(),
+        with.as_secs_f64() * 1e9
+    );
+    println!(
+        "| ratio filtered / alone: {:.2} (aim ≥ 0.5); routes passing per signal: {:.1}",
+        alone.as_secs_f64() / with.as_secs_f64(),
+        passed as f64 / signals.len() as f64
+    );
+}
+
 /// Publishes `signals` signals to a bus with `subscriptions` matching subscriptions, each
 /// with its own target of `adapter`, and waits until all are delivered.
 async fn pipeline(runtime: &Runtime, adapter: &str, subscriptions: usize, signals: usize) -> Duration {
@@ -156,7 +233,12 @@ fn main() {
         probe(&spec);
         return;
     }
+    if std::env::var("JIDO_BENCH_ONLY").is_ok_and(|only| only == "filters") {
+        filtered();
+        return;
+    }
     matching();
+    filtered();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(throughput());
 }

@@ -92,6 +92,9 @@ impl Bus {
         if targets.is_empty() {
             return Err(SubscribeError::NoTargets);
         }
+        for (index, filter) in options.filters.iter().enumerate() {
+            filter.check().map_err(|error| SubscribeError::Filter { index, error })?;
+        }
         let closed = || SubscribeError::Closed(self.inner.name.clone());
         let runtime = Runtime::upgrade(&self.inner.runtime).ok_or_else(closed)?;
         let mut opened = Vec::with_capacity(targets.len());
@@ -195,6 +198,7 @@ impl Bus {
                     path: sub.pattern.to_string(),
                     priority: sub.priority,
                     targets: sub.targets.iter().map(|t| t.spec().clone()).collect(),
+                    filters: sub.filters.clone(),
                     pending: sub.backlog(),
                 }
             })
@@ -243,7 +247,12 @@ impl Bus {
 
     fn matched(&self, signal: &Signal) -> Vec<Arc<Subscription>> {
         let router = self.inner.router.read().unwrap_or_else(PoisonError::into_inner);
-        router.matches(&signal.ty).into_iter().map(|route| route.value.clone()).collect()
+        router
+            .matches(&signal.ty)
+            .into_iter()
+            .filter(|route| crate::routing::filter::accepts_all(&route.value.filters, signal))
+            .map(|route| route.value.clone())
+            .collect()
     }
 
     /// Stops the bus: publishes are refused, every subscription's queue is drained until

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::lane::feed::{Backlog, Durable};
 use super::lane::{Lane, LaneCtx};
 use crate::dead_letter::FailureSink;
-use crate::routing::Pattern;
+use crate::routing::{Filter, Pattern};
 use crate::runtime::Target;
 
 /// Identifies a subscription within its runtime.
@@ -62,11 +62,19 @@ pub struct SubscribeOptions {
     /// Durable lanes: a full lane leaves signals in this store instead (signals must then
     /// be stored first and offered with [`Bus::offer_stored`](super::Bus::offer_stored)).
     pub durable: Option<DurableLanes>,
+    /// Filters a signal must also pass, after its type matched (ANDed; none by default).
+    pub filters: Vec<Filter>,
 }
 
 impl Default for SubscribeOptions {
     fn default() -> Self {
-        SubscribeOptions { priority: 0, queue_capacity: 1024, when_full: WhenFull::DeadLetter, durable: None }
+        SubscribeOptions {
+            priority: 0,
+            queue_capacity: 1024,
+            when_full: WhenFull::DeadLetter,
+            durable: None,
+            filters: Vec::new(),
+        }
     }
 }
 
@@ -78,6 +86,8 @@ pub(crate) struct Subscription {
     pub pattern: Pattern,
     pub priority: i32,
     pub targets: Arc<[Target]>,
+    /// Filters after the pattern (ANDed).
+    pub filters: Vec<Filter>,
     /// Identity of each target, to deliver a target matched twice only once.
     pub target_keys: Vec<Arc<str>>,
     pub when_full: WhenFull,
@@ -133,6 +143,7 @@ impl Subscription {
             pattern,
             priority: options.priority,
             targets,
+            filters: options.filters.clone(),
             target_keys,
             when_full: options.when_full,
             lanes,

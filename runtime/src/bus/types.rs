@@ -1,7 +1,7 @@
 //! What the bus API returns: errors, subscription listings and shutdown reports.
 
 use super::SubscriptionId;
-use crate::routing::PatternError;
+use crate::routing::{Filter, FilterError, PatternError};
 use crate::runtime::TargetOpenError;
 use crate::target::TargetSpec;
 
@@ -33,6 +33,14 @@ pub enum SubscribeError {
     /// The bus is shut down (or its runtime is gone).
     #[error("bus `{0}` is closed")]
     Closed(String),
+    /// A filter is invalid.
+    #[error("filter {index}: {error}")]
+    Filter {
+        /// Its position in `filters`.
+        index: usize,
+        /// Why.
+        error: FilterError,
+    },
 }
 
 /// Why a publish stopped.
@@ -60,6 +68,8 @@ pub struct SubscriptionInfo {
     pub priority: i32,
     /// Its targets as configured.
     pub targets: Vec<TargetSpec>,
+    /// Its filters (ANDed with the pattern).
+    pub filters: Vec<Filter>,
     /// Deliveries waiting or in progress, over all of its targets' lanes.
     pub pending: usize,
 }

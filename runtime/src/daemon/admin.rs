@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::server::{admin_guard, error};
 use super::subscriptions::SubscriptionRequest;
-use super::{Origin, State, api_key, subscribe};
+use super::{Origin, State, Wanted, api_key, subscribe};
 use crate::RedriveError;
 use crate::bus::SubscriptionId;
 use crate::target::TargetSpec;
@@ -38,6 +38,7 @@ pub(super) async fn list_subscriptions(Extract(state): Extract<Arc<State>>, head
                 "bus": name,
                 "path": info.path,
                 "priority": info.priority,
+                "filters": info.filters,
                 "dispatch": info.targets.iter().map(TargetSpec::to_value).collect::<Vec<_>>(),
                 "pending": info.pending,
                 "source": source,
@@ -47,7 +48,7 @@ pub(super) async fn list_subscriptions(Extract(state): Extract<Arc<State>>, head
     axum::Json(json!({ "subscriptions": all })).into_response()
 }
 
-/// `POST /admin/subscriptions` with `{ bus?, path, priority?, dispatch }`.
+/// `POST /admin/subscriptions` with `{ bus?, path, priority?, filters?, dispatch }`.
 pub(super) async fn add_subscription(
     Extract(state): Extract<Arc<State>>,
     headers: HeaderMap,
@@ -67,7 +68,7 @@ pub(super) async fn add_subscription(
         Ok(row) => row,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
-    match subscribe(&state, &request.bus, &request.path, request.priority, targets, api_key(row)).await {
+    match subscribe(&state, Wanted::from(&request), targets, api_key(row)).await {
         Ok(id) => {
             state.remember(id, &request.bus, Origin::Api(row));
             (StatusCode::CREATED, axum::Json(json!({ "id": id.0, "bus": request.bus }))).into_response()

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::manifest::AdapterManifest;
+use crate::routing::Filter;
 use crate::target::{TargetError, TargetSpec};
 
 /// The configuration used when `serve` is given no file: loopback, a SQLite store in the
@@ -174,6 +175,9 @@ pub struct SubscriptionSection {
     /// −100..100, default 0.
     #[serde(default)]
     pub priority: i32,
+    /// Filters after the pattern (ANDed): `[{ exact = { source = "/orders" } }, { sql = "…" }]`.
+    #[serde(default)]
+    pub filters: Vec<Filter>,
     /// One target table or an array of them.
     pub dispatch: toml::Value,
 }

@@ -38,6 +38,7 @@ use tokio::task::JoinHandle;
 
 use crate::bus::{DurableLanes, SubscribeOptions, SubscriptionId};
 use crate::dead_letter::SqliteStore;
+use crate::routing::Filter;
 use crate::target::TargetSpec;
 use crate::{Runtime, RuntimeBuilder};
 use admission::Admission;
@@ -240,7 +241,13 @@ async fn subscribe_all(state: &Arc<State>, config: &Config) -> Result<Vec<i64>, 
         let nth = seen.entry((section.bus.clone(), section.path.clone())).or_default();
         let key = format!("config/{}/{}/{nth}", section.bus, section.path);
         *nth += 1;
-        let id = subscribe(state, &section.bus, &section.path, section.priority, targets, key)
+        let wanted = Wanted {
+            bus: &section.bus,
+            path: &section.path,
+            priority: section.priority,
+            filters: &section.filters,
+        };
+        let id = subscribe(state, wanted, targets, key)
             .await
             .map_err(|e| DaemonError::Config(format!("subscriptions[{i}] ({}): {e}", section.path)))?;
         state.remember(id, &section.bus, Origin::Config);
@@ -250,7 +257,7 @@ async fn subscribe_all(state: &Arc<State>, config: &Config) -> Result<Vec<i64>, 
     for (row, request) in stored {
         let targets = TargetSpec::list_from_value(request.dispatch.clone())
             .map_err(|e| DaemonError::Config(e.to_string()))?;
-        match subscribe(state, &request.bus, &request.path, request.priority, targets, api_key(row)).await {
+        match subscribe(state, Wanted::from(&request), targets, api_key(row)).await {
             Ok(id) => state.remember(id, &request.bus, Origin::Api(row)),
             Err(e) => {
                 tracing::error!(row, path = %request.path, "stored subscription no longer opens (its backlog is kept): {e}");
@@ -266,23 +273,41 @@ fn api_key(row: i64) -> String {
     format!("api/{row}")
 }
 
+/// What a subscription asks for besides its targets (from the config file or the API).
+struct Wanted<'a> {
+    bus: &'a str,
+    path: &'a str,
+    priority: i32,
+    filters: &'a [Filter],
+}
+
+impl<'a> From<&'a SubscriptionRequest> for Wanted<'a> {
+    fn from(request: &'a SubscriptionRequest) -> Self {
+        Wanted {
+            bus: &request.bus,
+            path: &request.path,
+            priority: request.priority,
+            filters: &request.filters,
+        }
+    }
+}
+
 /// One subscription whose lanes keep their backlog in the store.
 async fn subscribe(
     state: &State,
-    bus: &str,
-    path: &str,
-    priority: i32,
+    wanted: Wanted<'_>,
     targets: Vec<TargetSpec>,
     key: String,
 ) -> Result<SubscriptionId, crate::bus::SubscribeError> {
     let durable = DurableLanes { backlog: Arc::new(state.backlog.clone()), key };
     let options = SubscribeOptions {
-        priority,
+        priority: wanted.priority,
         queue_capacity: READ_AHEAD,
         durable: Some(durable),
+        filters: wanted.filters.to_vec(),
         ..SubscribeOptions::default()
     };
-    state.runtime.bus(bus).subscribe(path, targets, options).await
+    state.runtime.bus(wanted.bus).subscribe(wanted.path, targets, options).await
 }
 
 /// Signals a durable lane holds in memory ahead of its deliveries.

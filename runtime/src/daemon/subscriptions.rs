@@ -7,6 +7,7 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use super::log::LogError;
+use crate::routing::Filter;
 
 /// A subscription as the admin API takes it (and as it is stored).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,6 +21,9 @@ pub struct SubscriptionRequest {
     /// −100..100.
     #[serde(default)]
     pub priority: i32,
+    /// Filters after the pattern (ANDed), e.g. `[{ "sql": "amount > 100" }]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<Filter>,
     /// One target object or an array of them.
     pub dispatch: serde_json::Value,
 }
