@@ -19,6 +19,7 @@ mod delivery;
 mod filters;
 mod lanes;
 mod reload;
+mod sdk;
 
 /// The `[server]` and `[egress]` every test uses: tokens, and loopback receivers allowed.
 pub const SERVER: &str = r#"
