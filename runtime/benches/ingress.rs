@@ -2,7 +2,8 @@
 //! end-to-end latency from `POST /signals` to a webhook receiver at a steady 1,000 signals/s.
 //!
 //! Run: `cargo bench -p jido-dispatch --bench ingress` (`JIDO_BENCH_IN_FLIGHT=N` sets the
-//! webhook target's `max_in_flight`, default 16). The daemon, the load generator and
+//! webhook target's `max_in_flight`, default 16; `JIDO_BENCH_ONLY=tracing` instead compares
+//! accepted-and-delivered/s with OTLP export on and off, in one run). The daemon, the load generator and
 //! the receiver share this process and the machine's cores; the store is a SQLite file in
 //! the temp directory (WAL, `synchronous = FULL`).
 
@@ -52,8 +53,74 @@ async fn ingress(base: &str, clients: usize, total: usize, per_request: usize, o
     total as f64 / start.elapsed().as_secs_f64()
 }
 
+/// An OTLP/HTTP collector that takes everything and keeps nothing; its base URL.
+async fn collector() -> String {
+    let app = axum::Router::new().fallback(|_body: axum::body::Bytes| async { "" });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// A daemon delivering `bench.**` to its own receiver; `otlp` exports there.
+async fn daemon(
+    name: &str,
+    otlp: Option<&str>,
+) -> (Daemon, String, tokio::sync::watch::Receiver<usize>, std::path::PathBuf) {
+    let (port, _, count) = receiver(Duration::ZERO).await;
+    let dir = std::env::temp_dir().join(format!("jido-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let telemetry = otlp.map(|url| format!("[telemetry]\notlp_endpoint = \"{url}\"\n")).unwrap_or_default();
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[store]\npath = \"{}\"\n[egress]\nallow_private = [\"127.0.0.0/8\"]\n{telemetry}[[subscriptions]]\npath = \"bench.**\"\ndispatch = {{ adapter = \"webhook\", url = \"http://127.0.0.1:{port}/hook\", secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\" }}\n",
+        dir.join("store.sqlite").display()
+    );
+    let config = Config::parse(&text, "bench", dir.clone()).unwrap();
+    let cache = std::env::temp_dir().join("jido-bench-cache");
+    let daemon = Daemon::start(config, Runtime::builder().compile_cache(Some(cache))).await.unwrap();
+    let base = format!("http://{}", daemon.address());
+    (daemon, base, count, dir)
+}
+
+/// Accepted-and-delivered/s with spans exported over OTLP vs not, alternating four rounds
+/// of 20,000 signals (batches of 100) so drift hits both alike.
+async fn tracing_cost() {
+    let collector = collector().await;
+    let mut rates: [Vec<f64>; 2] = Default::default();
+    for round in 0..4 {
+        for (i, otlp) in [None, Some(collector.as_str())].into_iter().enumerate() {
+            let (daemon, base, mut count, dir) = daemon(&format!("trace-{round}-{i}"), otlp).await;
+            let start = Instant::now();
+            ingress(&base, 4, 20_000, 100, 0).await;
+            count.wait_for(|n| *n >= 20_000).await.unwrap();
+            rates[i].push(20_000.0 / start.elapsed().as_secs_f64());
+            daemon.shutdown().await;
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    for list in &mut rates {
+        list.sort_by(f64::total_cmp);
+    }
+    let (off, on) = ((rates[0][1] + rates[0][2]) / 2.0, (rates[1][1] + rates[1][2]) / 2.0);
+    println!("| accepted and delivered/s, batches of 100, webhook | OTLP off | OTLP on | on / off |");
+    println!("|----------------------------------------------------|---------:|--------:|---------:|");
+    println!(
+        "| median of 4 rounds of 20,000                       | {off:>8.0} | {on:>7.0} | {:>8.2} |",
+        on / off
+    );
+    println!(
+        "(rounds off: {:?}; on: {:?})",
+        rates[0].iter().map(|r| r.round()).collect::<Vec<_>>(),
+        rates[1].iter().map(|r| r.round()).collect::<Vec<_>>()
+    );
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    if std::env::var("JIDO_BENCH_ONLY").is_ok_and(|only| only == "tracing") {
+        rt.block_on(tracing_cost());
+        return;
+    }
     let in_flight: u32 =
         std::env::var("JIDO_BENCH_IN_FLIGHT").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
     rt.block_on(async {

@@ -100,13 +100,15 @@ pub struct DeliveryContext {
     /// call's first request (so a delivery waiting for a slot holds no instance); only for
     /// targets with `http` access.
     pub http_slot: Option<Arc<std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>>>,
+    /// The attempt's W3C `traceparent`, sent on the call's `http` requests that set none.
+    pub traceparent: Option<Arc<str>>,
 }
 
 impl DeliveryContext {
     /// The context of a delivery after `hops` bus crossings, with `http` access or none.
     pub fn new(hops: u32, http: Option<Arc<crate::host::http::HttpTarget>>) -> Self {
         let http_slot = http.as_ref().map(|_| Arc::default());
-        DeliveryContext { hops, http, replay: None, http_slot }
+        DeliveryContext { hops, http, replay: None, http_slot, traceparent: None }
     }
 
     /// Keeps `slot` for the call's first request (dropped at once without http access).

@@ -73,6 +73,9 @@ pub struct Config {
     /// `[[subscriptions]]`.
     #[serde(default)]
     pub subscriptions: Vec<SubscriptionSection>,
+    /// `[telemetry]`.
+    #[serde(default)]
+    pub telemetry: TelemetrySection,
     /// `[builtins.<name>]`: limits of the built-in adapters.
     #[serde(default)]
     pub builtins: std::collections::BTreeMap<String, BuiltinSection>,
@@ -82,6 +85,16 @@ pub struct Config {
     /// The file it was read from (reloads read it again).
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// `[telemetry]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySection {
+    /// OTLP/HTTP collector base URL (e.g. `http://127.0.0.1:4318`): spans and metrics are
+    /// exported there; none by default.
+    #[serde(default)]
+    pub otlp_endpoint: Option<String>,
 }
 
 /// `[server]`.

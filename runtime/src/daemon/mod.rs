@@ -23,6 +23,7 @@ mod log_write;
 mod server;
 mod setup;
 mod subscriptions;
+mod trace;
 
 pub use config::{Config, ConfigError};
 pub use setup::check;

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
 use super::ingress::{self, IngressError};
+use super::trace;
 use super::{Routed, State};
 
 /// A JSON error response.
@@ -79,6 +80,9 @@ pub(super) async fn serve(
         left += report.left.iter().map(|(_, _, pending)| pending).sum::<usize>();
     }
     state.log.flush().await;
+    // The OTLP exporters send what is pending (blocking calls, off the async workers).
+    let runtime = state.runtime.clone();
+    let _ = tokio::task::spawn_blocking(move || runtime.telemetry().tracing().shutdown()).await;
     tracing::info!(left_in_store = left, "jido-dispatch stopped");
 }
 
@@ -120,6 +124,8 @@ async fn signals(
             return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string());
         }
     };
+    let tracing = state.runtime.telemetry().tracing();
+    let (signals, spans) = trace::continue_traces(tracing, &headers, signals, &bus);
     let routed: Vec<Routed> = {
         let router = state.runtime.bus(&bus);
         signals
@@ -145,7 +151,11 @@ async fn signals(
     }
     let ids: Vec<String> = routed.iter().map(|r| r.signal.id.clone()).collect();
     let count = routed.len();
-    match state.log.append(&bus, routed).await {
+    let stored = trace::store_spans(tracing, &spans);
+    let appended = state.log.append(&bus, routed).await;
+    drop(stored);
+    drop(spans);
+    match appended {
         Ok(()) => {
             (StatusCode::ACCEPTED, axum::Json(json!({ "accepted": count, "ids": ids }))).into_response()
         }

@@ -48,6 +48,11 @@ pub(super) async fn build_runtime(
         builder
     };
     let mut builder = builder;
+    if let Some(endpoint) = &config.telemetry.otlp_endpoint {
+        let telemetry = crate::telemetry::Telemetry::with_otlp(endpoint)
+            .map_err(|e| DaemonError::Config(format!("[telemetry] otlp_endpoint: {e}")))?;
+        builder = builder.telemetry(telemetry);
+    }
     for (name, section) in &config.builtins {
         if !crate::builtin::all().iter().any(|b| b.name == name) {
             return Err(DaemonError::Config(format!("[builtins.{name}]: no built-in adapter of that name")));

@@ -13,6 +13,7 @@ use crate::host::{
     AdapterConfig, AdapterHost, ChannelBackend, ChannelGrants, CompileCache, EngineSettings, HostError,
     HttpGrant, Stdio,
 };
+use crate::telemetry::Telemetry;
 
 /// Builds a [`Runtime`].
 #[derive(Clone)]
@@ -25,6 +26,7 @@ pub struct RuntimeBuilder {
     http: HttpSettings,
     dead_letters: Arc<dyn DeadLetterStore>,
     max_instances: HashMap<String, usize>,
+    telemetry: Arc<Telemetry>,
 }
 
 impl std::fmt::Debug for RuntimeBuilder {
@@ -47,6 +49,7 @@ impl Default for RuntimeBuilder {
             http: HttpSettings::default(),
             dead_letters: Arc::new(MemoryStore::default()),
             max_instances: HashMap::new(),
+            telemetry: Arc::default(),
         }
     }
 }
@@ -105,6 +108,13 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The telemetry hub, e.g. [`Telemetry::with_otlp`] to export spans and metrics
+    /// (default: events, metrics and trace propagation, nothing exported).
+    pub fn telemetry(mut self, telemetry: Telemetry) -> Self {
+        self.telemetry = Arc::new(telemetry);
+        self
+    }
+
     /// All HTTP settings (address policy, body caps, timeouts).
     pub fn http(mut self, settings: HttpSettings) -> Self {
         self.http = settings;
@@ -153,7 +163,7 @@ impl RuntimeBuilder {
             next_subscription: Arc::new(AtomicU64::new(1)),
             breakers: std::sync::Mutex::new(HashMap::new()),
             dead_letters: self.dead_letters,
-            telemetry: Arc::default(),
+            telemetry: self.telemetry,
             mailboxes: Arc::default(),
             pubsubs: Arc::new(RwLock::new(HashMap::from([(
                 crate::pubsub::DEFAULT_PUBSUB.to_owned(),

@@ -4,6 +4,11 @@
 //! rate limit → breaker admission → attempt (span, telemetry and metrics per signal) →
 //! trial report → retry decision (wait on tokio timers) → final outcome.
 //!
+//! Traces: a delivery is a `lane` span, child of the signal's `traceparent` (a new trace
+//! without one), and each attempt a `attempt` span under it, whose context goes out as the
+//! `traceparent` header of the attempt's http requests. A batch call is one `attempt` span
+//! under its first signal's trace.
+//!
 //! Dead letters and `on_failure` targets are the caller's last step ([`FailureSink`]);
 //! every caller records a final failure through it.
 //!
@@ -25,6 +30,8 @@ use crate::host::http::ResponseMemo;
 use crate::resilience::retry_uniform as uniform;
 use crate::resilience::{Admission, TrialGuard};
 use crate::signal::Signal;
+use crate::telemetry::TraceContext;
+use crate::telemetry::otlp::{Kind, SpanGuard};
 
 /// A delivery's outcome and the attempts it took.
 pub(crate) type Counted = (Result<(), DeliveryError>, u32);
@@ -33,6 +40,17 @@ impl Target {
     /// Delivers one signal with retries; returns the outcome and the attempts made
     /// (refusals by an open breaker are not attempts).
     pub(crate) async fn deliver_counted(&self, signal: &Signal, hops: u32) -> Counted {
+        let mut lane = self.telemetry.tracing().start("lane", Kind::Internal, TraceContext::of(signal));
+        let counted = self.deliver_traced(signal, hops, &lane).await;
+        if self.telemetry.tracing().exporting() {
+            self.describe(&mut lane, signal);
+            lane.set("jido.attempts", i64::from(counted.1));
+            lane.set("jido.outcome", outcome_class(&counted.0));
+        }
+        counted
+    }
+
+    async fn deliver_traced(&self, signal: &Signal, hops: u32, lane: &SpanGuard) -> Counted {
         let ctx = self.delivery_context(hops);
         let mut retry = 0;
         let mut attempts = 0;
@@ -45,7 +63,7 @@ impl Target {
                 refused
             } else {
                 attempts += 1;
-                self.attempt(signal, &ctx, attempts).await
+                self.attempt(signal, &ctx, attempts, lane.context()).await
             };
             if let Some(trial) = trial {
                 trial.finish(answered(&outcome), Instant::now());
@@ -84,7 +102,8 @@ impl Target {
             let outcomes = if admission == Admission::Refused {
                 vec![Err(self.circuit_open()); left.len()]
             } else {
-                self.attempt_batch(signals, &left, &ctx, &mut attempts).await
+                let parent = TraceContext::of(&signals[left[0]]);
+                self.attempt_batch(signals, &left, &ctx, &mut attempts, parent).await
             };
             if let Some(trial) = trial {
                 trial.finish(outcomes.iter().all(answered), Instant::now());
@@ -173,7 +192,11 @@ impl Target {
         signal: &Signal,
         ctx: &DeliveryContext,
         attempt: u32,
+        parent: TraceContext,
     ) -> Result<(), DeliveryError> {
+        let mut traced = self.telemetry.tracing().start("attempt", Kind::Client, Some(parent));
+        let mut ctx = ctx.clone();
+        ctx.traceparent = Some(traced.context().header().into());
         let span = tracing::debug_span!(
             "jido.deliver",
             adapter = %self.spec.adapter,
@@ -185,8 +208,16 @@ impl Target {
             error = tracing::field::Empty,
         );
         let started = std::time::Instant::now();
-        let outcome = self.endpoint.deliver(signal, ctx.clone()).instrument(span.clone()).await;
+        let outcome = self.endpoint.deliver(signal, ctx).instrument(span.clone()).await;
         let duration = started.elapsed();
+        if self.telemetry.tracing().exporting() {
+            self.describe(&mut traced, signal);
+            traced.set("jido.attempt", i64::from(attempt));
+            traced.set("jido.outcome", outcome_class(&outcome));
+            if let Some(code) = outcome.as_ref().err().and_then(|e| e.failure().code.clone()) {
+                traced.set("error.type", code);
+            }
+        }
         span.record("success", outcome.is_ok());
         span.record("duration_us", duration.as_micros() as u64);
         if let Err(error) = &outcome {
@@ -203,11 +234,16 @@ impl Target {
         left: &[usize],
         ctx: &DeliveryContext,
         attempts: &mut [u32],
+        parent: Option<TraceContext>,
     ) -> Vec<Result<(), DeliveryError>> {
+        let mut traced = self.telemetry.tracing().start("attempt", Kind::Client, parent);
+        traced.set("jido.batch_size", left.len() as i64);
+        let mut ctx = ctx.clone();
+        ctx.traceparent = Some(traced.context().header().into());
         let batch: Vec<Signal> = left.iter().map(|&i| (*signals[i]).clone()).collect();
         let span = tracing::debug_span!("jido.deliver_batch", adapter = %self.spec.adapter, target = %self.label, signals = batch.len());
         let started = std::time::Instant::now();
-        let mut outcomes = self.endpoint.deliver_batch(&batch, ctx.clone()).instrument(span).await;
+        let mut outcomes = self.endpoint.deliver_batch(&batch, ctx).instrument(span).await;
         let duration = started.elapsed();
         let missing =
             DeliveryError::permanent("adapter_error", "deliver-batch returned fewer results than signals");
@@ -217,6 +253,25 @@ impl Target {
             self.emit_attempt(&signals[i], attempts[i], duration, outcome);
         }
         outcomes
+    }
+}
+
+impl Target {
+    /// The span attributes naming the delivery: adapter, target, signal.
+    fn describe(&self, span: &mut SpanGuard, signal: &Signal) {
+        span.set("jido.adapter", self.adapter.to_string());
+        span.set("jido.target", self.label.to_string());
+        span.set("cloudevents.event_id", signal.id.clone());
+        span.set("cloudevents.event_type", signal.ty.clone());
+    }
+}
+
+/// The bounded outcome label: `ok`, `retryable` or `permanent`.
+fn outcome_class(outcome: &Result<(), DeliveryError>) -> &'static str {
+    match outcome {
+        Ok(()) => "ok",
+        Err(error) if error.is_retryable() => "retryable",
+        Err(_) => "permanent",
     }
 }
 

@@ -67,6 +67,15 @@ impl Metrics {
         }
     }
 
+    /// Every (adapter, outcome, attempts) counted so far.
+    pub fn counts(&self) -> Vec<(Arc<str>, &'static str, u64)> {
+        let series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
+        series
+            .iter()
+            .flat_map(|(adapter, all)| OUTCOMES.iter().zip(all).map(|(o, s)| (adapter.clone(), *o, s.count)))
+            .collect()
+    }
+
     /// Appends the counters and histograms in Prometheus text format.
     pub fn render(&self, out: &mut String) {
         let all = self.series.lock().unwrap_or_else(PoisonError::into_inner).clone();

@@ -1,12 +1,15 @@
 //! Telemetry: one typed [`DeliveryEvent`] per delivery attempt, broadcast to embedders
 //! (`Runtime::telemetry().subscribe()`), a `tracing` span per attempt with the same fields,
-//! and [`Metrics`] rendered as Prometheus text.
+//! [`Metrics`] rendered as Prometheus text, and W3C trace context ([`trace`]) with spans and
+//! metrics exported over OTLP/HTTP when an endpoint is set ([`otlp`]).
 //!
 //! Labels are bounded: the adapter's name and an outcome class (`ok`, `retryable`,
 //! `permanent`), never guest-chosen error codes; a target is named by its URL origins or an
 //! opaque hash of its options, never by the options themselves (they may hold secrets).
 
 mod metrics;
+pub mod otlp;
+pub mod trace;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +18,8 @@ use tokio::sync::broadcast;
 
 pub use metrics::Metrics;
 pub(crate) use metrics::escape as metrics_escape;
+pub use otlp::{OtlpError, Tracing};
+pub use trace::TraceContext;
 
 use crate::adapter::DeliveryError;
 
@@ -44,12 +49,17 @@ pub struct DeliveryEvent {
 #[derive(Debug)]
 pub struct Telemetry {
     events: broadcast::Sender<DeliveryEvent>,
-    metrics: Metrics,
+    metrics: Arc<Metrics>,
+    tracing: Tracing,
 }
 
 impl Default for Telemetry {
     fn default() -> Self {
-        Telemetry { events: broadcast::channel(EVENT_BUFFER).0, metrics: Metrics::default() }
+        Telemetry {
+            events: broadcast::channel(EVENT_BUFFER).0,
+            metrics: Arc::default(),
+            tracing: Tracing::default(),
+        }
     }
 }
 
@@ -59,9 +69,22 @@ impl Telemetry {
         self.events.subscribe()
     }
 
+    /// Telemetry that also exports spans and metrics to the OTLP/HTTP collector at
+    /// `endpoint` (e.g. `http://127.0.0.1:4318`).
+    pub fn with_otlp(endpoint: &str) -> Result<Telemetry, OtlpError> {
+        let metrics = Arc::new(Metrics::default());
+        let tracing = Tracing::otlp(endpoint, metrics.clone())?;
+        Ok(Telemetry { events: broadcast::channel(EVENT_BUFFER).0, metrics, tracing })
+    }
+
     /// The delivery metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// Spans: the tracer (exporting or not).
+    pub fn tracing(&self) -> &Tracing {
+        &self.tracing
     }
 
     /// Records an attempt: metrics always; the event (built by `event`) only when someone

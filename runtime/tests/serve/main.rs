@@ -18,6 +18,7 @@ mod crash;
 mod delivery;
 mod filters;
 mod lanes;
+mod otlp;
 mod reload;
 mod sdk;
 

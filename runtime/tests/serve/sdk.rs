@@ -3,6 +3,7 @@
 //! as `tests/run` sets): each SDK sends structured, binary and batched events to the daemon's
 //! ingress, and parses what the `http` adapter delivers in structured and binary mode.
 //!
+//! The daemon adds one thing: the `traceparent` extension of the trace it continued.
 //! Attribute values are compared on their text (binary mode carries every attribute as a
 //! header string, so `3` and `"3"` are the same event there); data byte for byte.
 
@@ -137,8 +138,15 @@ async fn the_official_sdks_send_to_the_ingress_and_read_what_http_delivers() {
             let ours: Vec<&Recorded> = requests.iter().filter(|r| id_of(r) == id).collect();
             assert_eq!(ours.len(), 2, "{sdk}: {id} delivered once per target");
             let structured = *ours.iter().find(|r| r.path == "/structured").expect("structured delivery");
-            // What the SDK sent is what was delivered.
-            assert_same(sdk, &format!("{id} sent, then delivered"), &delivered(structured), event);
+            // What the SDK sent is what was delivered, plus the trace the daemon continued
+            // (the `traceparent` extension names its ingress span).
+            let mut got = delivered(structured);
+            let traceparent = got["attributes"].as_object_mut().and_then(|a| a.remove("traceparent"));
+            assert!(
+                traceparent.is_some_and(|t| t.as_str().is_some_and(|t| t.len() == 55)),
+                "{sdk}: {id} traced"
+            );
+            assert_same(sdk, &format!("{id} sent, then delivered"), &got, event);
             for request in &ours {
                 let body = base64::engine::general_purpose::STANDARD.encode(&request.body);
                 let headers: Map<String, Value> =

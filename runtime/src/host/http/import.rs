@@ -19,6 +19,7 @@ impl Host for HostState {
             )));
         };
         let reserved = self.call.take_http_slot();
+        let req = with_traceparent(req, self.call.traceparent.as_deref());
         send(&self.http, &target, self.body_caps, self.call.replay.as_deref(), reserved, req).await
     }
 
@@ -30,10 +31,23 @@ impl Host for HostState {
         };
         let (service, caps, memo) = (self.http.clone(), self.body_caps, self.call.replay.clone());
         let mut reserved = self.call.take_http_slot();
-        let sends =
-            reqs.into_iter().map(|req| send(&service, &target, caps, memo.as_deref(), reserved.take(), req));
+        let traceparent = self.call.traceparent.clone();
+        let sends = reqs.into_iter().map(|req| {
+            let req = with_traceparent(req, traceparent.as_deref());
+            send(&service, &target, caps, memo.as_deref(), reserved.take(), req)
+        });
         futures::future::join_all(sends).await
     }
+}
+
+/// Adds the delivery attempt's `traceparent` header unless the component set its own.
+fn with_traceparent(mut req: Request, traceparent: Option<&str>) -> Request {
+    if let Some(value) = traceparent
+        && !req.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("traceparent"))
+    {
+        req.headers.push(("traceparent".to_owned(), value.to_owned()));
+    }
+    req
 }
 
 /// Checks and sends one request; `caps` are the adapter's own (request, response) body
