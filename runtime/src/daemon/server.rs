@@ -151,7 +151,7 @@ async fn signals(
     }
     let ids: Vec<String> = routed.iter().map(|r| r.signal.id.clone()).collect();
     let count = routed.len();
-    let stored = trace::store_spans(tracing, &spans);
+    let stored = trace::store_span(tracing, &spans);
     let appended = state.log.append(&bus, routed).await;
     drop(stored);
     drop(spans);

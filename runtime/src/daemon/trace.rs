@@ -1,6 +1,8 @@
 //! Trace context at the ingress: each accepted signal gets an `ingress` span, child of its
 //! own `traceparent` extension or, without one, of the request's W3C `traceparent` header
-//! (a new trace without either), and a `store` span under it for the wait for the commit.
+//! (a new trace without either). The request's wait for its commit is one `store` span,
+//! under the first signal's ingress span (a batch is committed as one; `jido.signals` says
+//! how many it held).
 //!
 //! The daemon continues the trace: from then on the signal's `traceparent` extension names
 //! the ingress span (the incoming parent stays recorded as that span's parent), so its
@@ -39,7 +41,6 @@ pub(super) fn continue_traces(
         if tracing.exporting() {
             span.set("cloudevents.event_id", signal.id.clone());
             span.set("cloudevents.event_type", signal.ty.clone());
-            span.set("cloudevents.event_source", signal.source.clone());
             span.set("jido.bus", bus.to_owned());
         }
         signal.extensions.insert(TRACEPARENT.to_owned(), ExtensionValue::Text(span.context().header()));
@@ -48,10 +49,10 @@ pub(super) fn continue_traces(
     (signals, spans)
 }
 
-/// A `store` span under each ingress span, ended when the commit is done (dropped).
-pub(super) fn store_spans(tracing: &Tracing, ingress: &[SpanGuard]) -> Vec<SpanGuard> {
-    if !tracing.exporting() {
-        return Vec::new();
-    }
-    ingress.iter().map(|span| tracing.start("store", Kind::Internal, Some(span.context()))).collect()
+/// The request's `store` span, ended when the commit is done (dropped).
+pub(super) fn store_span(tracing: &Tracing, ingress: &[SpanGuard]) -> Option<SpanGuard> {
+    let first = ingress.first().filter(|_| tracing.exporting())?;
+    let mut span = tracing.start("store", Kind::Internal, Some(first.context()));
+    span.set("jido.signals", ingress.len() as i64);
+    Some(span)
 }

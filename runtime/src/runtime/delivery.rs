@@ -43,7 +43,7 @@ impl Target {
         let mut lane = self.telemetry.tracing().start("lane", Kind::Internal, TraceContext::of(signal));
         let counted = self.deliver_traced(signal, hops, &lane).await;
         if self.telemetry.tracing().exporting() {
-            self.describe(&mut lane, signal);
+            self.describe(&mut lane);
             lane.set("jido.attempts", i64::from(counted.1));
             lane.set("jido.outcome", outcome_class(&counted.0));
         }
@@ -211,7 +211,8 @@ impl Target {
         let outcome = self.endpoint.deliver(signal, ctx).instrument(span.clone()).await;
         let duration = started.elapsed();
         if self.telemetry.tracing().exporting() {
-            self.describe(&mut traced, signal);
+            self.describe(&mut traced);
+            traced.set("cloudevents.event_id", signal.id.clone());
             traced.set("jido.attempt", i64::from(attempt));
             traced.set("jido.outcome", outcome_class(&outcome));
             if let Some(code) = outcome.as_ref().err().and_then(|e| e.failure().code.clone()) {
@@ -257,12 +258,11 @@ impl Target {
 }
 
 impl Target {
-    /// The span attributes naming the delivery: adapter, target, signal.
-    fn describe(&self, span: &mut SpanGuard, signal: &Signal) {
-        span.set("jido.adapter", self.adapter.to_string());
-        span.set("jido.target", self.label.to_string());
-        span.set("cloudevents.event_id", signal.id.clone());
-        span.set("cloudevents.event_type", signal.ty.clone());
+    /// The span attributes naming the delivery: adapter and target (the signal is named
+    /// by its ingress span and, on attempts, by `cloudevents.event_id`).
+    fn describe(&self, span: &mut SpanGuard) {
+        span.set("jido.adapter", self.adapter.clone());
+        span.set("jido.target", self.label.clone());
     }
 }
 
