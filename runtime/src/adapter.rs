@@ -72,6 +72,16 @@ impl DeliveryError {
         }
     }
 
+    /// The same error, its message ending with what the component wrote to stderr last
+    /// (`said`, when it wrote anything): why a trap happened, in the component's words.
+    pub(crate) fn with_stderr(mut self, said: Option<String>) -> Self {
+        if let Some(said) = said {
+            let (DeliveryError::Retryable(f) | DeliveryError::Permanent(f)) = &mut self;
+            f.message = format!("{}; stderr: {said}", f.message);
+        }
+        self
+    }
+
     /// Whether retrying may help.
     pub fn is_retryable(&self) -> bool {
         matches!(self, DeliveryError::Retryable(_))

@@ -103,6 +103,12 @@ async fn every_attack_is_stopped_by_its_limit_while_a_good_tenant_keeps_flowing(
             }
         }
     }
+    // Its stderr is not granted, yet a trap's error quotes what it wrote there last (the
+    // panic message), and only this call's.
+    let trapped = runtime.dispatch(&attack("panic", ""), &evil).await.expect_err("traps").to_string();
+    assert!(trapped.contains("trapped: wasm trap") && trapped.contains("; stderr: "), "{trapped}");
+    assert!(trapped.contains("panicked at") && trapped.contains("hostile adapter panics"), "{trapped}");
+    assert_eq!(trapped.matches("hostile adapter panics").count(), 1, "{trapped}");
     // The hostile adapter still serves a normal call on a fresh instance.
     runtime.dispatch(&attack("fine", ""), &evil).await.expect("recovers");
     attacking.store(false, Ordering::Release);

@@ -46,6 +46,7 @@ impl Instance {
             self.store.set_fuel(limits.fuel.unwrap_or(u64::MAX))?;
         }
         self.store.data_mut().call = DeliveryContext::default();
+        self.store.data().stderr.clear();
         match op {
             Op::Validate(opts) => {
                 let guest = self.bindings.jido_dispatch_adapter();

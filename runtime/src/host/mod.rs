@@ -24,6 +24,7 @@ mod limits;
 mod log;
 mod pool;
 mod state;
+mod stderr;
 mod tenant;
 mod wasm;
 mod world;

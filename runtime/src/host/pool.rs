@@ -234,7 +234,8 @@ impl InstancePool {
                 if dropped > 0 {
                     return Err(self.log_limit(dropped));
                 }
-                Err(self.classify(&error, instance.store.data().limiter.hit()))
+                let said = instance.store.data().stderr.text();
+                Err(self.classify(&error, instance.store.data().limiter.hit()).with_stderr(said))
             }
             Err(_elapsed) => {
                 self.stats.discarded.fetch_add(1, Ordering::Relaxed);

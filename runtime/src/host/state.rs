@@ -9,6 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use super::channel::ChannelCtx;
 use super::http::HttpService;
 use super::limits::MemoryLimiter;
+use super::stderr::{Forward, StderrTail};
 use crate::adapter::DeliveryContext;
 
 /// Where a component's WASI stdout and stderr go.
@@ -50,6 +51,8 @@ pub struct HostState {
     pub logs_dropped: u64,
     /// Per-adapter body caps for `http` (request, response).
     pub body_caps: (Option<usize>, Option<usize>),
+    /// What the running call wrote to stderr last.
+    pub stderr: StderrTail,
 }
 
 /// When the running call started and how long it may run; read by the epoch callback.
@@ -80,15 +83,20 @@ impl HostState {
         log_budget: Arc<super::limits::LogBudget>,
     ) -> Self {
         let mut wasi = WasiCtxBuilder::new();
-        match stdio {
-            Stdio::Closed => {}
+        // stderr always goes through the tail (what a trap's error quotes), and on to its
+        // grant if there is one.
+        let stderr = match stdio {
+            Stdio::Closed => StderrTail::new(None),
             Stdio::Inherit => {
-                wasi.inherit_stdout().inherit_stderr();
+                wasi.inherit_stdout();
+                StderrTail::new(Some(Forward::Terminal))
             }
             Stdio::Capture { stdout, stderr } => {
-                wasi.stdout(stdout.clone()).stderr(stderr.clone());
+                wasi.stdout(stdout.clone());
+                StderrTail::new(Some(Forward::Pipe(stderr.clone())))
             }
-        }
+        };
+        wasi.stderr(stderr.clone());
         HostState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
@@ -105,6 +113,7 @@ impl HostState {
             log_budget,
             logs_dropped: 0,
             body_caps: (limits.max_request_bytes, limits.max_response_bytes),
+            stderr,
         }
     }
 }
