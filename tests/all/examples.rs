@@ -57,6 +57,10 @@ fn build_example(dir: &str) -> Option<Vec<u8>> {
         }
         return None;
     }
+    // Two tests build the same example (and on a fresh clone install its toolchain): one
+    // build at a time, and the component read before the next build starts.
+    static BUILDS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = BUILDS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../guest-examples").join(dir);
     let status = Command::new("bash").arg(root.join("build.sh")).status().expect("build.sh runs");
     assert!(status.success(), "{dir}/build.sh failed");
@@ -96,4 +100,81 @@ async fn the_javascript_example_builds_and_delivers() {
 #[tokio::test]
 async fn the_python_example_builds_and_delivers() {
     check_example("python", r#"{"level":"warn"}"#, true).await;
+}
+
+/// The example in `dir`, copied to a scratch directory with `from` replaced by `to` in `file`
+/// (so that `deliver` throws), built with the toolchain the example's build script installed.
+fn build_throwing(dir: &str, file: &str, from: &str, to: &str) -> Option<Vec<u8>> {
+    build_example(dir)?;
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../guest-examples").join(dir);
+    let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("throwing-{dir}"));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).expect("scratch dir");
+    for entry in std::fs::read_dir(&example).expect("example dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|ext| ext == "js" || ext == "py") {
+            std::fs::copy(&path, scratch.join(path.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let source = std::fs::read_to_string(scratch.join(file)).expect("source");
+    assert!(source.contains(from), "{dir}/{file} no longer has {from:?}");
+    std::fs::write(scratch.join(file), source.replace(from, to)).expect("patch");
+    let wit = example.join("../../wit");
+    let status = if dir == "javascript" {
+        Command::new(example.join(".tools/node_modules/.bin/jco"))
+            .args(["componentize", "adapter.js", "--wit"])
+            .arg(&wit)
+            .args(["--world-name", "dispatch-adapter", "--backend", "quickjs", "--backend-qjs-disable-async"])
+            .arg("--cwd")
+            .arg(&scratch)
+            .args(["-o", "adapter.wasm"])
+            .current_dir(&scratch)
+            .status()
+    } else {
+        Command::new(example.join(".tools/bin/componentize-py"))
+            .env("PYTHONPATH", example.join(".tools"))
+            .arg("-d")
+            .arg(&wit)
+            .args(["-w", "dispatch-adapter", "componentize", "app", "-o", "adapter.wasm"])
+            .current_dir(&scratch)
+            .status()
+    };
+    assert!(status.expect("the toolchain runs").success(), "building the throwing {dir} component");
+    Some(std::fs::read(scratch.join("adapter.wasm")).expect("built"))
+}
+
+/// A component whose `deliver` throws `{thrown}<signal type>`: the dead letter and the
+/// conformance kit both show the thrown text (the host keeps the tail of its stderr, which
+/// it was not granted).
+async fn check_throwing(dir: &str, bytes: &[u8], thrown: &str) {
+    let runtime = builder(crate::CACHE_ROOT).build().expect("runtime");
+    let config = AdapterConfig { wasi_stubs: true, ..AdapterConfig::default() };
+    runtime.load_adapter(dir, bytes, config).await.expect("loads");
+    let target = runtime.open_target(&TargetSpec::new(dir)).await.expect("opens");
+    let signal = Signal::builder("user.created", "/examples").build().expect("valid");
+    let err = runtime.dispatch(&signal, &target).await.expect_err("throws");
+    assert_eq!(err.code(), Some("adapter_trap"), "{err}");
+    let letters = runtime.dead_letters().list().expect("listed");
+    let message = letters[0].error.to_string();
+    let said = format!("{thrown}user.created");
+    assert!(message.contains(&said) && message.contains("; stderr: "), "{dir}: {message}");
+    let report = conformance::run(&runtime, bytes, "{}", true).await;
+    let said = format!("{thrown}conformance.small");
+    assert!(!report.passed() && report.to_string().contains(&said), "{dir}:\n{report}");
+}
+
+#[tokio::test]
+async fn a_javascript_exception_in_deliver_reaches_the_dead_letter() {
+    let from = "    log(this.level, `${signal.type} from ${signal.source}`, []);";
+    let to = "    throw new TypeError(`thrown from javascript: ${signal.type}`);";
+    let Some(bytes) = build_throwing("javascript", "adapter.js", from, to) else { return };
+    check_throwing("javascript", &bytes, "thrown from javascript: ").await;
+}
+
+#[tokio::test]
+async fn a_python_exception_in_deliver_reaches_the_dead_letter() {
+    let from = "        log.log(self.level, f\"{signal.type} from {signal.source}\", [])";
+    let to = "        raise ValueError(f\"thrown from python: {signal.type}\")";
+    let Some(bytes) = build_throwing("python", "adapter.py", from, to) else { return };
+    check_throwing("python", &bytes, "ValueError: thrown from python: ").await;
 }
