@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::SERVER;
 use crate::receiver::Receiver;
-use crate::support::{Serve, temp_dir};
+use crate::support::{Serve, failed_start, temp_dir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_subscriptions_persist_across_restarts() {
@@ -76,22 +76,11 @@ async fn without_an_admin_token_the_admin_api_is_off() {
 
 #[test]
 fn an_unreachable_cluster_stops_the_start_with_the_url_named() {
-    let dir = temp_dir("cluster-down");
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let config = dir.join("config.toml");
-    let toml = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n[store]\npath = {:?}\n[cluster]\nnats_url = \"nats://127.0.0.1:{port}\"\n",
-        dir.join("store.sqlite").display().to_string()
-    );
-    std::fs::write(&config, toml).expect("write");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jido-dispatch"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("JIDO_DISPATCH_CACHE_DIR", concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"))
-        .output()
-        .expect("runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let toml =
+        format!("[server]\nlisten = \"127.0.0.1:0\"\n[cluster]\nnats_url = \"nats://127.0.0.1:{port}\"\n");
+    let (code, stderr) = failed_start(&temp_dir("cluster-down"), &toml);
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains(&format!("[cluster]: cannot connect to NATS at nats://127.0.0.1:{port}")),
         "{stderr}"

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::SERVER;
 use crate::receiver::Receiver;
-use crate::support::{Serve, temp_dir};
+use crate::support::{Serve, failed_start, temp_dir};
 
 /// The `id`s a receiver got, sorted.
 fn ids(receiver: &Receiver) -> Vec<String> {
@@ -108,19 +108,10 @@ async fn bad_filters_are_refused_with_the_reason() {
 
 #[test]
 fn a_bad_expression_in_the_config_file_stops_the_start() {
-    let dir = temp_dir("bad-filter-config");
-    let config = dir.join("config.toml");
     let toml = format!(
         "{SERVER}\n[[subscriptions]]\npath = \"a.b\"\nfilters = [{{ sql = \"type = 'x' AND\" }}]\ndispatch = {{ adapter = \"noop\" }}\n"
     );
-    std::fs::write(&config, toml).expect("write");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jido-dispatch"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("JIDO_DISPATCH_CACHE_DIR", concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"))
-        .output()
-        .expect("runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (code, stderr) = failed_start(&temp_dir("bad-filter-config"), &toml);
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("at offset 14: expected a value"), "{stderr}");
 }

@@ -17,6 +17,22 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Runs `serve` with `config` (TOML without `[store]`: the store goes into `dir`) where it
+/// is expected not to start: its exit code and stderr.
+pub fn failed_start(dir: &Path, config: &str) -> (Option<i32>, String) {
+    let file = dir.join("config.toml");
+    let store = dir.join("store.sqlite");
+    std::fs::write(&file, format!("[store]\npath = {:?}\n\n{config}", store.display().to_string()))
+        .expect("write config");
+    let out = Command::new(env!("CARGO_BIN_EXE_jido-dispatch"))
+        .args(["serve", "--config"])
+        .arg(&file)
+        .env("JIDO_DISPATCH_CACHE_DIR", concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"))
+        .output()
+        .expect("runs");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 /// A running daemon process.
 #[derive(Debug)]
 pub struct Serve {
