@@ -112,13 +112,15 @@ pub struct DeliveryContext {
     pub http_slot: Option<Arc<std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>>>,
     /// The attempt's W3C `traceparent`, sent on the call's `http` requests that set none.
     pub traceparent: Option<Arc<str>>,
+    /// The signal's W3C `tracestate`, sent with that `traceparent`.
+    pub tracestate: Option<Arc<str>>,
 }
 
 impl DeliveryContext {
     /// The context of a delivery after `hops` bus crossings, with `http` access or none.
     pub fn new(hops: u32, http: Option<Arc<crate::host::http::HttpTarget>>) -> Self {
         let http_slot = http.as_ref().map(|_| Arc::default());
-        DeliveryContext { hops, http, replay: None, http_slot, traceparent: None }
+        DeliveryContext { hops, http, replay: None, http_slot, traceparent: None, tracestate: None }
     }
 
     /// Keeps `slot` for the call's first request (dropped at once without http access).

@@ -197,6 +197,7 @@ impl Target {
         let mut traced = self.telemetry.tracing().start("attempt", Kind::Client, Some(parent));
         let mut ctx = ctx.clone();
         ctx.traceparent = Some(traced.context().header().into());
+        ctx.tracestate = tracestate(signal);
         let span = tracing::debug_span!(
             "jido.deliver",
             adapter = %self.spec.adapter,
@@ -263,6 +264,14 @@ impl Target {
     fn describe(&self, span: &mut SpanGuard) {
         span.set("jido.adapter", self.adapter.clone());
         span.set("jido.target", self.label.clone());
+    }
+}
+
+/// The signal's `tracestate` extension, if it is text.
+fn tracestate(signal: &Signal) -> Option<Arc<str>> {
+    match signal.extensions.get(crate::telemetry::trace::TRACESTATE) {
+        Some(crate::signal::ExtensionValue::Text(state)) if !state.is_empty() => Some(state.as_str().into()),
+        _ => None,
     }
 }
 

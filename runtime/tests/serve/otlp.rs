@@ -1,6 +1,6 @@
 //! Trace context and OTLP export through the daemon: an incoming `traceparent` continues in
 //! the daemon's spans (ingress → store, ingress → lane → attempt), the attempt's context goes
-//! out as the `traceparent` header, a signal without one starts a trace, and spans and the
+//! out as the `traceparent` header (with the incoming `tracestate`), a signal without one starts a trace, and spans and the
 //! delivery counters reach a real OTLP/HTTP receiver (protobuf decoded with
 //! `opentelemetry-proto`).
 
@@ -106,14 +106,14 @@ async fn traces_continue_through_the_daemon_and_reach_the_collector() {
     let (trace_id, parent) = ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331");
     let incoming = format!("00-{trace_id}-{parent}-01");
     let event = json!({"id": "traced", "type": "trace.created", "source": "/t"}).to_string();
-    let (status, body, _) = serve
-        .post("/signals", "application/cloudevents+json", event, &[("traceparent", incoming.as_str())])
-        .await;
+    let headers = [("traceparent", incoming.as_str()), ("tracestate", "vendor=abc,other=1")];
+    let (status, body, _) = serve.post("/signals", "application/cloudevents+json", event, &headers).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     receiver.wait_for(1, Duration::from_secs(30)).await;
     let outgoing = receiver.requests()[0].header("traceparent").expect("a traceparent header").to_owned();
     let parts: Vec<&str> = outgoing.split('-').collect();
     assert_eq!((parts[0], parts[1], parts[3]), ("00", trace_id, "01"), "{outgoing}");
+    assert_eq!(receiver.requests()[0].header("tracestate"), Some("vendor=abc,other=1"), "tracestate goes on");
 
     let spans = spans_of(&collected, trace_id).await;
     let (ingress, store, lane, attempt) =

@@ -19,7 +19,7 @@ impl Host for HostState {
             )));
         };
         let reserved = self.call.take_http_slot();
-        let req = with_traceparent(req, self.call.traceparent.as_deref());
+        let req = with_trace(req, &self.call);
         send(&self.http, &target, self.body_caps, self.call.replay.as_deref(), reserved, req).await
     }
 
@@ -31,21 +31,26 @@ impl Host for HostState {
         };
         let (service, caps, memo) = (self.http.clone(), self.body_caps, self.call.replay.clone());
         let mut reserved = self.call.take_http_slot();
-        let traceparent = self.call.traceparent.clone();
+        let call = self.call.clone();
         let sends = reqs.into_iter().map(|req| {
-            let req = with_traceparent(req, traceparent.as_deref());
+            let req = with_trace(req, &call);
             send(&service, &target, caps, memo.as_deref(), reserved.take(), req)
         });
         futures::future::join_all(sends).await
     }
 }
 
-/// Adds the delivery attempt's `traceparent` header unless the component set its own.
-fn with_traceparent(mut req: Request, traceparent: Option<&str>) -> Request {
-    if let Some(value) = traceparent
-        && !req.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("traceparent"))
-    {
-        req.headers.push(("traceparent".to_owned(), value.to_owned()));
+/// Adds the delivery attempt's `traceparent` (and the signal's `tracestate`) headers unless
+/// the component set its own `traceparent`.
+fn with_trace(mut req: Request, call: &crate::adapter::DeliveryContext) -> Request {
+    let Some(traceparent) = &call.traceparent else { return req };
+    if req.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("traceparent")) {
+        return req;
+    }
+    req.headers.push(("traceparent".to_owned(), traceparent.to_string()));
+    if let Some(state) = &call.tracestate {
+        req.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("tracestate"));
+        req.headers.push(("tracestate".to_owned(), state.to_string()));
     }
     req
 }
