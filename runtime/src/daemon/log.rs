@@ -87,7 +87,10 @@ pub(super) enum Command {
         keep: bool,
         reply: oneshot::Sender<Result<usize, LogError>>,
     },
-    Flush(oneshot::Sender<()>),
+    /// Commits what came before, then stops the writer (it holds the runtime through its
+    /// commit callback, which holds this log: without an explicit end the two keep each
+    /// other, and the process's Wasm engine, alive).
+    Close(oneshot::Sender<()>),
 }
 
 /// Handle to the log's writer thread (cheap to clone).
@@ -242,10 +245,11 @@ impl SignalLog {
         answer.await.map_err(|_| LogError("the store writer stopped".to_owned()))?
     }
 
-    /// Waits until everything sent so far is committed.
-    pub async fn flush(&self) {
+    /// Commits everything sent so far and stops the writer; later commands are refused
+    /// (`done` is dropped: its item is delivered again at the next start).
+    pub async fn close(&self) {
         let (reply, answer) = oneshot::channel();
-        if self.commands.send(Command::Flush(reply)).is_ok() {
+        if self.commands.send(Command::Close(reply)).is_ok() {
             let _ = answer.await;
         }
     }
@@ -328,6 +332,7 @@ fn writer(
             lane_ids.clear();
         }
         let mut appended = written.appended.into_iter();
+        let mut closed = false;
         for command in group {
             match command {
                 Command::Append { reply, .. } => {
@@ -344,8 +349,9 @@ fn writer(
                 Command::Forget { reply, .. } => {
                     let _ = reply.send(outcome.clone().map(|()| written.forgotten));
                 }
-                Command::Flush(reply) => {
+                Command::Close(reply) => {
                     let _ = reply.send(());
+                    closed = true;
                 }
                 Command::Done(..) => {}
             }
@@ -353,6 +359,9 @@ fn writer(
         match outcome {
             Ok(()) => admission.release(written.released.0, written.released.1),
             Err(error) => tracing::error!(%error, "the signal store could not commit"),
+        }
+        if closed {
+            return;
         }
     }
 }

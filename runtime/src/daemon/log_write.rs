@@ -81,7 +81,7 @@ pub(super) fn write_group(
                 written.forgotten += forget(&transaction, lanes, *keep, written)?;
                 lane_ids.clear();
             }
-            Command::Flush(_) => {}
+            Command::Close(_) => {}
         }
     }
     transaction.commit().map_err(log_error)

@@ -79,7 +79,7 @@ pub(super) async fn serve(
         let report = state.runtime.bus(&name).shutdown(deadline).await;
         left += report.left.iter().map(|(_, _, pending)| pending).sum::<usize>();
     }
-    state.log.flush().await;
+    state.log.close().await;
     // The OTLP exporters send what is pending (blocking calls, off the async workers).
     let runtime = state.runtime.clone();
     let _ = tokio::task::spawn_blocking(move || runtime.telemetry().tracing().shutdown()).await;

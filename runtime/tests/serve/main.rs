@@ -16,6 +16,7 @@ mod bad_input;
 mod cluster;
 mod crash;
 mod delivery;
+mod embedded;
 mod filters;
 mod lanes;
 mod otlp;
