@@ -116,48 +116,56 @@ impl Parser {
         Ok(Expr::Binary(op, Box::new(left), Box::new(right)))
     }
 
-    fn comparison(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.additive()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Sym("=") => BinOp::Eq,
-                Tok::Sym("!=" | "<>") => BinOp::NotEq,
-                Tok::Sym("<") => BinOp::Lt,
-                Tok::Sym("<=") => BinOp::Le,
-                Tok::Sym(">") => BinOp::Gt,
-                Tok::Sym(">=") => BinOp::Ge,
-                _ => return Ok(left),
-            };
+    /// One left-associative level: operands from `operand`, joined by the operators `op` knows.
+    fn level(
+        &mut self,
+        op: fn(&Tok) -> Option<BinOp>,
+        operand: fn(&mut Self) -> Result<Expr, ParseError>,
+    ) -> Result<Expr, ParseError> {
+        let mut left = operand(self)?;
+        while let Some(op) = op(self.peek()) {
             self.next += 1;
-            left = Expr::Binary(op, Box::new(left), Box::new(self.additive()?));
+            left = Expr::Binary(op, Box::new(left), Box::new(operand(self)?));
         }
+        Ok(left)
+    }
+
+    fn comparison(&mut self) -> Result<Expr, ParseError> {
+        self.level(
+            |tok| match tok {
+                Tok::Sym("=") => Some(BinOp::Eq),
+                Tok::Sym("!=" | "<>") => Some(BinOp::NotEq),
+                Tok::Sym("<") => Some(BinOp::Lt),
+                Tok::Sym("<=") => Some(BinOp::Le),
+                Tok::Sym(">") => Some(BinOp::Gt),
+                Tok::Sym(">=") => Some(BinOp::Ge),
+                _ => None,
+            },
+            Self::additive,
+        )
     }
 
     fn additive(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.multiplicative()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Sym("+") => BinOp::Add,
-                Tok::Sym("-") => BinOp::Sub,
-                _ => return Ok(left),
-            };
-            self.next += 1;
-            left = Expr::Binary(op, Box::new(left), Box::new(self.multiplicative()?));
-        }
+        self.level(
+            |tok| match tok {
+                Tok::Sym("+") => Some(BinOp::Add),
+                Tok::Sym("-") => Some(BinOp::Sub),
+                _ => None,
+            },
+            Self::multiplicative,
+        )
     }
 
     fn multiplicative(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.postfix()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Sym("*") => BinOp::Mul,
-                Tok::Sym("/") => BinOp::Div,
-                Tok::Sym("%") => BinOp::Rem,
-                _ => return Ok(left),
-            };
-            self.next += 1;
-            left = Expr::Binary(op, Box::new(left), Box::new(self.postfix()?));
-        }
+        self.level(
+            |tok| match tok {
+                Tok::Sym("*") => Some(BinOp::Mul),
+                Tok::Sym("/") => Some(BinOp::Div),
+                Tok::Sym("%") => Some(BinOp::Rem),
+                _ => None,
+            },
+            Self::postfix,
+        )
     }
 
     /// `x [NOT] LIKE 'pattern'` and `x [NOT] IN (…)`.
