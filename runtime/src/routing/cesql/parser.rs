@@ -50,11 +50,28 @@ pub(super) enum Expr {
     Call { name: String, args: Vec<Expr>, at: usize },
 }
 
+/// Tokens an expression may have.
+pub(super) const MAX_TOKENS: usize = 4096;
+/// How deep an expression may nest (parentheses, arguments, `NOT`/`-` chains, operator
+/// chains: `1 + 1 + …` is as deep as it is long). Parsing and evaluating recurse that deep,
+/// so deeper input is refused rather than allowed to exhaust the stack.
+pub(super) const MAX_DEPTH: usize = 64;
+
 /// Parses a whole expression.
 pub(super) fn parse(tokens: Vec<Token>) -> Result<Expr, ParseError> {
-    let mut parser = Parser { tokens, next: 0 };
+    if tokens.len() > MAX_TOKENS {
+        let at = tokens.get(MAX_TOKENS).map_or(0, |t| t.at);
+        return Err(ParseError::new(
+            at,
+            format!("the expression is too long (more than {MAX_TOKENS} tokens)"),
+        ));
+    }
+    let mut parser = Parser { tokens, next: 0, depth: 0 };
     let expr = parser.logic()?;
     match parser.peek() {
+        Tok::End if depth(&expr) > MAX_DEPTH => {
+            Err(ParseError::new(0, format!("nested more than {MAX_DEPTH} levels deep")))
+        }
         Tok::End => Ok(expr),
         other => Err(ParseError::new(parser.at(), format!("unexpected {}", describe(other)))),
     }
@@ -63,6 +80,7 @@ pub(super) fn parse(tokens: Vec<Token>) -> Result<Expr, ParseError> {
 struct Parser {
     tokens: Vec<Token>,
     next: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -100,7 +118,22 @@ impl Parser {
         }
     }
 
+    /// Runs `rule` one nesting level deeper, refusing past [`MAX_DEPTH`].
+    fn nested(&mut self, rule: fn(&mut Self) -> Result<Expr, ParseError>) -> Result<Expr, ParseError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(ParseError::new(self.at(), format!("nested more than {MAX_DEPTH} levels deep")));
+        }
+        self.depth += 1;
+        let expr = rule(self);
+        self.depth -= 1;
+        expr
+    }
+
     fn logic(&mut self) -> Result<Expr, ParseError> {
+        self.nested(Self::logic_level)
+    }
+
+    fn logic_level(&mut self) -> Result<Expr, ParseError> {
         let left = self.comparison()?;
         let op = if self.keyword("AND") {
             BinOp::And
@@ -203,7 +236,7 @@ impl Parser {
     fn unary(&mut self) -> Result<Expr, ParseError> {
         if self.keyword("NOT") {
             self.next += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            return Ok(Expr::Not(Box::new(self.nested(Self::unary)?)));
         }
         if matches!(self.peek(), Tok::Sym("-")) {
             self.next += 1;
@@ -214,7 +247,7 @@ impl Parser {
                     .map(|n| Expr::Literal(Value::Int(n)))
                     .map_err(|_| ParseError::new(self.at(), "integer literal out of the 32-bit range"));
             }
-            return Ok(Expr::Negate(Box::new(self.unary()?)));
+            return Ok(Expr::Negate(Box::new(self.nested(Self::unary)?)));
         }
         self.primary()
     }
@@ -266,6 +299,28 @@ impl Parser {
             other => Err(ParseError::new(at, format!("expected a value, found {}", describe(&other)))),
         }
     }
+}
+
+/// The depth of `expr`, measured without recursion (so any tree the parser built can be
+/// measured, however deep).
+fn depth(expr: &Expr) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(expr, 1)];
+    while let Some((expr, level)) = stack.pop() {
+        deepest = deepest.max(level);
+        match expr {
+            Expr::Not(inner) | Expr::Negate(inner) => stack.push((inner, level + 1)),
+            Expr::Binary(_, left, right) => stack.extend([(&**left, level + 1), (&**right, level + 1)]),
+            Expr::Like { value, .. } => stack.push((value, level + 1)),
+            Expr::In { value, set, .. } => {
+                stack.push((value, level + 1));
+                stack.extend(set.iter().map(|e| (e, level + 1)));
+            }
+            Expr::Call { args, .. } => stack.extend(args.iter().map(|e| (e, level + 1))),
+            Expr::Literal(_) | Expr::Attribute(_) | Expr::Exists(_) => {}
+        }
+    }
+    deepest
 }
 
 /// An attribute name: letters and digits, compared in lower case.

@@ -30,6 +30,26 @@ fn parse_errors_name_the_offset_and_the_reason() {
 }
 
 #[test]
+fn hostile_sizes_are_refused_not_recursed_into() {
+    let deep = format!("{}1{}", "(".repeat(100), ")".repeat(100));
+    assert!(Expression::parse(&deep).expect_err("deep").reason.contains("nested more than 64 levels"));
+    let huge = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+    assert!(Expression::parse(&huge).expect_err("huge").reason.contains("too long"));
+    let nots = format!("{}TRUE", "NOT ".repeat(100));
+    assert!(Expression::parse(&nots).is_err());
+    let ands = vec!["TRUE"; 100].join(" AND ");
+    assert!(Expression::parse(&ands).is_err(), "a right-leaning chain nests");
+    let sums = vec!["1"; 100].join(" + ");
+    assert!(Expression::parse(&sums).is_err(), "a left-leaning chain nests");
+    let long = format!("x IN ({})", vec!["1"; 3000].join(", "));
+    assert!(Expression::parse(&long).expect_err("long").reason.contains("too long"));
+    // What is allowed parses and evaluates (evaluation recurses as deep as the tree).
+    assert_eq!(eval(&vec!["1"; 60].join(" + ")).0, Value::Int(60));
+    assert_eq!(eval(&format!("{}1{}", "(".repeat(60), ")".repeat(60))).0, Value::Int(1));
+    assert_eq!(eval(&format!("type IN ({})", vec!["'x'"; 1500].join(", "))).0, Value::Bool(false));
+}
+
+#[test]
 fn filters_refuse_calls_that_can_only_fail() {
     assert!(Expression::parse("LENGHT(x)").is_ok(), "plain parsing leaves it to evaluation");
     let error = Expression::parse_filter("1 = LENGHT(x)").expect_err("unknown");
