@@ -8,13 +8,12 @@
 //! subscription is made). In TOML: `filters = [{ exact = { source = "/orders" } },
 //! { sql = "amount > 100" }]`.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::cesql::{Expression, ParseError};
-use crate::signal::{ExtensionValue, Signal};
+use super::cesql::{Attributes as _, Expression, ParseError, Value};
+use crate::signal::Signal;
 
 /// One filter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,29 +124,9 @@ fn check_map(dialect: &'static str, map: &BTreeMap<String, String>) -> Result<()
 }
 
 fn each(signal: &Signal, map: &BTreeMap<String, String>, test: fn(&str, &str) -> bool) -> bool {
-    map.iter().all(|(name, wanted)| text_of(signal, name).is_some_and(|value| test(&value, wanted)))
-}
-
-/// The canonical string form of attribute `name` (borrowed where it is text).
-fn text_of<'a>(signal: &'a Signal, name: &str) -> Option<Cow<'a, str>> {
-    let text = match name {
-        "specversion" => &signal.specversion,
-        "id" => &signal.id,
-        "source" => &signal.source,
-        "type" => &signal.ty,
-        "subject" => signal.subject.as_ref()?,
-        "time" => signal.time.as_ref()?,
-        "datacontenttype" => signal.datacontenttype.as_ref()?,
-        "dataschema" => signal.dataschema.as_ref()?,
-        other => {
-            return Some(match signal.extensions.get(other)? {
-                ExtensionValue::Text(text) => Cow::Borrowed(text.as_str()),
-                ExtensionValue::Boolean(b) => Cow::Owned(b.to_string()),
-                ExtensionValue::Integer(n) => Cow::Owned(n.to_string()),
-            });
-        }
-    };
-    Some(Cow::Borrowed(text.as_str()))
+    map.iter().all(|(name, wanted)| {
+        signal.attribute(name).map(Value::into_text).is_some_and(|value| test(&value, wanted))
+    })
 }
 
 #[cfg(test)]

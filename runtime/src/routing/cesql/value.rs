@@ -34,6 +34,15 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// The canonical text of the value (`true`, `42`, or the string itself, borrowed).
+    pub fn into_text(self) -> Cow<'a, str> {
+        match self {
+            Value::Str(s) => s,
+            Value::Int(n) => Cow::Owned(n.to_string()),
+            Value::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
+        }
+    }
+
     pub(super) fn kind(&self) -> Kind {
         match self {
             Value::Bool(_) => Kind::Bool,
@@ -58,8 +67,7 @@ impl<'a> Value<'a> {
         let fail = || Err((Value::zero(kind), ErrorKind::Cast));
         match (self, kind) {
             (value, kind) if value.kind() == kind => Ok(value),
-            (Value::Int(n), Kind::Str) => Ok(Value::Str(Cow::Owned(n.to_string()))),
-            (Value::Bool(b), Kind::Str) => Ok(Value::Str(Cow::Borrowed(if b { "true" } else { "false" }))),
+            (value, Kind::Str) => Ok(Value::Str(value.into_text())),
             (Value::Bool(b), Kind::Int) => Ok(Value::Int(i32::from(b))),
             (Value::Str(s), Kind::Int) => s.parse::<i32>().map(Value::Int).or_else(|_| fail()),
             (Value::Str(s), Kind::Bool) if s.eq_ignore_ascii_case("true") => Ok(Value::Bool(true)),
