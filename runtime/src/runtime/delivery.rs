@@ -195,9 +195,7 @@ impl Target {
         parent: TraceContext,
     ) -> Result<(), DeliveryError> {
         let mut traced = self.telemetry.tracing().start("attempt", Kind::Client, Some(parent));
-        let mut ctx = ctx.clone();
-        ctx.traceparent = Some(traced.context().header().into());
-        ctx.tracestate = tracestate(signal);
+        let ctx = traced_context(ctx, &traced, Some(signal));
         let span = tracing::debug_span!(
             "jido.deliver",
             adapter = %self.spec.adapter,
@@ -240,8 +238,7 @@ impl Target {
     ) -> Vec<Result<(), DeliveryError>> {
         let mut traced = self.telemetry.tracing().start("attempt", Kind::Client, parent);
         traced.set("jido.batch_size", left.len() as i64);
-        let mut ctx = ctx.clone();
-        ctx.traceparent = Some(traced.context().header().into());
+        let ctx = traced_context(ctx, &traced, None);
         let batch: Vec<Signal> = left.iter().map(|&i| (*signals[i]).clone()).collect();
         let span = tracing::debug_span!("jido.deliver_batch", adapter = %self.spec.adapter, target = %self.label, signals = batch.len());
         let started = std::time::Instant::now();
@@ -267,12 +264,22 @@ impl Target {
     }
 }
 
-/// The signal's `tracestate` extension, if it is text.
-fn tracestate(signal: &Signal) -> Option<Arc<str>> {
-    match signal.extensions.get(crate::telemetry::trace::TRACESTATE) {
-        Some(crate::signal::ExtensionValue::Text(state)) if !state.is_empty() => Some(state.as_str().into()),
-        _ => None,
+/// The attempt's context: with the span's `traceparent` (and `signal`'s `tracestate`) for
+/// the http requests it makes; a target without http access makes none, so its attempts
+/// skip formatting them.
+fn traced_context(ctx: &DeliveryContext, span: &SpanGuard, signal: Option<&Signal>) -> DeliveryContext {
+    let mut ctx = ctx.clone();
+    if ctx.http.is_some() {
+        ctx.traceparent = Some(span.context().header().into());
+        ctx.tracestate =
+            signal.and_then(|signal| match signal.extensions.get(crate::telemetry::trace::TRACESTATE) {
+                Some(crate::signal::ExtensionValue::Text(state)) if !state.is_empty() => {
+                    Some(state.as_str().into())
+                }
+                _ => None,
+            });
     }
+    ctx
 }
 
 /// The bounded outcome label: `ok`, `retryable` or `permanent`.

@@ -19,7 +19,7 @@ impl Host for HostState {
             )));
         };
         let reserved = self.call.take_http_slot();
-        let req = with_trace(req, &self.call);
+        let req = with_trace(req, self.call.traceparent.as_deref(), self.call.tracestate.as_deref());
         send(&self.http, &target, self.body_caps, self.call.replay.as_deref(), reserved, req).await
     }
 
@@ -31,9 +31,9 @@ impl Host for HostState {
         };
         let (service, caps, memo) = (self.http.clone(), self.body_caps, self.call.replay.clone());
         let mut reserved = self.call.take_http_slot();
-        let call = self.call.clone();
+        let (parent, state) = (self.call.traceparent.clone(), self.call.tracestate.clone());
         let sends = reqs.into_iter().map(|req| {
-            let req = with_trace(req, &call);
+            let req = with_trace(req, parent.as_deref(), state.as_deref());
             send(&service, &target, caps, memo.as_deref(), reserved.take(), req)
         });
         futures::future::join_all(sends).await
@@ -42,15 +42,15 @@ impl Host for HostState {
 
 /// Adds the delivery attempt's `traceparent` (and the signal's `tracestate`) headers unless
 /// the component set its own `traceparent`.
-fn with_trace(mut req: Request, call: &crate::adapter::DeliveryContext) -> Request {
-    let Some(traceparent) = &call.traceparent else { return req };
+fn with_trace(mut req: Request, traceparent: Option<&str>, tracestate: Option<&str>) -> Request {
+    let Some(traceparent) = traceparent else { return req };
     if req.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("traceparent")) {
         return req;
     }
-    req.headers.push(("traceparent".to_owned(), traceparent.to_string()));
-    if let Some(state) = &call.tracestate {
+    req.headers.push(("traceparent".to_owned(), traceparent.to_owned()));
+    if let Some(state) = tracestate {
         req.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("tracestate"));
-        req.headers.push(("tracestate".to_owned(), state.to_string()));
+        req.headers.push(("tracestate".to_owned(), state.to_owned()));
     }
     req
 }
