@@ -63,6 +63,24 @@ fn router_with(subscriptions: usize) -> (Router<()>, usize) {
     (router, tenants.max(1))
 }
 
+/// The median over 7 rounds of the time per item of `work` over `items`, `passes` times.
+fn median_per_item<T>(passes: u32, items: &[T], mut work: impl FnMut(&T) -> usize) -> Duration {
+    let mut rounds = Vec::new();
+    for _ in 0..7 {
+        let start = Instant::now();
+        let mut total = 0usize;
+        for _ in 0..passes {
+            for item in items {
+                total += work(item);
+            }
+        }
+        std::hint::black_box(total);
+        rounds.push(start.elapsed() / (passes * items.len() as u32));
+    }
+    rounds.sort();
+    rounds[rounds.len() / 2]
+}
+
 fn matching() {
     println!("| subscriptions | matches/s (1 core) | ns per match | routes matched per type |");
     println!("|--------------:|-------------------:|-------------:|------------------------:|");
@@ -71,20 +89,7 @@ fn matching() {
         let mut rng = Lcg(7);
         let types: Vec<String> = (0..4096).map(|_| format!("t{}.user.created", rng.next(tenants))).collect();
         let matched: usize = types.iter().map(|t| router.matches(t).len()).sum::<usize>() / types.len();
-        let mut rounds = Vec::new();
-        for _ in 0..7 {
-            let start = Instant::now();
-            let mut total = 0usize;
-            for _ in 0..100 {
-                for ty in &types {
-                    total += router.matches(ty).len();
-                }
-            }
-            std::hint::black_box(total);
-            rounds.push(start.elapsed() / (100 * types.len() as u32));
-        }
-        rounds.sort();
-        let per = rounds[rounds.len() / 2];
+        let per = median_per_item(100, &types, |ty| router.matches(ty).len());
         println!(
             "| {subscriptions:>13} | {:>18.0} | {:>12.0} | {matched:>23} |",
             1.0 / per.as_secs_f64(),
@@ -119,25 +124,14 @@ fn filtered() {
         })
         .collect();
     let time = |filters: bool| {
-        let mut rounds = Vec::new();
-        for _ in 0..7 {
-            let start = Instant::now();
-            let mut total = 0usize;
-            for _ in 0..20 {
-                for signal in &signals {
-                    let routes = router.matches(&signal.ty);
-                    total += if filters {
-                        routes.iter().filter(|r| accepts_all(&r.value, signal)).count()
-                    } else {
-                        routes.len()
-                    };
-                }
+        median_per_item(20, &signals, |signal| {
+            let routes = router.matches(&signal.ty);
+            if filters {
+                routes.iter().filter(|r| accepts_all(&r.value, signal)).count()
+            } else {
+                routes.len()
             }
-            std::hint::black_box(total);
-            rounds.push(start.elapsed() / (20 * signals.len() as u32));
-        }
-        rounds.sort();
-        rounds[rounds.len() / 2]
+        })
     };
     let (alone, with) = (time(false), time(true));
     let passed: usize = signals

@@ -157,10 +157,7 @@ async fn a_full_pool_fails_with_pool_timeout() {
         .with("pool_timeout", json!(100));
     let first = runtime.open_target(&spec).await.expect("opens");
     let second = runtime.open_target(&spec.clone().with("timeout", json!(1000))).await.expect("same pool");
-    let held = {
-        let (runtime, first) = (runtime.clone(), first.clone());
-        tokio::spawn(async move { runtime.dispatch(&sample_signal("a"), &first).await })
-    };
+    let held = dispatch_in_background(&runtime, &first);
     receiver.wait_for(1, LIMIT).await;
     let err = runtime.dispatch(&sample_signal("b"), &second).await.expect_err("no slot");
     assert_eq!(err.code(), Some("pool_timeout"), "{err}");
@@ -170,6 +167,15 @@ async fn a_full_pool_fails_with_pool_timeout() {
     let err =
         runtime.open_target(&spec.clone().with("pool_size", json!(0))).await.expect_err("bad pool_size");
     assert!(err.to_string().contains("pool_size"), "{err}");
+}
+
+/// Dispatches a sample signal to `target` in a task (to hold its pool slot or instance).
+fn dispatch_in_background(
+    runtime: &Runtime,
+    target: &jido_dispatch::Target,
+) -> tokio::task::JoinHandle<Result<(), jido_dispatch::adapter::DeliveryError>> {
+    let (runtime, target) = (runtime.clone(), target.clone());
+    tokio::spawn(async move { runtime.dispatch(&sample_signal("a"), &target).await })
 }
 
 #[tokio::test]
@@ -187,10 +193,7 @@ async fn waiting_for_an_instance_counts_against_pool_timeout() {
         runtime.open_target(&http(&hanging.url("/")).with("timeout", json!(60000))).await.expect("opens");
     let other =
         runtime.open_target(&http(&fine.url("/")).with("pool_timeout", json!(100))).await.expect("opens");
-    let held = {
-        let (runtime, stuck) = (runtime.clone(), stuck.clone());
-        tokio::spawn(async move { runtime.dispatch(&sample_signal("a"), &stuck).await })
-    };
+    let held = dispatch_in_background(&runtime, &stuck);
     hanging.wait_for(1, LIMIT).await;
     let err = runtime.dispatch(&sample_signal("b"), &other).await.expect_err("no instance free");
     assert_eq!(err.code(), Some("pool_timeout"), "{err}");
