@@ -250,7 +250,7 @@ impl Bus {
         router
             .matches(&signal.ty)
             .into_iter()
-            .filter(|route| crate::routing::filter::accepts_all(&route.value.filters, signal))
+            .filter(|route| route.value.filter_set.accepts(signal))
             .map(|route| route.value.clone())
             .collect()
     }

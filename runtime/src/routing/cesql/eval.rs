@@ -2,60 +2,112 @@
 //! error is collected and the expression still has a value).
 //!
 //! An operand naming a missing attribute makes its operator return the zero value of the
-//! operator's type (with a missing-attribute error), without computing anything.
+//! operator's type (with a missing-attribute error), without computing anything. Filter
+//! nodes (the dialects) pass or fail; a `sql` one passes when its expression is `true` with
+//! no error.
 
-use super::functions::{self, Params};
-use super::parser::{BinOp, Expr, LikePart};
-use std::borrow::Cow;
-
+use super::functions::Params;
+use super::parser::BinOp;
+use super::program::{Attr, Comparison, Node, NodeId, Program, Span};
 use super::value::{Kind, Value};
 use super::{Attributes, ErrorKind};
 
-/// One evaluation: the event and the errors so far.
+/// One evaluation: the program, the event and the errors so far.
 pub(super) struct Eval<'a> {
+    pub program: &'a Program,
     pub event: &'a dyn Attributes,
     pub errors: Vec<ErrorKind>,
 }
 
 impl<'a> Eval<'a> {
+    pub(super) fn new(program: &'a Program, event: &'a dyn Attributes) -> Self {
+        Eval { program, event, errors: Vec::new() }
+    }
+
+    /// Whether the filter node `id` passes.
+    pub(super) fn passes(&mut self, id: NodeId) -> bool {
+        let program = self.program;
+        let each = |span: Span| {
+            program.list(span).iter().filter_map(|node| match node {
+                Node::Link(id) => Some(*id),
+                _ => None,
+            })
+        };
+        match program.node(id) {
+            Node::Compare(how, attr, wanted) => self.read(attr).map(Value::into_text).is_some_and(|value| {
+                let wanted = program.text(wanted);
+                match how {
+                    Comparison::Equals => value == wanted,
+                    Comparison::StartsWith => value.starts_with(wanted),
+                    Comparison::EndsWith => value.ends_with(wanted),
+                }
+            }),
+            Node::All(list) => each(list).all(|id| self.passes(id)),
+            Node::Any(list) => each(list).any(|id| self.passes(id)),
+            Node::Fails(inner) => !self.passes(inner),
+            Node::Sql(root) => {
+                self.errors.clear();
+                self.eval(root) == Some(Value::Bool(true)) && self.errors.is_empty()
+            }
+            _ => false,
+        }
+    }
+
+    fn read(&self, attr: Attr) -> Option<Value<'a>> {
+        match attr {
+            Attr::Context(name) => self.event.context(name),
+            Attr::Extension(name) => self.event.extension(self.program.text(name)),
+        }
+    }
+
     /// The value of `expr`; `None` when it is a missing attribute.
     ///
     /// An operator whose operands raised an error returns the zero value of its type (so
     /// `true AND (1 != 1 / 0)` is `false`); an error of its own (a failed cast of an
     /// operand, a division by zero) leaves it computing with the zero value it got.
-    pub(super) fn eval(&mut self, expr: &'a Expr) -> Option<Value<'a>> {
-        match expr {
-            Expr::Literal(Value::Str(s)) => Some(Value::Str(Cow::Borrowed(s))),
-            Expr::Literal(value) => Some(value.clone()),
-            Expr::Attribute(name) => {
-                let value = self.event.attribute(name);
+    pub(super) fn eval(&mut self, expr: NodeId) -> Option<Value<'a>> {
+        let program = self.program;
+        match program.node(expr) {
+            literal @ (Node::Bool(_) | Node::Int(_) | Node::Str(_)) => program.literal(literal),
+            Node::Attribute(attr) => {
+                let value = self.read(attr);
                 if value.is_none() {
                     self.errors.push(ErrorKind::MissingAttribute);
                 }
                 value
             }
-            Expr::Exists(name) => Some(Value::Bool(self.event.attribute(name).is_some())),
-            Expr::Not(inner) => Some(match self.operand(inner, Kind::Bool) {
+            Node::Exists(attr) => Some(Value::Bool(self.read(attr).is_some())),
+            Node::Not(inner) => Some(match self.operand(inner, Kind::Bool) {
                 Some(Value::Bool(b)) => Value::Bool(!b),
                 _ => Value::Bool(false),
             }),
-            Expr::Negate(inner) => Some(match self.operand(inner, Kind::Int) {
+            Node::Negate(inner) => Some(match self.operand(inner, Kind::Int) {
                 Some(Value::Int(n)) => self.math(n.checked_neg()),
                 _ => Value::Int(0),
             }),
-            Expr::Binary(op, left, right) => Some(self.binary(*op, left, right)),
-            Expr::Like { value, pattern, negated } => Some(match self.operand(value, Kind::Str) {
-                Some(Value::Str(s)) => Value::Bool(like(&s, pattern) != *negated),
+            Node::Binary(op, left, right) => Some(self.binary(op, left, right)),
+            Node::Like { value, parts, negated } => Some(match self.operand(value, Kind::Str) {
+                Some(Value::Str(s)) => Value::Bool(like(&s, program, program.list(parts)) != negated),
                 _ => Value::Bool(false),
             }),
-            Expr::In { value, set, negated } => Some(self.within(value, set, *negated)),
-            Expr::Call { name, args, .. } => Some(self.call(name, args)),
+            Node::In { value, set, negated } => Some(self.within(value, set, negated)),
+            Node::Call { function, args } => Some(self.call(function, args)),
+            // Filter nodes and list elements are never an expression's operand.
+            _ => Some(Value::Bool(false)),
         }
+    }
+
+    /// The nodes a list of `Link`s names.
+    fn linked(&self, list: Span) -> impl Iterator<Item = NodeId> + 'a {
+        self.program.list(list).iter().filter_map(|node| match node {
+            Node::Link(id) => Some(*id),
+            _ => None,
+        })
     }
 
     /// Evaluates `expr` and casts it to `kind`; `None` when evaluating it raised an error
     /// (the caller then returns its zero value).
-    fn operand(&mut self, expr: &'a Expr, kind: Kind) -> Option<Value<'a>> {
+    fn operand(&mut self, expr: NodeId, kind: Kind) -> Option<Value<'a>> {
         let before = self.errors.len();
         let value = self.eval(expr).filter(|_| self.errors.len() == before)?;
         Some(self.cast(value, kind))
@@ -63,7 +115,7 @@ impl<'a> Eval<'a> {
 
     /// Both operands of a binary operator, cast to `kind`; `None` when evaluating either
     /// raised an error.
-    fn operands(&mut self, left: &'a Expr, right: &'a Expr, kind: Kind) -> Option<(Value<'a>, Value<'a>)> {
+    fn operands(&mut self, left: NodeId, right: NodeId, kind: Kind) -> Option<(Value<'a>, Value<'a>)> {
         let before = self.errors.len();
         let (l, r) = (self.eval(left), self.eval(right));
         let (l, r) = l.zip(r).filter(|_| self.errors.len() == before)?;
@@ -87,14 +139,14 @@ impl<'a> Eval<'a> {
         })
     }
 
-    fn boolean(&mut self, expr: &'a Expr) -> Option<bool> {
+    fn boolean(&mut self, expr: NodeId) -> Option<bool> {
         match self.operand(expr, Kind::Bool) {
             Some(Value::Bool(b)) => Some(b),
             _ => None,
         }
     }
 
-    fn binary(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr) -> Value<'a> {
+    fn binary(&mut self, op: BinOp, left: NodeId, right: NodeId) -> Value<'a> {
         match op {
             BinOp::And | BinOp::Or | BinOp::Xor => {
                 let Some(l) = self.boolean(left) else { return Value::Bool(false) };
@@ -144,10 +196,10 @@ impl<'a> Eval<'a> {
     }
 
     /// `x IN (…)`: the elements are cast to the type of `x`.
-    fn within(&mut self, value: &'a Expr, set: &'a [Expr], negated: bool) -> Value<'a> {
+    fn within(&mut self, value: NodeId, set: Span, negated: bool) -> Value<'a> {
         let before = self.errors.len();
         let value = self.eval(value);
-        let elements: Vec<Option<Value<'a>>> = set.iter().map(|e| self.eval(e)).collect();
+        let elements: Vec<Option<Value<'a>>> = self.linked(set).map(|e| self.eval(e)).collect();
         let Some(value) = value.filter(|_| self.errors.len() == before) else { return Value::Bool(false) };
         let kind = value.kind();
         let mut found = false;
@@ -157,13 +209,13 @@ impl<'a> Eval<'a> {
         Value::Bool(found != negated)
     }
 
-    fn call(&mut self, name: &str, args: &'a [Expr]) -> Value<'a> {
-        let Some(function) = functions::lookup(name, args.len()) else {
+    fn call(&mut self, function: Option<u32>, args: Span) -> Value<'a> {
+        let Some(function) = function.and_then(|f| self.program.functions.get(f as usize)) else {
             self.errors.push(ErrorKind::MissingFunction);
             return Value::Bool(false);
         };
         let before = self.errors.len();
-        let values: Vec<Option<Value<'a>>> = args.iter().map(|arg| self.eval(arg)).collect();
+        let values: Vec<Option<Value<'a>>> = self.linked(args).map(|arg| self.eval(arg)).collect();
         let Some(values) =
             values.into_iter().collect::<Option<Vec<Value<'a>>>>().filter(|_| self.errors.len() == before)
         else {
@@ -190,35 +242,41 @@ impl<'a> Eval<'a> {
     }
 }
 
-/// Whether `text` matches the `LIKE` pattern (iterative, backtracking only to the last `%`;
-/// positions are byte offsets, advanced a character at a time).
-fn like(text: &str, pattern: &[LikePart]) -> bool {
+/// Whether `text` matches the `LIKE` pattern (`LikeAny`, `LikeOne`, `LikeText` nodes):
+/// iterative, backtracking only to the last `%`; positions are byte offsets.
+fn like(text: &str, program: &Program, pattern: &[Node]) -> bool {
     let (mut t, mut p) = (0, 0);
+    // After a `%`: the part that follows it and where in the text it is tried next.
     let mut star: Option<(usize, usize)> = None;
-    while let Some(c) = text[t..].chars().next() {
-        match pattern.get(p) {
-            Some(LikePart::Any) => {
-                star = Some((p, t));
+    loop {
+        let advanced = match pattern.get(p) {
+            None if t == text.len() => return true,
+            None => None,
+            Some(Node::LikeAny) => {
+                star = Some((p + 1, t));
+                Some(t)
+            }
+            Some(Node::LikeOne) => text[t..].chars().next().map(|c| t + c.len_utf8()),
+            Some(Node::LikeText(span)) => {
+                let literal = program.text(*span);
+                text[t..].starts_with(literal).then(|| t + literal.len())
+            }
+            Some(_) => return false,
+        };
+        match advanced {
+            Some(next) => {
+                t = next;
                 p += 1;
             }
-            Some(LikePart::One) => {
-                t += c.len_utf8();
-                p += 1;
-            }
-            Some(LikePart::Char(want)) if *want == c => {
-                t += c.len_utf8();
-                p += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    let next = st + text[st..].chars().next().map_or(1, char::len_utf8);
-                    p = sp + 1;
-                    t = next;
-                    star = Some((sp, next));
+            // Let the last `%` take one more character and try again from there.
+            None => match star {
+                Some((after, from)) if from < text.len() => {
+                    let next = from + text[from..].chars().next().map_or(1, char::len_utf8);
+                    star = Some((after, next));
+                    (p, t) = (after, next);
                 }
-                None => return false,
+                _ => return false,
             },
         }
     }
-    pattern[p..].iter().all(|part| *part == LikePart::Any)
 }

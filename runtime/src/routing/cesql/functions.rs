@@ -5,6 +5,7 @@ use super::ErrorKind;
 use super::value::{Kind, Value};
 
 /// How a function takes its arguments.
+#[derive(Debug, Clone, Copy)]
 pub(super) enum Params {
     /// Exactly these types.
     Fixed(&'static [Kind]),
@@ -18,6 +19,7 @@ pub(super) enum Params {
 type Body = for<'x> fn(Vec<Value<'x>>) -> (Value<'static>, Option<ErrorKind>);
 
 /// A built-in function.
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Function {
     pub params: Params,
     pub returns: Kind,

@@ -10,17 +10,19 @@
 //! `EXISTS`, `LIKE`, `IN`, unary and binary operators with implicit casts, and the
 //! built-in functions. The official compatibility kit runs in `tests/cesql_tck.rs`.
 
+mod attribute;
+mod compiled;
 mod eval;
 mod functions;
 mod lexer;
 mod parser;
+mod program;
 mod value;
 
+pub use attribute::{Attributes, ContextAttribute};
+pub use compiled::{Compiled, Compiler, Test};
+pub use program::Comparison;
 pub use value::Value;
-
-use std::borrow::Cow;
-
-use crate::signal::{ExtensionValue, Signal};
 
 /// A parse failure: where (a byte offset into the expression) and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,36 +56,6 @@ pub enum ErrorKind {
     FunctionEvaluation,
 }
 
-/// What an expression can read: the event's attributes by (lower-case) name.
-pub trait Attributes {
-    /// The attribute `name`, or `None` when the event does not have it.
-    fn attribute(&self, name: &str) -> Option<Value<'_>>;
-}
-
-impl Attributes for Signal {
-    fn attribute(&self, name: &str) -> Option<Value<'_>> {
-        let text = |s| Some(Value::Str(Cow::Borrowed(s)));
-        match name {
-            "specversion" => text(&self.specversion),
-            "id" => text(&self.id),
-            "source" => text(&self.source),
-            "type" => text(&self.ty),
-            "subject" => self.subject.as_deref().and_then(text),
-            "time" => self.time.as_deref().and_then(text),
-            "datacontenttype" => self.datacontenttype.as_deref().and_then(text),
-            "dataschema" => self.dataschema.as_deref().and_then(text),
-            other => self.extensions.get(other).map(|value| match value {
-                ExtensionValue::Text(s) => Value::Str(Cow::Borrowed(s)),
-                ExtensionValue::Boolean(b) => Value::Bool(*b),
-                // CESQL integers are 32-bit; a wider one is read as its text.
-                ExtensionValue::Integer(n) => {
-                    i32::try_from(*n).map_or_else(|_| Value::Str(Cow::Owned(n.to_string())), Value::Int)
-                }
-            }),
-        }
-    }
-}
-
 /// The outcome of an evaluation: the value and the errors met.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evaluation {
@@ -97,7 +69,11 @@ pub struct Evaluation {
 #[derive(Debug, Clone)]
 pub struct Expression {
     source: String,
+    /// The parse tree, kept to compile the expression into a subscription's filters.
     tree: parser::Expr,
+    /// The expression compiled on its own, for [`Expression::evaluate`].
+    program: program::Program,
+    root: program::NodeId,
 }
 
 /// Two expressions are equal when their texts are.
@@ -113,7 +89,9 @@ impl Expression {
     /// Parses `text`.
     pub fn parse(text: &str) -> Result<Expression, ParseError> {
         let tree = parser::parse(lexer::tokens(text)?)?;
-        Ok(Expression { source: text.to_owned(), tree })
+        let mut program = program::Program::default();
+        let root = program.expr(&tree);
+        Ok(Expression { source: text.to_owned(), tree, program, root })
     }
 
     /// Parses `text` for use as a filter: besides syntax, every function it calls must
@@ -131,15 +109,16 @@ impl Expression {
 
     /// Evaluates against `event`.
     pub fn evaluate(&self, event: &dyn Attributes) -> Evaluation {
-        let mut eval = eval::Eval { event, errors: Vec::new() };
-        let value = eval.eval(&self.tree).map_or(Value::Bool(false), Value::into_owned);
+        let mut eval = eval::Eval::new(&self.program, event);
+        let value = eval.eval(self.root).map_or(Value::Bool(false), Value::into_owned);
         Evaluation { value, errors: eval.errors }
     }
 
     /// Whether `event` passes as a filter: the value is `true` and nothing failed.
     pub fn accepts(&self, event: &dyn Attributes) -> bool {
-        let evaluation = self.evaluate(event);
-        evaluation.value == Value::Bool(true) && evaluation.errors.is_empty()
+        let mut eval = eval::Eval::new(&self.program, event);
+        let value = eval.eval(self.root);
+        value == Some(Value::Bool(true)) && eval.errors.is_empty()
     }
 }
 

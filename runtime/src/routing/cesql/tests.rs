@@ -83,3 +83,21 @@ fn as_a_filter_an_expression_passes_only_true_without_errors() {
     assert!(!passes("amount + 1"), "a non-boolean value does not pass");
     assert!(passes("big = '1099511627776'"), "a wider integer is read as text");
 }
+
+#[test]
+fn like_backtracks_over_runs_of_text() {
+    for (text, holds) in [
+        ("'abcabd' LIKE '%abd'", true),
+        ("'abcabd' LIKE 'abc%d'", true),
+        ("'aXbXbc' LIKE 'a%b%c'", true),
+        ("'aXbXbd' LIKE 'a%b%c'", false),
+        ("'ab' LIKE 'a_%'", true),
+        ("'a' LIKE 'a_%'", false),
+        ("'é!' LIKE '_!'", true),
+        ("'100%' LIKE '100\\%'", true),
+        ("'1000' LIKE '100\\%'", false),
+        ("'' LIKE '%'", true),
+    ] {
+        assert_eq!(eval(text), (Value::Bool(holds), vec![]), "{text}");
+    }
+}
