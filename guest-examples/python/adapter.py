@@ -2,7 +2,8 @@
 
 from typing import List
 
-from componentize_py_types import Ok, Result
+from componentize_py_types import Result
+from jido_sdk import deliver_each
 from wit_world.exports import adapter
 from wit_world.imports import log, types
 
@@ -21,11 +22,7 @@ class Target(adapter.Target):
         log.log(self.level, f"{signal.type} from {signal.source}", [])
 
     def deliver_batch(self, signals: List[types.Signal]) -> List[Result[None, types.DeliveryError]]:
-        results: List[Result[None, types.DeliveryError]] = []
-        for signal in signals:
-            self.deliver(signal)
-            results.append(Ok(None))
-        return results
+        return deliver_each(self.deliver, signals)
 
     def health_check(self) -> None:
         return None

@@ -49,7 +49,7 @@ async fn the_rust_slack_example_posts_to_its_webhook() {
 }
 
 /// Runs `guest-examples/<dir>/build.sh` and returns the component it built.
-fn build_example(dir: &str) -> Option<Vec<u8>> {
+pub(crate) fn build_example(dir: &str) -> Option<Vec<u8>> {
     if std::env::var_os("JIDO_EXAMPLES").is_none() {
         #[expect(clippy::print_stderr, reason = "say why the test did nothing")]
         {
@@ -103,7 +103,7 @@ async fn the_python_example_builds_and_delivers() {
 }
 
 /// The example in `dir`, copied to a scratch directory with `from` replaced by `to` in `file`
-/// (so that `deliver` throws), built with the toolchain the example's build script installed.
+/// (so that `deliver` throws), built by the example's build script (its toolchain, the SDK).
 fn build_throwing(dir: &str, file: &str, from: &str, to: &str) -> Option<Vec<u8>> {
     build_example(dir)?;
     let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../guest-examples").join(dir);
@@ -119,26 +119,8 @@ fn build_throwing(dir: &str, file: &str, from: &str, to: &str) -> Option<Vec<u8>
     let source = std::fs::read_to_string(scratch.join(file)).expect("source");
     assert!(source.contains(from), "{dir}/{file} no longer has {from:?}");
     std::fs::write(scratch.join(file), source.replace(from, to)).expect("patch");
-    let wit = example.join("../../wit");
-    let status = if dir == "javascript" {
-        Command::new(example.join(".tools/node_modules/.bin/jco"))
-            .args(["componentize", "adapter.js", "--wit"])
-            .arg(&wit)
-            .args(["--world-name", "dispatch-adapter", "--backend", "quickjs", "--backend-qjs-disable-async"])
-            .arg("--cwd")
-            .arg(&scratch)
-            .args(["-o", "adapter.wasm"])
-            .current_dir(&scratch)
-            .status()
-    } else {
-        Command::new(example.join(".tools/bin/componentize-py"))
-            .env("PYTHONPATH", example.join(".tools"))
-            .arg("-d")
-            .arg(&wit)
-            .args(["-w", "dispatch-adapter", "componentize", "app", "-o", "adapter.wasm"])
-            .current_dir(&scratch)
-            .status()
-    };
+    // The example's build script builds another folder's sources with its toolchain and the SDK.
+    let status = Command::new("bash").arg(example.join("build.sh")).arg(&scratch).status();
     assert!(status.expect("the toolchain runs").success(), "building the throwing {dir} component");
     Some(std::fs::read(scratch.join("adapter.wasm")).expect("built"))
 }

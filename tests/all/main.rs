@@ -11,6 +11,7 @@ mod dead_letters;
 mod delivery_path;
 mod dispatch;
 mod examples;
+mod guest_sdks;
 mod health;
 mod hostile;
 mod http;
