@@ -7,6 +7,7 @@ mod conformance;
 mod dispatch;
 mod dlq;
 mod publish;
+mod scaffold;
 mod serve;
 
 use std::process::ExitCode;
@@ -50,6 +51,9 @@ enum AdapterCommand {
     /// Run the conformance kit against a component: world, options, deliveries of small,
     /// large and binary signals, batches, health; exit 1 when a check fails.
     Test(conformance::Args),
+    /// Make a new adapter project: source on the guest SDK, a build script that installs
+    /// its toolchain, a test script running the conformance kit, a README and the WIT.
+    New(scaffold::Args),
 }
 
 /// Runs the CLI; errors are printed as one line on stderr with a non-zero exit.
@@ -64,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Adapters => adapters::run(),
         Command::Adapter(AdapterCommand::Check(args)) => check::run(args),
         Command::Adapter(AdapterCommand::Test(args)) => tokio_main(conformance::run(args)),
+        Command::Adapter(AdapterCommand::New(args)) => scaffold::run(args),
         Command::Dlq(command) => tokio_main(dlq::run(command)),
     };
     match result {
