@@ -27,12 +27,6 @@ impl<'a> Eval<'a> {
     /// Whether the filter node `id` passes.
     pub(super) fn passes(&mut self, id: NodeId) -> bool {
         let program = self.program;
-        let each = |span: Span| {
-            program.list(span).iter().filter_map(|node| match node {
-                Node::Link(id) => Some(*id),
-                _ => None,
-            })
-        };
         match program.node(id) {
             Node::Compare(how, attr, wanted) => self.read(attr).map(Value::into_text).is_some_and(|value| {
                 let wanted = program.text(wanted);
@@ -42,8 +36,8 @@ impl<'a> Eval<'a> {
                     Comparison::EndsWith => value.ends_with(wanted),
                 }
             }),
-            Node::All(list) => each(list).all(|id| self.passes(id)),
-            Node::Any(list) => each(list).any(|id| self.passes(id)),
+            Node::All(list) => program.linked(list).all(|id| self.passes(id)),
+            Node::Any(list) => program.linked(list).any(|id| self.passes(id)),
             Node::Fails(inner) => !self.passes(inner),
             Node::Sql(root) => {
                 self.errors.clear();
@@ -95,14 +89,6 @@ impl<'a> Eval<'a> {
             // Filter nodes and list elements are never an expression's operand.
             _ => Some(Value::Bool(false)),
         }
-    }
-
-    /// The nodes a list of `Link`s names.
-    fn linked(&self, list: Span) -> impl Iterator<Item = NodeId> + 'a {
-        self.program.list(list).iter().filter_map(|node| match node {
-            Node::Link(id) => Some(*id),
-            _ => None,
-        })
     }
 
     /// Evaluates `expr` and casts it to `kind`; `None` when evaluating it raised an error
@@ -199,7 +185,7 @@ impl<'a> Eval<'a> {
     fn within(&mut self, value: NodeId, set: Span, negated: bool) -> Value<'a> {
         let before = self.errors.len();
         let value = self.eval(value);
-        let elements: Vec<Option<Value<'a>>> = self.linked(set).map(|e| self.eval(e)).collect();
+        let elements: Vec<Option<Value<'a>>> = self.program.linked(set).map(|e| self.eval(e)).collect();
         let Some(value) = value.filter(|_| self.errors.len() == before) else { return Value::Bool(false) };
         let kind = value.kind();
         let mut found = false;
@@ -215,7 +201,7 @@ impl<'a> Eval<'a> {
             return Value::Bool(false);
         };
         let before = self.errors.len();
-        let values: Vec<Option<Value<'a>>> = self.linked(args).map(|arg| self.eval(arg)).collect();
+        let values: Vec<Option<Value<'a>>> = self.program.linked(args).map(|arg| self.eval(arg)).collect();
         let Some(values) =
             values.into_iter().collect::<Option<Vec<Value<'a>>>>().filter(|_| self.errors.len() == before)
         else {

@@ -110,6 +110,14 @@ impl Program {
         self.nodes.get(span.range()).unwrap_or_default()
     }
 
+    /// The nodes a list of `Link`s names.
+    pub fn linked(&self, list: Span) -> impl Iterator<Item = NodeId> + '_ {
+        self.list(list).iter().filter_map(|node| match node {
+            Node::Link(id) => Some(*id),
+            _ => None,
+        })
+    }
+
     /// The node `id` (a compiled program only names nodes it has; `Bool(false)` otherwise).
     pub fn node(&self, id: NodeId) -> Node {
         self.nodes.get(id as usize).copied().unwrap_or(Node::Bool(false))
