@@ -18,6 +18,7 @@ class Target {
     return new Target(checkOptions(opts));
   }
 
+  // Throw retryable(code, message) or permanent(code, message) (from jido.js) to fail.
   deliver(signal) {
     log(this.level, `${signal.type} from ${signal.source}`, []);
   }

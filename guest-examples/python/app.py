@@ -8,7 +8,7 @@ import json
 
 from wit_world import exports
 
-from options import check_options
+from adapter import check_options
 
 
 class Adapter(exports.Adapter):

@@ -3,8 +3,10 @@
 //! into the project on first use, a `test.sh` that runs the conformance kit, a README and
 //! the WIT package — so that `./build.sh && ./test.sh` passes as made.
 //!
-//! Everything is embedded in the binary: the templates (`scaffold/`), the WIT package, and
-//! each language's SDK (the Rust SDK as a path crate `sdk/`, since it is not published).
+//! Everything is embedded in the binary: the templates (`scaffold/`), the WIT package, each
+//! language's SDK (the Rust SDK as a path crate `sdk/`, since it is not published), and the
+//! JavaScript, Python and WAT examples' sources, which are the projects' starting code (so
+//! the examples' tests also cover what `adapter new` writes).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -59,13 +61,25 @@ impl Language {
         let own = |path: &'static str, text: &str| (path, text.to_owned());
         match self {
             Language::Javascript => vec![
-                own("adapter.js", include_str!("scaffold/javascript/adapter.js")),
+                // The example, importing the SDK from beside it instead of from the repository.
+                own(
+                    "adapter.js",
+                    &include_str!("../../../guest-examples/javascript/adapter.js")
+                        .replace("../../adapters/sdk/javascript/jido.js", "./jido.js")
+                        .replace("(adapters/sdk/javascript/jido.js)", "(jido.js)"),
+                ),
                 own("build.sh", include_str!("scaffold/javascript/build.sh")),
                 own("jido.js", include_str!("../../../adapters/sdk/javascript/jido.js")),
             ],
             Language::Python => vec![
-                own("app.py", include_str!("scaffold/python/app.py")),
-                own("adapter.py", include_str!("scaffold/python/adapter.py")),
+                own("app.py", include_str!("../../../guest-examples/python/app.py")),
+                own(
+                    "adapter.py",
+                    &include_str!("../../../guest-examples/python/adapter.py").replace(
+                        "(adapters/sdk/python/jido_sdk.py, put on the path\nby `build.sh`)",
+                        "(jido_sdk.py)",
+                    ),
+                ),
                 own("build.sh", include_str!("scaffold/python/build.sh")),
                 own("jido_sdk.py", include_str!("../../../adapters/sdk/python/jido_sdk.py")),
             ],
