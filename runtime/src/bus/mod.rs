@@ -25,6 +25,7 @@ use subscription::Subscription;
 pub use subscription::{DurableLanes, SubscribeOptions, SubscriptionId, WhenFull};
 pub use types::{PublishError, ShutdownReport, SubscribeError, SubscriptionInfo};
 
+use crate::routing::filter::FilterSet;
 use crate::routing::{Pattern, Router};
 use crate::runtime::{Inner, Runtime};
 use crate::signal::Signal;
@@ -107,6 +108,7 @@ impl Bus {
             return Err(closed());
         }
         let id = SubscriptionId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
+        let filters = FilterSet::new(&options.filters);
         let sink = runtime.failure_sink(format!("bus/{}/{id}", self.inner.name));
         let subscription = Arc::new(Subscription::start(id, pattern.clone(), opened, &options, sink));
         {
@@ -117,7 +119,7 @@ impl Bus {
                 }
             }
         }
-        self.router_mut().insert(id.0, pattern, options.priority, subscription);
+        self.router_mut().insert_filtered(id.0, pattern, options.priority, filters, subscription);
         Ok(id)
     }
 
@@ -247,12 +249,7 @@ impl Bus {
 
     fn matched(&self, signal: &Signal) -> Vec<Arc<Subscription>> {
         let router = self.inner.router.read().unwrap_or_else(PoisonError::into_inner);
-        router
-            .matches(&signal.ty)
-            .into_iter()
-            .filter(|route| route.value.filter_set.accepts(signal))
-            .map(|route| route.value.clone())
-            .collect()
+        router.routes_for(signal).into_iter().map(|route| route.value.clone()).collect()
     }
 
     /// Stops the bus: publishes are refused, every subscription's queue is drained until

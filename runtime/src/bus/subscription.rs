@@ -8,7 +8,6 @@ use sha2::{Digest, Sha256};
 use super::lane::feed::{Backlog, Durable};
 use super::lane::{Lane, LaneCtx};
 use crate::dead_letter::FailureSink;
-use crate::routing::filter::FilterSet;
 use crate::routing::{Filter, Pattern};
 use crate::runtime::Target;
 
@@ -87,10 +86,8 @@ pub(crate) struct Subscription {
     pub pattern: Pattern,
     pub priority: i32,
     pub targets: Arc<[Target]>,
-    /// Filters after the pattern (ANDed), as given.
+    /// Filters after the pattern (ANDed), as given (the router holds them compiled).
     pub filters: Vec<Filter>,
-    /// The same, compiled: what routing evaluates.
-    pub filter_set: FilterSet,
     /// Identity of each target, to deliver a target matched twice only once.
     pub target_keys: Vec<Arc<str>>,
     pub when_full: WhenFull,
@@ -147,7 +144,6 @@ impl Subscription {
             priority: options.priority,
             targets,
             filters: options.filters.clone(),
-            filter_set: FilterSet::new(&options.filters),
             target_keys,
             when_full: options.when_full,
             lanes,

@@ -142,6 +142,12 @@ impl FilterSet {
         FilterSet(Some(compiler.finish(root)))
     }
 
+    /// Reads the compiled filters' memory (so that a caller can bring many into cache at
+    /// once, before testing them); the value means nothing.
+    pub fn warm(&self) -> u8 {
+        self.0.as_ref().map_or(0, Compiled::warm)
+    }
+
     /// Whether `signal` passes every filter.
     pub fn accepts(&self, signal: &Signal) -> bool {
         self.0.as_ref().is_none_or(|compiled| compiled.accepts(signal))

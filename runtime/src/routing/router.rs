@@ -1,9 +1,15 @@
-//! The router: a segment trie from patterns to routes.
+//! The router: a segment trie from patterns to routes, each route with its filters.
+//!
+//! A route's compiled filters sit beside its sort key where its pattern ends in the trie,
+//! so [`Router::routes_for`] tests them while it collects the ends the signal's type
+//! reached: the type stays the first stage, and a filter costs no read of the route itself.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::filter::FilterSet;
 use super::pattern::{Pattern, Segment, Specificity};
+use crate::signal::Signal;
 
 /// A subscription as the router sees it.
 #[derive(Debug, Clone)]
@@ -28,11 +34,12 @@ struct SortKey {
     seq: u64,
 }
 
-/// A route ending at a node, with its sort key inline so that sorting matches reads
-/// only the node's own vector.
+/// A route ending at a node, with its sort key and filters inline so that filtering and
+/// sorting matches read only the node's own vector.
 #[derive(Debug)]
 struct End<V> {
     key: SortKey,
+    filters: FilterSet,
     route: Arc<Route<V>>,
 }
 
@@ -103,8 +110,20 @@ impl<V> Router<V> {
         self.routes.get(&id).map(|r| &**r)
     }
 
-    /// Adds a route (replacing one with the same id).
+    /// Adds a route without filters (replacing one with the same id).
     pub fn insert(&mut self, id: u64, pattern: Pattern, priority: i32, value: V) {
+        self.insert_filtered(id, pattern, priority, FilterSet::default(), value);
+    }
+
+    /// Adds a route whose signals must also pass `filters` (replacing one with the same id).
+    pub fn insert_filtered(
+        &mut self,
+        id: u64,
+        pattern: Pattern,
+        priority: i32,
+        filters: FilterSet,
+        value: V,
+    ) {
         self.remove(id);
         let mut node = &mut self.root;
         for segment in pattern.segments() {
@@ -118,7 +137,7 @@ impl<V> Router<V> {
         self.next_seq += 1;
         let key = SortKey { specificity: pattern.specificity(), priority: std::cmp::Reverse(priority), seq };
         let route = Arc::new(Route { id, pattern, priority, seq, value });
-        node.ends.push(End { key, route: route.clone() });
+        node.ends.push(End { key, filters, route: route.clone() });
         self.routes.insert(id, route);
     }
 
@@ -129,44 +148,64 @@ impl<V> Router<V> {
         Some(route)
     }
 
-    /// The routes matching `ty`, most specific first, then by priority (high first), then
-    /// by registration order. Each route appears once.
+    /// The routes whose pattern matches `ty`, filters not applied: most specific first, then
+    /// by priority (high first), then by registration order. Each route appears once.
     pub fn matches(&self, ty: &str) -> Vec<&Route<V>> {
+        self.collect(ty, None)
+    }
+
+    /// The routes whose pattern matches the signal's type and whose filters accept it, in
+    /// the order of [`Router::matches`]. A route's filters run only when its pattern matched.
+    pub fn routes_for(&self, signal: &Signal) -> Vec<&Route<V>> {
+        self.collect(&signal.ty, Some(signal))
+    }
+
+    /// The routes `ty` reaches; with a signal, those whose filters accept it.
+    fn collect(&self, ty: &str, signal: Option<&Signal>) -> Vec<&Route<V>> {
         let parts: Vec<&str> = ty.split('.').collect();
-        let mut found = Vec::new();
-        let mut visited = Vec::new();
-        walk(&self.root, &parts, 0, &mut found, &mut visited);
+        let mut walk = Walk { parts: &parts, found: Vec::new(), visited: Vec::new() };
+        walk.from(&self.root, 0);
+        let mut found = walk.found;
+        if let Some(signal) = signal {
+            // Read each compiled filter's memory before testing any: the reads do not depend
+            // on each other, so their cache misses overlap instead of following one another.
+            std::hint::black_box(found.iter().fold(0, |warm, end| warm ^ end.filters.warm()));
+            found.retain(|end| end.filters.accepts(signal));
+        }
         found.sort_unstable_by_key(|end| end.key);
         found.into_iter().map(|end| &*end.route).collect()
     }
 }
 
-/// Collects the routes ending where `parts[at..]` leads from `node`. `visited`
-/// memoises (node, position) pairs reached through `**`, which keeps patterns with several
-/// `**` from exploring the same state twice (and from reporting a route twice).
-fn walk<'n, V>(
-    node: &'n Node<V>,
-    parts: &[&str],
-    at: usize,
-    found: &mut Vec<&'n End<V>>,
-    visited: &mut Vec<(*const Node<V>, usize)>,
-) {
-    if at == parts.len() {
-        found.extend(node.ends.iter());
-    } else {
-        if let Some(child) = node.literals.get(parts[at]) {
-            walk(child, parts, at + 1, found, visited);
+/// One walk of the trie for a type split into `parts`.
+struct Walk<'n, 'p, V> {
+    parts: &'p [&'p str],
+    found: Vec<&'n End<V>>,
+    /// (node, position) pairs reached through `**`: keeps patterns with several `**` from
+    /// exploring the same state twice (and from reporting a route twice).
+    visited: Vec<(*const Node<V>, usize)>,
+}
+
+impl<'n, V> Walk<'n, '_, V> {
+    /// Collects the routes ending where `parts[at..]` leads from `node`.
+    fn from(&mut self, node: &'n Node<V>, at: usize) {
+        if let Some(part) = self.parts.get(at) {
+            if let Some(child) = node.literals.get(*part) {
+                self.from(child, at + 1);
+            }
+            if let Some(child) = &node.star {
+                self.from(child, at + 1);
+            }
+        } else {
+            self.found.extend(node.ends.iter());
         }
-        if let Some(child) = &node.star {
-            walk(child, parts, at + 1, found, visited);
-        }
-    }
-    if let Some(child) = &node.double_star {
-        for next in at..=parts.len() {
-            let key = (&**child as *const Node<V>, next);
-            if !visited.contains(&key) {
-                visited.push(key);
-                walk(child, parts, next, found, visited);
+        if let Some(child) = &node.double_star {
+            for next in at..=self.parts.len() {
+                let key = (&**child as *const Node<V>, next);
+                if !self.visited.contains(&key) {
+                    self.visited.push(key);
+                    self.from(child, next);
+                }
             }
         }
     }

@@ -74,6 +74,31 @@ fn routes_come_back_most_specific_first() {
 }
 
 #[test]
+fn routes_for_a_signal_keep_the_order_and_drop_what_the_filters_refuse() {
+    use super::filter::{Filter, FilterSet};
+    let filters = |json: serde_json::Value| {
+        FilterSet::new(&serde_json::from_value::<Vec<Filter>>(json).expect("filters"))
+    };
+    let mut router = Router::new();
+    router.insert(1, p("**"), 0, "any");
+    let eu = filters(serde_json::json!([{"exact": {"source": "/shop/eu"}}]));
+    router.insert_filtered(2, p("order.*"), 0, eu, "eu");
+    let us = filters(serde_json::json!([{"prefix": {"source": "/shop/us"}}]));
+    router.insert_filtered(3, p("order.created"), 0, us, "us");
+    let big = filters(serde_json::json!([{"sql": "source LIKE '/shop/%' AND amount > 100"}]));
+    router.insert_filtered(4, p("order.created"), 5, big, "big");
+    let mut signal = crate::signal::Signal::builder("order.created", "/shop/eu").build().expect("signal");
+    signal.extensions.insert("amount".to_owned(), crate::signal::ExtensionValue::Integer(150));
+    let values = |routes: Vec<&Route<&'static str>>| routes.iter().map(|r| r.value).collect::<Vec<_>>();
+    assert_eq!(values(router.matches("order.created")), ["big", "us", "eu", "any"], "the type alone");
+    assert_eq!(values(router.routes_for(&signal)), ["big", "eu", "any"]);
+    signal.extensions.insert("amount".to_owned(), crate::signal::ExtensionValue::Integer(50));
+    assert_eq!(values(router.routes_for(&signal)), ["eu", "any"]);
+    router.remove(2);
+    assert_eq!(values(router.routes_for(&signal)), ["any"]);
+}
+
+#[test]
 fn priority_then_registration_order_break_ties() {
     let mut router = Router::new();
     router.insert(1, p("a.*"), 0, "first-0");

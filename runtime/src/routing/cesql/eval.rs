@@ -6,21 +6,22 @@
 //! nodes (the dialects) pass or fail; a `sql` one passes when its expression is `true` with
 //! no error.
 
-use super::functions::Params;
+use super::functions::{self, Params};
+use super::fused;
 use super::parser::BinOp;
-use super::program::{Attr, Comparison, Node, NodeId, Program, Span};
+use super::program::{Attr, Code, Node, NodeId, Span};
 use super::value::{Kind, Value};
 use super::{Attributes, ErrorKind};
 
 /// One evaluation: the program, the event and the errors so far.
-pub(super) struct Eval<'a> {
-    pub program: &'a Program,
+pub(super) struct Eval<'a, C: ?Sized> {
+    pub program: &'a C,
     pub event: &'a dyn Attributes,
     pub errors: Vec<ErrorKind>,
 }
 
-impl<'a> Eval<'a> {
-    pub(super) fn new(program: &'a Program, event: &'a dyn Attributes) -> Self {
+impl<'a, C: Code + ?Sized> Eval<'a, C> {
+    pub(super) fn new(program: &'a C, event: &'a dyn Attributes) -> Self {
         Eval { program, event, errors: Vec::new() }
     }
 
@@ -28,23 +29,22 @@ impl<'a> Eval<'a> {
     pub(super) fn passes(&mut self, id: NodeId) -> bool {
         let program = self.program;
         match program.node(id) {
-            Node::Compare(how, attr, wanted) => self.read(attr).map(Value::into_text).is_some_and(|value| {
-                let wanted = program.text(wanted);
-                match how {
-                    Comparison::Equals => value == wanted,
-                    Comparison::StartsWith => value.starts_with(wanted),
-                    Comparison::EndsWith => value.ends_with(wanted),
-                }
-            }),
+            Node::Compare(how, attr, wanted) => self
+                .read(attr)
+                .map(Value::into_text)
+                .is_some_and(|value| how.holds(value.as_bytes(), program.bytes(wanted))),
             Node::All(list) => program.linked(list).all(|id| self.passes(id)),
             Node::Any(list) => program.linked(list).any(|id| self.passes(id)),
             Node::Fails(inner) => !self.passes(inner),
-            Node::Sql(root) => {
-                self.errors.clear();
-                self.eval(root) == Some(Value::Bool(true)) && self.errors.is_empty()
-            }
+            Node::Sql(root) => self.sql(root),
             _ => false,
         }
+    }
+
+    /// Whether the CESQL expression `root` is `true` without errors.
+    pub(super) fn sql(&mut self, root: NodeId) -> bool {
+        self.errors.clear();
+        self.eval(root) == Some(Value::Bool(true)) && self.errors.is_empty()
     }
 
     fn read(&self, attr: Attr) -> Option<Value<'a>> {
@@ -52,6 +52,15 @@ impl<'a> Eval<'a> {
             Attr::Context(name) => self.event.context(name),
             Attr::Extension(name) => self.event.extension(self.program.text(name)),
         }
+    }
+
+    /// The attribute's value; a missing one is a `MissingAttribute` error.
+    fn read_or_error(&mut self, attr: Attr) -> Option<Value<'a>> {
+        let value = self.read(attr);
+        if value.is_none() {
+            self.errors.push(ErrorKind::MissingAttribute);
+        }
+        value
     }
 
     /// The value of `expr`; `None` when it is a missing attribute.
@@ -63,13 +72,7 @@ impl<'a> Eval<'a> {
         let program = self.program;
         match program.node(expr) {
             literal @ (Node::Bool(_) | Node::Int(_) | Node::Str(_)) => program.literal(literal),
-            Node::Attribute(attr) => {
-                let value = self.read(attr);
-                if value.is_none() {
-                    self.errors.push(ErrorKind::MissingAttribute);
-                }
-                value
-            }
+            Node::Attribute(attr) => self.read_or_error(attr),
             Node::Exists(attr) => Some(Value::Bool(self.read(attr).is_some())),
             Node::Not(inner) => Some(match self.operand(inner, Kind::Bool) {
                 Some(Value::Bool(b)) => Value::Bool(!b),
@@ -81,11 +84,23 @@ impl<'a> Eval<'a> {
             }),
             Node::Binary(op, left, right) => Some(self.binary(op, left, right)),
             Node::Like { value, parts, negated } => Some(match self.operand(value, Kind::Str) {
-                Some(Value::Str(s)) => Value::Bool(like(&s, program, program.list(parts)) != negated),
+                Some(Value::Str(s)) => Value::Bool(like(&s, program, parts) != negated),
                 _ => Value::Bool(false),
             }),
             Node::In { value, set, negated } => Some(self.within(value, set, negated)),
-            Node::Call { function, args } => Some(self.call(function, args)),
+            Node::Call { name, args } => Some(self.call(name, args)),
+            Node::AttributeStartsWith { attr, text, negated } => {
+                Some(Value::Bool(match self.read_or_error(attr).map(|value| self.cast(value, Kind::Str)) {
+                    Some(Value::Str(s)) => s.as_bytes().starts_with(program.bytes(text)) != negated,
+                    _ => false,
+                }))
+            }
+            Node::AttributeCompareInt(op, attr, right) => {
+                Some(Value::Bool(match self.read_or_error(attr).map(|value| self.cast(value, Kind::Int)) {
+                    Some(Value::Int(left)) => fused::order(op, left, right),
+                    _ => false,
+                }))
+            }
             // Filter nodes and list elements are never an expression's operand.
             _ => Some(Value::Bool(false)),
         }
@@ -195,8 +210,8 @@ impl<'a> Eval<'a> {
         Value::Bool(found != negated)
     }
 
-    fn call(&mut self, function: Option<u32>, args: Span) -> Value<'a> {
-        let Some(function) = function.and_then(|f| self.program.functions.get(f as usize)) else {
+    fn call(&mut self, name: Span, args: Span) -> Value<'a> {
+        let Some(function) = functions::lookup(self.program.text(name), args.len as usize) else {
             self.errors.push(ErrorKind::MissingFunction);
             return Value::Bool(false);
         };
@@ -230,12 +245,13 @@ impl<'a> Eval<'a> {
 
 /// Whether `text` matches the `LIKE` pattern (`LikeAny`, `LikeOne`, `LikeText` nodes):
 /// iterative, backtracking only to the last `%`; positions are byte offsets.
-fn like(text: &str, program: &Program, pattern: &[Node]) -> bool {
+fn like<C: Code + ?Sized>(text: &str, program: &C, pattern: Span) -> bool {
     let (mut t, mut p) = (0, 0);
     // After a `%`: the part that follows it and where in the text it is tried next.
     let mut star: Option<(usize, usize)> = None;
     loop {
-        let advanced = match pattern.get(p) {
+        let part = (p < pattern.len as usize).then(|| program.node(pattern.start + p as u32));
+        let advanced = match part {
             None if t == text.len() => return true,
             None => None,
             Some(Node::LikeAny) => {
@@ -244,8 +260,8 @@ fn like(text: &str, program: &Program, pattern: &[Node]) -> bool {
             }
             Some(Node::LikeOne) => text[t..].chars().next().map(|c| t + c.len_utf8()),
             Some(Node::LikeText(span)) => {
-                let literal = program.text(*span);
-                text[t..].starts_with(literal).then(|| t + literal.len())
+                let literal = program.bytes(span);
+                text.as_bytes()[t..].starts_with(literal).then(|| t + literal.len())
             }
             Some(_) => return false,
         };

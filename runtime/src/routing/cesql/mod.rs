@@ -14,7 +14,9 @@ mod attribute;
 mod compiled;
 mod eval;
 mod functions;
+mod fused;
 mod lexer;
+mod packed;
 mod parser;
 mod program;
 mod value;
@@ -72,8 +74,7 @@ pub struct Expression {
     /// The parse tree, kept to compile the expression into a subscription's filters.
     tree: parser::Expr,
     /// The expression compiled on its own, for [`Expression::evaluate`].
-    program: program::Program,
-    root: program::NodeId,
+    packed: packed::Packed,
 }
 
 /// Two expressions are equal when their texts are.
@@ -91,7 +92,8 @@ impl Expression {
         let tree = parser::parse(lexer::tokens(text)?)?;
         let mut program = program::Program::default();
         let root = program.expr(&tree);
-        Ok(Expression { source: text.to_owned(), tree, program, root })
+        let packed = packed::Packed::new(&program, root);
+        Ok(Expression { source: text.to_owned(), tree, packed })
     }
 
     /// Parses `text` for use as a filter: besides syntax, every function it calls must
@@ -109,15 +111,15 @@ impl Expression {
 
     /// Evaluates against `event`.
     pub fn evaluate(&self, event: &dyn Attributes) -> Evaluation {
-        let mut eval = eval::Eval::new(&self.program, event);
-        let value = eval.eval(self.root).map_or(Value::Bool(false), Value::into_owned);
+        let mut eval = eval::Eval::new(&self.packed, event);
+        let value = eval.eval(self.packed.root()).map_or(Value::Bool(false), Value::into_owned);
         Evaluation { value, errors: eval.errors }
     }
 
     /// Whether `event` passes as a filter: the value is `true` and nothing failed.
     pub fn accepts(&self, event: &dyn Attributes) -> bool {
-        let mut eval = eval::Eval::new(&self.program, event);
-        let value = eval.eval(self.root);
+        let mut eval = eval::Eval::new(&self.packed, event);
+        let value = eval.eval(self.packed.root());
         value == Some(Value::Bool(true)) && eval.errors.is_empty()
     }
 }

@@ -1,13 +1,13 @@
-//! The compiled form of CESQL expressions and of subscription filters: one flat array of
-//! nodes (children by index) and one string of all their text, so evaluating a filter reads
-//! two contiguous allocations instead of chasing a pointer per tree node. With thousands of
-//! subscriptions the filters do not stay in cache, and each pointer chased is a miss.
+//! The compiled form of CESQL expressions and of subscription filters, as it is built: one
+//! flat array of nodes (children by index) and one string of all their text, instead of a
+//! pointer per tree node. With thousands of subscriptions the filters do not stay in cache,
+//! and each pointer chased is a miss; once built, a program is packed into one allocation
+//! (the `packed` module). [`Code`] reads either form.
 //!
-//! Names are resolved here, once: context attributes become a [`ContextAttribute`], function
-//! names their [`Function`]. A node's children are always compiled before it.
+//! Context attribute names are resolved here, once, into a [`ContextAttribute`]. A node's
+//! children are always compiled before it.
 
 use super::attribute::ContextAttribute;
-use super::functions::{self, Function};
 use super::parser::{BinOp, Expr, LikePart};
 use super::value::Value;
 
@@ -46,6 +46,18 @@ pub enum Comparison {
     EndsWith,
 }
 
+impl Comparison {
+    /// Whether `value` equals / starts with / ends with `wanted` (byte-wise, which for
+    /// UTF-8 text is the same as character-wise).
+    pub(super) fn holds(self, value: &[u8], wanted: &[u8]) -> bool {
+        match self {
+            Comparison::Equals => value == wanted,
+            Comparison::StartsWith => value.starts_with(wanted),
+            Comparison::EndsWith => value.ends_with(wanted),
+        }
+    }
+}
+
 /// One node. CESQL nodes have a value; filter nodes (the dialects) pass or fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Node {
@@ -69,10 +81,10 @@ pub(super) enum Node {
         set: Span,
         negated: bool,
     },
-    /// `function` indexes [`Program::functions`] (`None`: no such function); `args` is a
+    /// `name` is the function's name (looked up with the arity when called); `args` is a
     /// range of `Link` nodes.
     Call {
-        function: Option<u32>,
+        name: Span,
         args: Span,
     },
     /// An element of a list: the node it names.
@@ -90,41 +102,40 @@ pub(super) enum Node {
     Fails(NodeId),
     /// The CESQL expression rooted there is `true` without errors.
     Sql(NodeId),
+    /// Fused `attribute LIKE 'text%'` (see the `fused` module).
+    AttributeStartsWith {
+        attr: Attr,
+        text: Span,
+        negated: bool,
+    },
+    /// Fused `attribute < 5` (or `<=`, `>`, `>=`; see the `fused` module).
+    AttributeCompareInt(BinOp, Attr, i32),
 }
 
-/// Compiled nodes and their text.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Program {
-    pub nodes: Vec<Node>,
-    pub text: String,
-    pub functions: Vec<Function>,
-}
+/// Read access to compiled nodes, in the builder's form ([`Program`]) or packed into one
+/// allocation ([`Packed`](super::packed::Packed)).
+pub(super) trait Code {
+    /// The node `id` (a compiled program only names nodes it has; `Bool(false)` otherwise).
+    fn node(&self, id: NodeId) -> Node;
 
-impl Program {
-    pub fn text(&self, span: Span) -> &str {
-        self.text.get(span.range()).unwrap_or_default()
-    }
+    /// The text a span covers (empty for a span it does not have).
+    fn text(&self, span: Span) -> &str;
 
-    /// The nodes a list span covers.
-    pub fn list(&self, span: Span) -> &[Node] {
-        self.nodes.get(span.range()).unwrap_or_default()
+    /// The bytes of the text a span covers.
+    fn bytes(&self, span: Span) -> &[u8] {
+        self.text(span).as_bytes()
     }
 
     /// The nodes a list of `Link`s names.
-    pub fn linked(&self, list: Span) -> impl Iterator<Item = NodeId> + '_ {
-        self.list(list).iter().filter_map(|node| match node {
-            Node::Link(id) => Some(*id),
+    fn linked(&self, list: Span) -> impl Iterator<Item = NodeId> + '_ {
+        list.range().filter_map(|at| match self.node(at as NodeId) {
+            Node::Link(id) => Some(id),
             _ => None,
         })
     }
 
-    /// The node `id` (a compiled program only names nodes it has; `Bool(false)` otherwise).
-    pub fn node(&self, id: NodeId) -> Node {
-        self.nodes.get(id as usize).copied().unwrap_or(Node::Bool(false))
-    }
-
     /// The literal value of a `Bool`/`Int`/`Str` node.
-    pub fn literal(&self, node: Node) -> Option<Value<'_>> {
+    fn literal(&self, node: Node) -> Option<Value<'_>> {
         match node {
             Node::Bool(b) => Some(Value::Bool(b)),
             Node::Int(n) => Some(Value::Int(n)),
@@ -132,13 +143,32 @@ impl Program {
             _ => None,
         }
     }
+}
 
+/// Compiled nodes and their text, as they are built.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Program {
+    pub nodes: Vec<Node>,
+    pub text: String,
+}
+
+impl Code for Program {
+    fn node(&self, id: NodeId) -> Node {
+        self.nodes.get(id as usize).copied().unwrap_or(Node::Bool(false))
+    }
+
+    fn text(&self, span: Span) -> &str {
+        self.text.get(span.range()).unwrap_or_default()
+    }
+}
+
+impl Program {
     fn push(&mut self, node: Node) -> NodeId {
         self.nodes.push(node);
         (self.nodes.len() - 1) as NodeId
     }
 
-    fn span_of_text(&mut self, text: &str) -> Span {
+    pub fn span_of_text(&mut self, text: &str) -> Span {
         let start = self.text.len() as u32;
         self.text.push_str(text);
         Span { start, len: text.len() as u32 }
@@ -165,6 +195,9 @@ impl Program {
 
     /// Compiles `expr` (at most the parser's depth limit deep) and returns its root.
     pub fn expr(&mut self, expr: &Expr) -> NodeId {
+        if let Some(node) = super::fused::fuse(self, expr) {
+            return self.push(node);
+        }
         let node = match expr {
             Expr::Literal(Value::Bool(b)) => Node::Bool(*b),
             Expr::Literal(Value::Int(n)) => Node::Int(*n),
@@ -189,11 +222,8 @@ impl Program {
             }
             Expr::Call { name, args, .. } => {
                 let ids = args.iter().map(|e| self.expr(e)).collect();
-                let function = functions::lookup(name, args.len()).map(|f| {
-                    self.functions.push(f);
-                    (self.functions.len() - 1) as u32
-                });
-                Node::Call { function, args: self.links(ids) }
+                let name = self.span_of_text(name);
+                Node::Call { name, args: self.links(ids) }
             }
         };
         self.push(node)

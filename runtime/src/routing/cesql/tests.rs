@@ -101,3 +101,42 @@ fn like_backtracks_over_runs_of_text() {
         assert_eq!(eval(text), (Value::Bool(holds), vec![]), "{text}");
     }
 }
+
+#[test]
+fn fused_shapes_evaluate_as_the_general_operators_do() {
+    let mut signal = Signal::builder("order.created", "/shop/eu").build().expect("signal");
+    signal.extensions.insert("amount".to_owned(), ExtensionValue::Integer(250));
+    signal.extensions.insert("word".to_owned(), ExtensionValue::Text("abc".to_owned()));
+    signal.extensions.insert("digits".to_owned(), ExtensionValue::Text("300".to_owned()));
+    signal.extensions.insert("flag".to_owned(), ExtensionValue::Boolean(true));
+    let eval = |text: &str| {
+        let evaluation = Expression::parse(text).expect("parses").evaluate(&signal);
+        (evaluation.value, evaluation.errors)
+    };
+    let yes = (Value::Bool(true), vec![]);
+    let no = (Value::Bool(false), vec![]);
+    for (text, expected) in [
+        ("source LIKE '/shop/%'", yes.clone()),
+        ("source LIKE '/shop/%' AND amount > 100", yes.clone()),
+        ("source NOT LIKE '/shop/%'", no.clone()),
+        ("source LIKE '/pos/%'", no.clone()),
+        ("source NOT LIKE '/pos/%'", yes.clone()),
+        ("source LIKE '\\%%'", no.clone()),
+        ("amount LIKE '25%'", yes.clone()),
+        ("flag LIKE 'tr%'", yes.clone()),
+        ("subject LIKE 'eu%'", (Value::Bool(false), vec![ErrorKind::MissingAttribute])),
+        ("subject NOT LIKE 'eu%'", (Value::Bool(false), vec![ErrorKind::MissingAttribute])),
+        ("amount > 249", yes.clone()),
+        ("amount >= 250", yes.clone()),
+        ("amount < 250", no.clone()),
+        ("amount <= 250", yes.clone()),
+        ("digits > 299", yes.clone()),
+        ("missing > 1", (Value::Bool(false), vec![ErrorKind::MissingAttribute])),
+        ("word > -1", (Value::Bool(true), vec![ErrorKind::Cast])),
+        ("word < -1", (Value::Bool(false), vec![ErrorKind::Cast])),
+        ("flag > 0", yes.clone()),
+        ("source > 1", (Value::Bool(false), vec![ErrorKind::Cast])),
+    ] {
+        assert_eq!(eval(text), expected, "{text}");
+    }
+}
