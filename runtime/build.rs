@@ -1,4 +1,5 @@
-//! Builds the built-in adapter components of `adapters/` (feature `builtin-adapters`).
+//! Builds the built-in adapter components of `adapters/` (feature `builtin-adapters`), each
+//! of which must have a `README.md`.
 
 use std::path::PathBuf;
 
@@ -12,5 +13,15 @@ fn main() {
     let adapters = workspace.join("adapters");
     jido_guest_build::rerun_if_changed(&[adapters.clone(), workspace.join("wit")]);
     let guests = jido_guest_build::discover(&adapters, &["sdk"]);
+    // A built-in's options and failure codes are documented beside its code.
+    for guest in &guests {
+        let readme = guest.dir.join("README.md");
+        assert!(
+            readme.is_file(),
+            "built-in adapter `{}` has no {}: document its options and failure codes there",
+            guest.name,
+            readme.display()
+        );
+    }
     jido_guest_build::build_and_embed(&workspace, &guests, "builtin_adapters");
 }

@@ -3,8 +3,9 @@
 //! Implements the host side of the `jido:dispatch@0.1.0` WIT package:
 //! - [`log`](../../wit/log.wit) in `log.rs` (into `tracing`),
 //! - [`http`](../../wit/http.wit) in `http/` (reqwest pools, egress policy),
-//! - [`channel`](../../wit/channel.wit) in `channel.rs` (`publish-bus`; mailboxes and
-//!   pubsub answer `denied` in this version),
+//! - [`channel`](../../wit/channel.wit) in `channel.rs` (`send` to mailboxes, `publish` on
+//!   pubsub topics, `publish-bus`; each only where the adapter holds a grant, `denied`
+//!   otherwise),
 //! - [`crypto`](../../wit/crypto.wit) in `crypto.rs` (native HMAC-SHA256),
 //! - WASI p2 for stdio, clocks and random (stdout/stderr only when granted).
 //!
