@@ -13,7 +13,7 @@
 //! the server; the client reconnects by itself and they succeed again afterwards.
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use async_nats::{HeaderMap, Request, client::RequestErrorKind, connection::State};
@@ -23,7 +23,6 @@ use tokio::task::JoinHandle;
 
 use crate::host::ChannelError;
 use crate::mailbox::{Mailboxes, Scope};
-use crate::pubsub::PubSub;
 use crate::signal::Signal;
 
 const PUBSUB_SUBJECT: &str = "jido.pubsub";
@@ -58,8 +57,7 @@ pub enum ClusterError {
     AlreadyJoined,
 }
 
-/// The pubsub instances of a runtime, by name.
-pub(crate) type PubSubs = RwLock<HashMap<String, PubSub>>;
+pub(crate) use crate::pubsub::PubSubs;
 
 /// A runtime's membership in a cluster.
 pub(crate) struct Cluster {

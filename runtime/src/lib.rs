@@ -24,8 +24,10 @@
 pub mod adapter;
 pub mod builtin;
 pub mod bus;
+#[cfg(feature = "cluster")]
 pub mod cluster;
 pub mod conformance;
+#[cfg(feature = "daemon")]
 pub mod daemon;
 pub mod dead_letter;
 pub mod dispatch;

@@ -188,7 +188,7 @@ impl AdapterManifest {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "daemon"))]
 mod tests {
     use crate::daemon::Config;
 

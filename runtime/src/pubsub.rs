@@ -23,6 +23,9 @@ pub const DEFAULT_SUBSCRIBER_CAPACITY: usize = 1024;
 /// The pubsub instance used when a target names none.
 pub const DEFAULT_PUBSUB: &str = "default";
 
+/// The pubsub instances of a runtime, by name.
+pub(crate) type PubSubs = RwLock<HashMap<String, PubSub>>;
+
 type Topics = HashMap<String, Vec<(u64, mpsc::Sender<Arc<Signal>>)>>;
 
 /// One pubsub instance (cheap to clone).

@@ -8,6 +8,7 @@
 
 mod memory;
 mod sink;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
 use crate::adapter::DeliveryError;
@@ -16,6 +17,7 @@ use crate::target::TargetSpec;
 
 pub use memory::MemoryStore;
 pub(crate) use sink::{FailureSink, annotate};
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
 /// A recorded final failure.

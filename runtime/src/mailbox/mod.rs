@@ -179,11 +179,13 @@ impl Mailboxes {
     }
 
     /// Sets what happens when a global name's mailbox closes.
+    #[cfg(feature = "cluster")]
     pub(crate) fn on_global_closed(&self, hook: GlobalClosed) {
         *self.global_closed.write().unwrap_or_else(PoisonError::into_inner) = Some(hook);
     }
 
     /// Every global name registered on this node.
+    #[cfg(feature = "cluster")]
     pub(crate) fn global_names(&self) -> Vec<String> {
         let names = self.names.read().unwrap_or_else(PoisonError::into_inner);
         names.keys().filter(|(scope, _)| *scope == Scope::Global).map(|(_, name)| name.clone()).collect()

@@ -169,6 +169,7 @@ impl RuntimeBuilder {
                 crate::pubsub::DEFAULT_PUBSUB.to_owned(),
                 crate::pubsub::PubSub::default(),
             )]))),
+            #[cfg(feature = "cluster")]
             cluster: OnceLock::new(),
             detached: Arc::default(),
         });

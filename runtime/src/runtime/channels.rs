@@ -4,11 +4,8 @@
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::watch;
-
 use super::{Inner, Runtime};
 use crate::adapter::BoxFuture;
-use crate::cluster::{Cluster, ClusterConfig, ClusterError};
 use crate::host::{ChannelBackend, ChannelError};
 use crate::mailbox::{self, Address, Mailbox, MailboxError, Registry, Scope};
 use crate::pubsub::PubSub;
@@ -32,6 +29,7 @@ impl Runtime {
     pub async fn register_global(&self, name: &str) -> Result<Mailbox, MailboxError> {
         let mailbox =
             self.inner.mailboxes.open(Some((Scope::Global, name.to_owned())), mailbox::DEFAULT_CAPACITY)?;
+        #[cfg(feature = "cluster")]
         if let Some(cluster) = self.inner.cluster.get() {
             cluster.serve_global(name).await.map_err(MailboxError::Unavailable)?;
         }
@@ -51,39 +49,6 @@ impl Runtime {
         }
         let mut pubsubs = self.inner.pubsubs.write().unwrap_or_else(PoisonError::into_inner);
         pubsubs.entry(name.to_owned()).or_default().clone()
-    }
-
-    /// Joins the cluster: pubsub broadcasts and global names then reach the other nodes
-    /// connected to the same NATS server.
-    pub async fn join_cluster(&self, config: &ClusterConfig) -> Result<(), ClusterError> {
-        if self.inner.cluster.get().is_some() {
-            return Err(ClusterError::AlreadyJoined);
-        }
-        let cluster = Cluster::join(config, self.inner.mailboxes.clone(), self.inner.pubsubs.clone()).await?;
-        for name in self.inner.mailboxes.global_names() {
-            cluster
-                .serve_global(&name)
-                .await
-                .map_err(|reason| ClusterError::Connect { url: config.nats_url.clone(), reason })?;
-        }
-        let cluster = Arc::new(cluster);
-        let weak = Arc::downgrade(&cluster);
-        self.inner.mailboxes.on_global_closed(Box::new(move |name| {
-            if let Some(cluster) = weak.upgrade() {
-                cluster.stop_global(name);
-            }
-        }));
-        self.inner.cluster.set(cluster).map_err(|_| ClusterError::AlreadyJoined)
-    }
-
-    /// This node's name in the cluster, if it joined one.
-    pub fn cluster_node(&self) -> Option<String> {
-        self.inner.cluster.get().map(|c| c.node().to_owned())
-    }
-
-    /// Whether the cluster connection is up (changes as NATS goes away and comes back).
-    pub fn cluster_connection(&self) -> Option<watch::Receiver<bool>> {
-        self.inner.cluster.get().map(|c| c.connection())
     }
 
     /// Puts `signal` into the mailbox at `to`, as a `pid`/`named` target does.
@@ -126,12 +91,13 @@ impl Inner {
             Address::Via(registry, key) => boxes.resolve_via(registry, key)?,
             Address::Global(name) if boxes.has_global(name) => boxes.lookup(Scope::Global, name)?,
             Address::Global(name) => {
-                return match self.cluster.get() {
-                    Some(cluster) => cluster.send_global(name, &signal, sync, timeout).await,
-                    None => Err(ChannelError::NotFound(format!(
-                        "no process registered under the global name `{name}` (this node is in no cluster)"
-                    ))),
-                };
+                #[cfg(feature = "cluster")]
+                if let Some(cluster) = self.cluster.get() {
+                    return cluster.send_global(name, &signal, sync, timeout).await;
+                }
+                return Err(ChannelError::NotFound(format!(
+                    "no process registered under the global name `{name}` (this node is in no cluster)"
+                )));
             }
         };
         boxes.send(id, signal, sync, timeout).await
@@ -146,11 +112,18 @@ impl Inner {
         signal: Signal,
         local_only: bool,
     ) -> Result<(), ChannelError> {
+        #[cfg(feature = "cluster")]
         let remote = if local_only { None } else { self.cluster.get() };
+        #[cfg(feature = "cluster")]
         if let Some(cluster) = remote {
             // Fail before anyone got it, so a retry does not repeat it locally.
             cluster.publish(pubsub, topic, &signal).await.map_err(ChannelError::Unavailable)?;
         }
+        #[cfg(not(feature = "cluster"))]
+        let remote: Option<()> = {
+            let _ = local_only;
+            None
+        };
         let found = self.pubsubs.read().unwrap_or_else(PoisonError::into_inner).get(pubsub).cloned();
         match found {
             Some(instance) => {

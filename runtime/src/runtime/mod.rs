@@ -2,6 +2,8 @@
 
 mod builder;
 mod channels;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod dead_letters;
 mod delivery;
 mod health;
@@ -84,8 +86,9 @@ pub(crate) struct Inner {
     /// Mailboxes for `pid` and `named` targets.
     mailboxes: Arc<crate::mailbox::Mailboxes>,
     /// Pubsub instances for `pubsub` targets.
-    pubsubs: Arc<crate::cluster::PubSubs>,
+    pubsubs: Arc<crate::pubsub::PubSubs>,
     /// The cluster, once joined.
+    #[cfg(feature = "cluster")]
     cluster: OnceLock<Arc<crate::cluster::Cluster>>,
     /// `async` deliveries the dispatch API started.
     detached: Arc<crate::dispatch::Detached>,
