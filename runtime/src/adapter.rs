@@ -102,10 +102,10 @@ pub struct DeliveryContext {
     pub hops: u32,
     /// What the target may do through the `http` import (its origins and pool); `None`
     /// means no http access.
-    pub http: Option<Arc<crate::host::http::HttpTarget>>,
+    pub http: Option<Arc<crate::outbound::HttpTarget>>,
     /// Final answers already received during this delivery (kept across its retries), so a
     /// retry re-sends only the requests that failed retryably.
-    pub replay: Option<Arc<crate::host::http::ResponseMemo>>,
+    pub replay: Option<Arc<crate::outbound::ResponseMemo>>,
     /// Where a connection-pool slot taken before the call got its instance waits for the
     /// call's first request (so a delivery waiting for a slot holds no instance); only for
     /// targets with `http` access.
@@ -118,7 +118,7 @@ pub struct DeliveryContext {
 
 impl DeliveryContext {
     /// The context of a delivery after `hops` bus crossings, with `http` access or none.
-    pub fn new(hops: u32, http: Option<Arc<crate::host::http::HttpTarget>>) -> Self {
+    pub fn new(hops: u32, http: Option<Arc<crate::outbound::HttpTarget>>) -> Self {
         let http_slot = http.as_ref().map(|_| Arc::default());
         DeliveryContext { hops, http, replay: None, http_slot, traceparent: None, tracestate: None }
     }

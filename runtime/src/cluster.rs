@@ -21,7 +21,7 @@ use futures::StreamExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::host::ChannelError;
+use crate::mailbox::ChannelError;
 use crate::mailbox::{Mailboxes, Scope};
 use crate::signal::Signal;
 

@@ -8,16 +8,15 @@
 
 use futures::StreamExt as _;
 
-use crate::Runtime;
 use crate::adapter::{BoxFuture, DeliveryError};
 use crate::dead_letter::{FailureSink, annotate};
-use crate::runtime::Target;
 use crate::signal::Signal;
+use crate::target::Target;
 
-/// Targets delivered at once by [`Runtime::dispatch_to`].
+/// Targets delivered at once by [`Runtime::dispatch_to`](crate::Runtime::dispatch_to).
 pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
 
-/// Signals delivered at once by [`Runtime::dispatch_batch`].
+/// Signals delivered at once by [`Runtime::dispatch_batch`](crate::Runtime::dispatch_batch).
 pub const DEFAULT_BATCH_CONCURRENCY: usize = 5;
 
 /// One target's failure.
@@ -66,7 +65,7 @@ type Outcome = (usize, Option<Result<(), DeliveryError>>);
 type Delivered<'a> = (usize, &'a Target, Result<(), DeliveryError>, u32);
 
 /// Deliveries to `async` targets started by the dispatch API and not finished yet;
-/// [`Runtime::wait_detached`] waits for them (the CLI does before it exits).
+/// [`Runtime::wait_detached`](crate::Runtime::wait_detached) waits for them (the CLI does before it exits).
 #[derive(Debug, Default)]
 pub(crate) struct Detached {
     running: std::sync::atomic::AtomicUsize,
@@ -84,7 +83,7 @@ impl Detached {
         }
     }
 
-    async fn wait(&self) {
+    pub(crate) async fn wait(&self) {
         loop {
             let idle = self.idle.notified();
             if self.running.load(std::sync::atomic::Ordering::Acquire) == 0 {
@@ -186,7 +185,7 @@ pub(crate) async fn deliver_each(
     results
 }
 
-fn failures(
+pub(crate) fn failures(
     targets: &[Target],
     outcomes: Vec<(usize, Option<Result<(), DeliveryError>>)>,
 ) -> Vec<TargetFailure> {
@@ -199,82 +198,4 @@ fn failures(
             _ => None,
         })
         .collect()
-}
-
-impl Runtime {
-    /// Delivers `signal` to every target, at most `max_concurrency` at once. Returns each
-    /// target's outcome in order (`None` for `async = true` targets, which are not awaited).
-    pub async fn dispatch_each(
-        &self,
-        signal: &Signal,
-        targets: &[Target],
-        max_concurrency: usize,
-    ) -> Vec<Option<Result<(), DeliveryError>>> {
-        let sink = self.dispatch_sink();
-        let detached = self.detached();
-        let outcomes = deliver_each(signal, targets.iter().enumerate(), 0, max_concurrency, &sink, &detached);
-        outcomes.await.into_iter().map(|(_, outcome)| outcome).collect()
-    }
-
-    /// Waits until every delivery to an `async` target that the dispatch API started has
-    /// finished (delivered, or recorded as a dead letter and handed to `on_failure`).
-    pub async fn wait_detached(&self) {
-        self.detached().wait().await;
-    }
-
-    /// Delivers `signal` to every target concurrently (at most
-    /// [`DEFAULT_MAX_CONCURRENCY`]); fails with every target's error, in configuration order.
-    pub async fn dispatch_to(&self, signal: &Signal, targets: &[Target]) -> Result<(), DispatchError> {
-        self.dispatch_to_with(signal, targets, DEFAULT_MAX_CONCURRENCY).await
-    }
-
-    /// [`Runtime::dispatch_to`] with an explicit concurrency.
-    pub async fn dispatch_to_with(
-        &self,
-        signal: &Signal,
-        targets: &[Target],
-        max_concurrency: usize,
-    ) -> Result<(), DispatchError> {
-        let sink = self.dispatch_sink();
-        let detached = self.detached();
-        let outcomes = deliver_each(signal, targets.iter().enumerate(), 0, max_concurrency, &sink, &detached);
-        let failures = failures(targets, outcomes.await);
-        if failures.is_empty() { Ok(()) } else { Err(DispatchError { failures }) }
-    }
-
-    /// Starts delivering `signal` to `targets` and returns at once; await the handle for
-    /// the outcome, or drop it.
-    pub fn dispatch_async(
-        &self,
-        signal: Signal,
-        targets: Vec<Target>,
-    ) -> tokio::task::JoinHandle<Result<(), DispatchError>> {
-        let runtime = self.clone();
-        tokio::spawn(async move { runtime.dispatch_to(&signal, &targets).await })
-    }
-
-    /// Delivers every signal to every target, `max_concurrency` signals at a time
-    /// (decisions' default: [`DEFAULT_BATCH_CONCURRENCY`]); failures by signal index.
-    pub async fn dispatch_batch(
-        &self,
-        signals: &[Signal],
-        targets: &[Target],
-        max_concurrency: usize,
-    ) -> Result<(), BatchError> {
-        let runs: Vec<BoxFuture<'_, (usize, Result<(), DispatchError>)>> = signals
-            .iter()
-            .enumerate()
-            .map(|(index, signal)| {
-                Box::pin(async move {
-                    (index, self.dispatch_to_with(signal, targets, DEFAULT_MAX_CONCURRENCY).await)
-                }) as BoxFuture<'_, _>
-            })
-            .collect();
-        let outcomes: Vec<(usize, Result<(), DispatchError>)> =
-            futures::stream::iter(runs).buffer_unordered(max_concurrency.max(1)).collect().await;
-        let mut failures: Vec<(usize, DispatchError)> =
-            outcomes.into_iter().filter_map(|(index, result)| result.err().map(|e| (index, e))).collect();
-        failures.sort_by_key(|(index, _)| *index);
-        if failures.is_empty() { Ok(()) } else { Err(BatchError { failures }) }
-    }
 }

@@ -34,6 +34,7 @@ pub mod dispatch;
 pub mod host;
 pub mod mailbox;
 pub mod manifest;
+pub mod outbound;
 pub mod pubsub;
 pub mod resilience;
 pub mod routing;

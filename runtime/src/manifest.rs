@@ -17,10 +17,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::host::http::OriginPattern;
 use crate::host::{
     AdapterConfig, ChannelGrants, DEFAULT_TENANT_CONCURRENCY, Grant, HttpGrant, Limits, Stdio, TenantSpec,
 };
+use crate::outbound::OriginPattern;
 
 /// One custom adapter component and what it may do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,33 +185,5 @@ impl AdapterManifest {
             tenant,
             wasi_stubs: self.grants.wasi_stubs,
         })
-    }
-}
-
-#[cfg(all(test, feature = "daemon"))]
-mod tests {
-    use crate::daemon::Config;
-
-    #[test]
-    fn the_authoring_guide_manifest_parses_into_limits_and_grants() {
-        let guide = include_str!("../../docs/authoring-adapters.md");
-        let start = guide.find("```toml\n").expect("a toml block") + "```toml\n".len();
-        let end = start + guide[start..].find("```").expect("closed");
-        let config = Config::parse(&guide[start..end], "guide", std::path::PathBuf::new()).expect("parses");
-        let adapter = config.adapters[0].to_config().expect("valid");
-        assert_eq!(adapter.limits.memory_bytes, 16 << 20);
-        assert_eq!(adapter.limits.fuel, Some(50_000_000));
-        assert_eq!(adapter.tenant.map(|t| (t.name, t.max_concurrency)), Some(("acme".to_owned(), 8)));
-        assert!(matches!(adapter.http, crate::host::HttpGrant::Origins(ref o) if o.len() == 1));
-    }
-
-    #[test]
-    fn out_of_range_limits_name_the_key() {
-        let text = "[[adapters]]\nname = \"x\"\ncomponent = \"x.wasm\"\nlimits = { call_timeout = 0 }\n";
-        let err = Config::parse(text, "t", std::path::PathBuf::new()).expect_err("refused");
-        assert!(err.to_string().contains("limits.call_timeout: must be 1..=300000 ms, got 0"), "{err}");
-        let text = "[[adapters]]\nname = \"x\"\ncomponent = \"x.wasm\"\ngrants = { http = [\"ftp://x\"] }\n";
-        let err = Config::parse(text, "t", std::path::PathBuf::new()).expect_err("refused");
-        assert!(err.to_string().contains("grants.http"), "{err}");
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::host::HttpGrant;
-use crate::host::http::{HttpService, HttpTarget, OriginPattern, PoolSpec};
+use crate::outbound::{HttpService, HttpTarget, OriginPattern, PoolSpec};
 use crate::target::TargetSpec;
 
 /// `pool_timeout` when a target gives none.

@@ -16,24 +16,24 @@ mod types;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 pub use lane::feed::{Backlog, StoredSignal};
 use lane::{Item, Offered};
 use subscription::Subscription;
 pub use subscription::{DurableLanes, SubscribeOptions, SubscriptionId, WhenFull};
+pub(crate) use types::TargetOpener;
 pub use types::{PublishError, ShutdownReport, SubscribeError, SubscriptionInfo};
 
 use crate::routing::filter::FilterSet;
 use crate::routing::{Pattern, Router};
-use crate::runtime::{Inner, Runtime};
 use crate::signal::Signal;
 use crate::target::TargetSpec;
 
 pub(crate) struct BusInner {
     name: String,
-    runtime: Weak<Inner>,
+    opener: Arc<dyn TargetOpener>,
     router: RwLock<Router<Arc<Subscription>>>,
     next_id: Arc<AtomicU64>,
     closed: AtomicBool,
@@ -60,10 +60,10 @@ impl std::fmt::Debug for Bus {
 pub const PRIORITY_RANGE: std::ops::RangeInclusive<i32> = -100..=100;
 
 impl Bus {
-    pub(crate) fn new(name: &str, runtime: Weak<Inner>, next_id: Arc<AtomicU64>) -> Self {
+    pub(crate) fn new(name: &str, opener: Arc<dyn TargetOpener>, next_id: Arc<AtomicU64>) -> Self {
         let inner = BusInner {
             name: name.to_owned(),
-            runtime,
+            opener,
             router: RwLock::new(Router::new()),
             next_id,
             closed: AtomicBool::new(false),
@@ -97,19 +97,18 @@ impl Bus {
             filter.check().map_err(|error| SubscribeError::Filter { index, error })?;
         }
         let closed = || SubscribeError::Closed(self.inner.name.clone());
-        let runtime = Runtime::upgrade(&self.inner.runtime).ok_or_else(closed)?;
         let mut opened = Vec::with_capacity(targets.len());
         for (index, spec) in targets.iter().enumerate() {
-            let target =
-                runtime.open_target(spec).await.map_err(|error| SubscribeError::Target { index, error })?;
-            opened.push(target);
+            let opening = self.inner.opener.open(spec.clone()).ok_or_else(closed)?;
+            opened.push(opening.await.map_err(|error| SubscribeError::Target { index, error })?);
         }
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(closed());
         }
         let id = SubscriptionId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
         let filters = FilterSet::new(&options.filters);
-        let sink = runtime.failure_sink(format!("bus/{}/{id}", self.inner.name));
+        let sink =
+            self.inner.opener.failure_sink(format!("bus/{}/{id}", self.inner.name)).ok_or_else(closed)?;
         let subscription = Arc::new(Subscription::start(id, pattern.clone(), opened, &options, sink));
         {
             let mut durable = self.inner.durable.write().unwrap_or_else(PoisonError::into_inner);
@@ -178,7 +177,7 @@ impl Bus {
     }
 
     /// The opened targets of subscription `id` (for health checks).
-    pub fn targets_of(&self, id: SubscriptionId) -> Option<Arc<[crate::Target]>> {
+    pub fn targets_of(&self, id: SubscriptionId) -> Option<Arc<[crate::target::Target]>> {
         let router = self.inner.router.read().unwrap_or_else(PoisonError::into_inner);
         router
             .routes()

@@ -9,7 +9,7 @@ use super::lane::feed::{Backlog, Durable};
 use super::lane::{Lane, LaneCtx};
 use crate::dead_letter::FailureSink;
 use crate::routing::{Filter, Pattern};
-use crate::runtime::Target;
+use crate::target::Target;
 
 /// Identifies a subscription within its runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -2,7 +2,7 @@
 
 use super::SubscriptionId;
 use crate::routing::{Filter, FilterError, PatternError};
-use crate::runtime::TargetOpenError;
+use crate::target::TargetOpenError;
 use crate::target::TargetSpec;
 
 /// Why a subscription was refused.
@@ -87,4 +87,18 @@ impl ShutdownReport {
     pub fn is_complete(&self) -> bool {
         self.left.is_empty()
     }
+}
+
+/// What a bus needs from the runtime that owns it: opening its subscriptions' targets and
+/// their dead-letter sinks. Given to the bus when it is made, so the bus never reaches back
+/// into the runtime; each answers `None` once the runtime is gone.
+pub(crate) trait TargetOpener: Send + Sync {
+    /// Opens the target `spec` describes.
+    fn open(
+        &self,
+        spec: TargetSpec,
+    ) -> Option<crate::adapter::BoxFuture<'static, Result<crate::target::Target, TargetOpenError>>>;
+
+    /// The sink for final failures of deliveries made under `origin`.
+    fn failure_sink(&self, origin: String) -> Option<crate::dead_letter::FailureSink>;
 }

@@ -20,6 +20,8 @@ pub mod config;
 pub mod ingress;
 mod log;
 mod log_write;
+#[cfg(test)]
+mod manifest_tests;
 mod server;
 mod setup;
 mod subscriptions;

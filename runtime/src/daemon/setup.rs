@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{Config, DaemonError};
-use crate::host::http::IpNet;
+use crate::outbound::IpNet;
 use crate::{Runtime, RuntimeBuilder};
 
 /// Checks a configuration without serving: loads its adapters and opens every target of

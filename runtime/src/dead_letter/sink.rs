@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use super::{DeadLetter, DeadLetterStore};
 use crate::adapter::DeliveryError;
-use crate::runtime::Target;
 use crate::signal::{ExtensionValue, Signal};
+use crate::target::Target;
 
 /// Records final failures from one origin (`dispatch`, `bus/<name>/<subscription>`).
 #[derive(Clone)]

@@ -14,6 +14,7 @@ use super::bindings::types::Signal as WitSignal;
 use super::convert::signal_from_wit;
 use super::state::HostState;
 use crate::adapter::{BoxFuture, MAX_BUS_HOPS};
+use crate::mailbox::ChannelError;
 use crate::signal::Signal;
 
 /// Longest wait a component may ask of `send` (its `timeout-ms`).
@@ -59,26 +60,6 @@ impl ChannelGrants {
     pub fn everything() -> Self {
         ChannelGrants { buses: Grant::Everything, mailboxes: Grant::Everything, topics: Grant::Everything }
     }
-}
-
-/// Why the runtime could not take a signal from the `channel` import.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ChannelError {
-    /// No such bus, mailbox, name or registry.
-    #[error("{0}")]
-    NotFound(String),
-    /// The mailbox's receiver is gone.
-    #[error("{0}")]
-    NotAlive(String),
-    /// The receiver did not acknowledge in time.
-    #[error("{0}")]
-    Timeout(String),
-    /// A subscription queue of the bus is full.
-    #[error("{0}")]
-    Full(String),
-    /// The runtime is shutting down.
-    #[error("{0}")]
-    Unavailable(String),
 }
 
 /// The runtime side of the `channel` import.

@@ -33,8 +33,10 @@ mod world;
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
 
+/// Re-exported from [`mailbox`](crate::mailbox), where it lives.
+pub use crate::mailbox::ChannelError;
 pub use cache::{CacheOutcome, CompileCache};
-pub use channel::{ChannelBackend, ChannelError, ChannelGrants, Grant, MAX_SEND_TIMEOUT_MS};
+pub use channel::{ChannelBackend, ChannelGrants, Grant, MAX_SEND_TIMEOUT_MS};
 pub use engine::{EPOCH_TICK, EngineSettings};
 pub use limits::{DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_INSTANCES, DEFAULT_MEMORY_BYTES, Limits};
 pub use pool::{InstancePool, PoolStats};

@@ -10,9 +10,11 @@
 //! whose mailbox is gone is told apart from one that never existed.
 
 mod delivery;
+mod error;
 mod registry;
 
 pub use delivery::Delivery;
+pub use error::ChannelError;
 pub use registry::Registry;
 
 use std::collections::HashMap;
@@ -23,7 +25,6 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::host::ChannelError;
 use crate::signal::Signal;
 
 /// Signals a mailbox holds before async senders get `mailbox_full` (sync senders wait).

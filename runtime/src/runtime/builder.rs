@@ -8,11 +8,11 @@ use std::sync::{Arc, OnceLock, RwLock, Weak};
 use super::{Entry, HTTP_CALL_TIMEOUT, HTTP_MAX_INSTANCES, Inner, Runtime};
 use crate::builtin;
 use crate::dead_letter::{DeadLetterStore, MemoryStore};
-use crate::host::http::{HttpSettings, IpNet};
 use crate::host::{
     AdapterConfig, AdapterHost, ChannelBackend, ChannelGrants, CompileCache, EngineSettings, HostError,
     HttpGrant, Stdio,
 };
+use crate::outbound::{HttpSettings, IpNet};
 use crate::telemetry::Telemetry;
 
 /// Builds a [`Runtime`].

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::{Inner, Runtime};
 use crate::adapter::BoxFuture;
-use crate::host::{ChannelBackend, ChannelError};
-use crate::mailbox::{self, Address, Mailbox, MailboxError, Registry, Scope};
+use crate::host::ChannelBackend;
+use crate::mailbox::{self, Address, ChannelError, Mailbox, MailboxError, Registry, Scope};
 use crate::pubsub::PubSub;
 use crate::signal::Signal;
 

@@ -5,22 +5,19 @@ mod channels;
 #[cfg(feature = "cluster")]
 mod cluster;
 mod dead_letters;
-mod delivery;
-mod health;
+mod dispatching;
 mod observe;
-mod opened;
 
+pub use crate::target::{Health, HealthStatus, Target, TargetOpenError};
 pub use builder::RuntimeBuilder;
 pub use dead_letters::RedriveError;
-pub use health::{Health, HealthStatus};
 use observe::{LabelledBreaker, destination};
-pub use opened::Target;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock, Weak};
 
-use crate::adapter::{Adapter, DeliveryError, OptionsError};
+use crate::adapter::{Adapter, DeliveryError};
 use crate::bus::Bus;
 use crate::dead_letter::DeadLetterStore;
 use crate::host::{AdapterConfig, AdapterHost, CacheOutcome, HttpGrant, LoadError};
@@ -28,28 +25,6 @@ use crate::resilience::RateLimiter;
 use crate::signal::Signal;
 use crate::target::{AdapterDefaults, TargetSettings, TargetSpec};
 use crate::telemetry::Telemetry;
-
-/// Why a target could not be opened.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TargetOpenError {
-    /// No adapter by that name is registered.
-    #[error("unknown adapter `{name}` (known: {})", known.join(", "))]
-    UnknownAdapter {
-        /// The requested name.
-        name: String,
-        /// Every registered adapter.
-        known: Vec<String>,
-    },
-    /// The adapter refused the options.
-    #[error(transparent)]
-    Options(#[from] OptionsError),
-    /// A built-in component could not be loaded.
-    #[error(transparent)]
-    Load(#[from] LoadError),
-    /// A host-level key (`pool`, `pool_size`, …) is invalid.
-    #[error("invalid target: {0}")]
-    HostKey(String),
-}
 
 /// Time limit per call of the built-in http adapters: the longest request `timeout` (60 s)
 /// plus a margin for signing and reading the response.
@@ -126,7 +101,7 @@ impl Runtime {
         let next_id = self.inner.next_subscription.clone();
         buses
             .entry(name.to_owned())
-            .or_insert_with(|| Bus::new(name, Arc::downgrade(&self.inner), next_id))
+            .or_insert_with(|| Bus::new(name, Arc::new(Opener(Arc::downgrade(&self.inner))), next_id))
             .clone()
     }
 
@@ -305,5 +280,23 @@ impl Runtime {
             let _ = self.dispatch_sink().record(target, signal, error, attempts);
         }
         outcome
+    }
+}
+
+/// How a bus opens targets: through the runtime, while it lives (a bus holds no strong
+/// reference to its runtime).
+struct Opener(Weak<Inner>);
+
+impl crate::bus::TargetOpener for Opener {
+    fn open(
+        &self,
+        spec: TargetSpec,
+    ) -> Option<crate::adapter::BoxFuture<'static, Result<Target, TargetOpenError>>> {
+        let runtime = Runtime::upgrade(&self.0)?;
+        Some(Box::pin(async move { runtime.open_target(&spec).await }))
+    }
+
+    fn failure_sink(&self, origin: String) -> Option<crate::dead_letter::FailureSink> {
+        Runtime::upgrade(&self.0).map(|runtime| runtime.failure_sink(origin))
     }
 }

@@ -3,11 +3,20 @@
 //! side in one JSON/TOML table, exactly as users write them. [`TargetSettings`] is the
 //! typed form of the host keys.
 
+mod delivery;
+mod health;
+mod opened;
 mod settings;
 
+pub(crate) use health::DeliveryRecord;
+pub use health::{Health, HealthStatus};
+pub use opened::Target;
 pub use settings::{AdapterDefaults, TargetSettings};
 
 use serde_json::{Map, Value};
+
+use crate::adapter::OptionsError;
+use crate::host::LoadError;
 
 /// Keys the host interprets itself; they are never passed to the adapter.
 pub const HOST_KEYS: &[&str] = &[
@@ -145,6 +154,28 @@ impl TargetSpec {
     pub fn is_async(&self) -> bool {
         settings::boolean(&self.host, "async").unwrap_or(false)
     }
+}
+
+/// Why a target could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetOpenError {
+    /// No adapter by that name is registered.
+    #[error("unknown adapter `{name}` (known: {})", known.join(", "))]
+    UnknownAdapter {
+        /// The requested name.
+        name: String,
+        /// Every registered adapter.
+        known: Vec<String>,
+    },
+    /// The adapter refused the options.
+    #[error(transparent)]
+    Options(#[from] OptionsError),
+    /// A built-in component could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// A host-level key (`pool`, `pool_size`, …) is invalid.
+    #[error("invalid target: {0}")]
+    HostKey(String),
 }
 
 #[cfg(test)]

@@ -23,8 +23,8 @@ use tokio::task::JoinHandle;
 use super::SubscriptionId;
 use crate::adapter::DeliveryError;
 use crate::dead_letter::{FailureSink, annotate};
-use crate::runtime::Target;
 use crate::signal::Signal;
+use crate::target::Target;
 use feed::{Durable, Mode};
 
 /// One signal on its way through a lane.

@@ -4,10 +4,9 @@
 use std::error::Error as _;
 use std::time::Duration;
 
-use super::client::{EgressDenied, HttpService, HttpTarget};
-use super::memo::{RequestKey, ResponseMemo};
 use crate::host::bindings::http::{Error, Host, Method, Request, Response};
 use crate::host::state::HostState;
+use crate::outbound::{EgressDenied, HttpService, HttpTarget, MemoAnswer, RequestKey, ResponseMemo};
 
 impl Host for HostState {
     async fn send(&mut self, req: Request) -> Result<Response, Error> {
@@ -82,11 +81,11 @@ async fn send(
     if body.len() > max_request {
         return Err(Error::TooLarge(max_request as u64));
     }
-    let key = memo.map(|_| RequestKey::new(req.method, &req.url, &body));
+    let key = memo.map(|_| RequestKey::new(req.method as u8, &req.url, &body));
     if let (Some(memo), Some(key)) = (memo, &key)
-        && let Some(answer) = memo.get(key)
+        && let Some(MemoAnswer { status, headers, body }) = memo.get(key)
     {
-        return Ok(answer);
+        return Ok(Response { status, headers, body });
     }
     let mut headers = reqwest::header::HeaderMap::with_capacity(req.headers.len());
     for (name, value) in &req.headers {
@@ -130,7 +129,8 @@ async fn send(
     }
     let response = Response { status, headers, body };
     if let (Some(memo), Some(key)) = (memo, key) {
-        memo.put(key, &response);
+        let Response { status, headers, body } = &response;
+        memo.put(key, MemoAnswer { status: *status, headers: headers.clone(), body: body.clone() });
     }
     Ok(response)
 }

@@ -1,11 +1,10 @@
-//! Outbound HTTP for components: the [`http`](../../../../wit/http.wit) import, its
-//! clients and pools, and the egress policy.
+//! The [`http`](../../../../wit/http.wit) import: components' requests, checked against the
+//! target's grant and sent through the shared clients of [`outbound`](crate::outbound)
+//! (re-exported here, where embedders have found them).
 
-mod client;
-mod egress;
 mod import;
-mod memo;
 
-pub use client::{DEFAULT_POOL, EgressDenied, HttpService, HttpSettings, HttpTarget, Pool, PoolSpec};
-pub use egress::{AddressPolicy, IpNet, OriginPattern, PolicyError};
-pub use memo::ResponseMemo;
+pub use crate::outbound::{
+    AddressPolicy, DEFAULT_POOL, EgressDenied, HttpService, HttpSettings, HttpTarget, IpNet, OriginPattern,
+    PolicyError, Pool, PoolSpec, ResponseMemo,
+};

@@ -8,6 +8,7 @@
 //! children are always compiled before it.
 
 use super::attribute::ContextAttribute;
+use super::fused::{self, Fused};
 use super::parser::{BinOp, Expr, LikePart};
 use super::value::Value;
 
@@ -168,7 +169,7 @@ impl Program {
         (self.nodes.len() - 1) as NodeId
     }
 
-    pub fn span_of_text(&mut self, text: &str) -> Span {
+    fn span_of_text(&mut self, text: &str) -> Span {
         let start = self.text.len() as u32;
         self.text.push_str(text);
         Span { start, len: text.len() as u32 }
@@ -195,7 +196,14 @@ impl Program {
 
     /// Compiles `expr` (at most the parser's depth limit deep) and returns its root.
     pub fn expr(&mut self, expr: &Expr) -> NodeId {
-        if let Some(node) = super::fused::fuse(self, expr) {
+        if let Some(fused) = fused::fuse(expr) {
+            let node = match fused {
+                Fused::StartsWith { name, text, negated } => {
+                    let attr = self.attr(name);
+                    Node::AttributeStartsWith { attr, text: self.span_of_text(&text), negated }
+                }
+                Fused::CompareInt(op, name, n) => Node::AttributeCompareInt(op, self.attr(name), n),
+            };
             return self.push(node);
         }
         let node = match expr {

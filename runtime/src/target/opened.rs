@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::adapter::{DeliveryContext, DeliveryError, Endpoint};
-use crate::host::http::HttpTarget;
+use crate::outbound::HttpTarget;
 use crate::resilience::{Breaker, BreakerState, RateLimiter, RetryPolicy};
 use crate::signal::Signal;
 use crate::target::{TargetSettings, TargetSpec};
@@ -15,19 +15,19 @@ use crate::telemetry::{DeliveryEvent, Telemetry};
 /// An opened target: its spec, normalised options, and the adapter's endpoint.
 #[derive(Clone)]
 pub struct Target {
-    pub(super) spec: Arc<TargetSpec>,
-    pub(super) normalised: Arc<str>,
-    pub(super) endpoint: Arc<dyn Endpoint>,
-    pub(super) http: Option<Arc<HttpTarget>>,
-    pub(super) settings: Arc<TargetSettings>,
-    pub(super) breaker: Option<Arc<Breaker>>,
-    pub(super) rate: Option<Arc<RateLimiter>>,
-    pub(super) record: Arc<super::health::DeliveryRecord>,
-    pub(super) telemetry: Arc<Telemetry>,
+    pub(crate) spec: Arc<TargetSpec>,
+    pub(crate) normalised: Arc<str>,
+    pub(crate) endpoint: Arc<dyn Endpoint>,
+    pub(crate) http: Option<Arc<HttpTarget>>,
+    pub(crate) settings: Arc<TargetSettings>,
+    pub(crate) breaker: Option<Arc<Breaker>>,
+    pub(crate) rate: Option<Arc<RateLimiter>>,
+    pub(crate) record: Arc<super::DeliveryRecord>,
+    pub(crate) telemetry: Arc<Telemetry>,
     /// How telemetry names the target: URL origins, or `adapter#hash` (never its options).
-    pub(super) label: Arc<str>,
+    pub(crate) label: Arc<str>,
     /// The adapter's name, shared.
-    pub(super) adapter: Arc<str>,
+    pub(crate) adapter: Arc<str>,
 }
 
 impl std::fmt::Debug for Target {

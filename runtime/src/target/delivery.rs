@@ -26,7 +26,7 @@ use tracing::Instrument as _;
 
 use super::Target;
 use crate::adapter::{DeliveryContext, DeliveryError};
-use crate::host::http::ResponseMemo;
+use crate::outbound::ResponseMemo;
 use crate::resilience::retry_uniform as uniform;
 use crate::resilience::{Admission, TrialGuard};
 use crate::signal::Signal;

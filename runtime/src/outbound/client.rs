@@ -128,13 +128,13 @@ impl HttpTarget {
     }
 
     /// `text`, parsed, if it is the URL that passed the checks last.
-    pub(super) fn checked_url(&self, text: &str) -> Option<reqwest::Url> {
+    pub(crate) fn checked_url(&self, text: &str) -> Option<reqwest::Url> {
         let checked = self.checked.lock().unwrap_or_else(PoisonError::into_inner);
         checked.as_ref().filter(|(known, _)| known == text).map(|(_, url)| url.clone())
     }
 
     /// Remembers `url` (parsed from `text`) as checked.
-    pub(super) fn remember_url(&self, text: &str, url: &reqwest::Url) {
+    pub(crate) fn remember_url(&self, text: &str, url: &reqwest::Url) {
         *self.checked.lock().unwrap_or_else(PoisonError::into_inner) = Some((text.to_owned(), url.clone()));
     }
 }
