@@ -16,7 +16,7 @@ use std::fmt;
 
 use crate::Runtime;
 use crate::adapter::DeliveryError;
-use crate::host::{AdapterConfig, ChannelGrants, HttpGrant};
+use crate::host::{AdapterConfig, ChannelGrants, HostFailure, HttpGrant};
 use crate::signal::{Data, Signal};
 use crate::target::TargetSpec;
 
@@ -65,21 +65,13 @@ impl fmt::Display for Report {
     }
 }
 
-/// Failure codes that mean the component broke, not that its destination refused.
-const BROKEN: &[&str] = &[
-    "adapter_trap",
-    "adapter_error",
-    "memory_limit",
-    "time_limit",
-    "fuel_limit",
-    "stack_limit",
-    "log_limit",
-];
-
 fn judge(outcome: &Result<(), DeliveryError>) -> (bool, String) {
     match outcome {
         Ok(()) => (true, "delivered".to_owned()),
-        Err(e) if e.code().is_some_and(|c| BROKEN.contains(&c)) => (false, e.to_string()),
+        // The component broke (a host failure of its own), not its destination refusing.
+        Err(e) if e.code().and_then(HostFailure::from_code).is_some_and(HostFailure::is_the_component) => {
+            (false, e.to_string())
+        }
         Err(e) => (true, format!("returned a classified error: {e}")),
     }
 }

@@ -14,6 +14,7 @@ use wasmtime::{Engine, Store, Trap};
 
 use super::bindings::{DispatchAdapterPre, types as wit};
 use super::channel::ChannelCtx;
+use super::failure::HostFailure;
 use super::fair::FairPermits;
 use super::http::HttpService;
 use super::instance::{Instance, guard_call};
@@ -192,12 +193,13 @@ impl InstancePool {
             }
             None => self.permits.acquire(target).await,
         };
-        let _tenant_permit = match &self.tenant {
-            Some(tenant) => Some(tenant.acquire().await.ok_or_else(|| {
-                DeliveryError::permanent("adapter_closed", "the tenant's adapters were unloaded")
-            })?),
-            None => None,
-        };
+        let _tenant_permit =
+            match &self.tenant {
+                Some(tenant) => Some(tenant.acquire().await.ok_or_else(|| {
+                    HostFailure::AdapterClosed.error("the tenant's adapters were unloaded")
+                })?),
+                None => None,
+            };
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let mut instance = match idle {
             Some(instance) => instance,
@@ -285,64 +287,45 @@ impl InstancePool {
     fn classify(&self, error: &wasmtime::Error, memory_hit: bool) -> DeliveryError {
         let name = &self.name;
         if memory_hit {
-            return DeliveryError::permanent(
-                "memory_limit",
-                format!(
-                    "adapter `{name}` exceeded its memory limit of {} KiB",
-                    self.limits.memory_bytes / 1024
-                ),
-            );
+            return HostFailure::MemoryLimit.error(format!(
+                "adapter `{name}` exceeded its memory limit of {} KiB",
+                self.limits.memory_bytes / 1024
+            ));
         }
         match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => self.time_limit(),
-            Some(Trap::OutOfFuel) => DeliveryError::permanent(
-                "fuel_limit",
-                format!(
-                    "adapter `{name}` ran out of fuel ({} units per call)",
-                    self.limits.fuel.unwrap_or(0)
-                ),
-            ),
-            Some(Trap::StackOverflow) => DeliveryError::permanent(
-                "stack_limit",
-                format!("adapter `{name}` exhausted its call stack (runaway recursion)"),
-            ),
-            Some(trap) => {
-                DeliveryError::permanent("adapter_trap", format!("adapter `{name}` trapped: {trap}"))
-            }
-            None => DeliveryError::permanent("adapter_error", format!("adapter `{name}` failed: {error}")),
+            Some(Trap::OutOfFuel) => HostFailure::FuelLimit.error(format!(
+                "adapter `{name}` ran out of fuel ({} units per call)",
+                self.limits.fuel.unwrap_or(0)
+            )),
+            Some(Trap::StackOverflow) => HostFailure::StackLimit
+                .error(format!("adapter `{name}` exhausted its call stack (runaway recursion)")),
+            Some(trap) => HostFailure::AdapterTrap.error(format!("adapter `{name}` trapped: {trap}")),
+            None => HostFailure::AdapterError.error(format!("adapter `{name}` failed: {error}")),
         }
     }
 
     fn pool_timeout(&self, pool: &str) -> DeliveryError {
-        DeliveryError::retryable(
-            "pool_timeout",
-            format!(
-                "adapter `{}`: no connection-pool slot of `{pool}` and instance free within pool_timeout",
-                self.name
-            ),
-        )
+        HostFailure::PoolTimeout.error(format!(
+            "adapter `{}`: no connection-pool slot of `{pool}` and instance free within pool_timeout",
+            self.name
+        ))
     }
 
     fn log_limit(&self, dropped: u64) -> DeliveryError {
-        DeliveryError::permanent(
-            "log_limit",
-            format!(
-                "adapter `{}` exceeded its log limit of {} records per second; the call was stopped \
+        HostFailure::LogLimit.error(format!(
+            "adapter `{}` exceeded its log limit of {} records per second; the call was stopped \
                  ({dropped} record dropped)",
-                self.name, self.limits.log_lines_per_second
-            ),
-        )
+            self.name, self.limits.log_lines_per_second
+        ))
     }
 
     fn time_limit(&self) -> DeliveryError {
-        DeliveryError::retryable(
-            "time_limit",
-            format!(
-                "adapter `{}` exceeded its time limit of {} ms per call",
-                self.name,
-                self.limits.call_timeout.as_millis()
-            ),
-        )
+        HostFailure::TimeLimit.error(format!(
+            "adapter `{}` exceeded its time limit of {} ms per call",
+            self.name,
+            self.limits.call_timeout.as_millis()
+        ))
     }
 }
 

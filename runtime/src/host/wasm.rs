@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use super::convert::{cap_message, error_from_wit};
+use super::failure::HostFailure;
 use super::pool::{Answer, InstancePool, Op, SharedPool, TargetRef};
 use crate::adapter::{Adapter, BoxFuture, DeliveryContext, DeliveryError, Endpoint, OptionsError};
 use crate::signal::Signal;
@@ -120,7 +121,7 @@ fn open_failed(message: String) -> DeliveryError {
 }
 
 fn unexpected(answer: &Answer) -> DeliveryError {
-    DeliveryError::permanent("adapter_error", format!("unexpected answer {answer:?}"))
+    HostFailure::AdapterError.error(format!("unexpected answer {answer:?}"))
 }
 
 impl Endpoint for WasmEndpoint {
@@ -149,10 +150,11 @@ impl Endpoint for WasmEndpoint {
                 Ok(Answer::Batch(results)) if results.len() == signals.len() => {
                     results.into_iter().map(|r| r.map_err(error_from_wit)).collect()
                 }
-                Ok(Answer::Batch(results)) => all(DeliveryError::permanent(
-                    "adapter_error",
-                    format!("deliver-batch returned {} results for {} signals", results.len(), signals.len()),
-                )),
+                Ok(Answer::Batch(results)) => all(HostFailure::AdapterError.error(format!(
+                    "deliver-batch returned {} results for {} signals",
+                    results.len(),
+                    signals.len()
+                ))),
                 Ok(Answer::OpenFailed(message)) => all(open_failed(message)),
                 Ok(other) => all(unexpected(&other)),
                 Err(error) => all(error),

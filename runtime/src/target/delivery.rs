@@ -26,6 +26,7 @@ use tracing::Instrument as _;
 
 use super::Target;
 use crate::adapter::{DeliveryContext, DeliveryError};
+use crate::host::HostFailure;
 use crate::outbound::ResponseMemo;
 use crate::resilience::retry_uniform as uniform;
 use crate::resilience::{Admission, TrialGuard};
@@ -244,8 +245,7 @@ impl Target {
         let started = std::time::Instant::now();
         let mut outcomes = self.endpoint.deliver_batch(&batch, ctx).instrument(span).await;
         let duration = started.elapsed();
-        let missing =
-            DeliveryError::permanent("adapter_error", "deliver-batch returned fewer results than signals");
+        let missing = HostFailure::AdapterError.error("deliver-batch returned fewer results than signals");
         outcomes.resize(left.len(), Err(missing));
         for (&i, outcome) in left.iter().zip(&outcomes) {
             attempts[i] += 1;

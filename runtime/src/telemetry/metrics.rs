@@ -1,4 +1,6 @@
-//! Delivery counters and latency histograms per adapter and outcome, in Prometheus text.
+//! Delivery counters and latency histograms per adapter and outcome, and counters of the
+//! host's own failures (a component past a limit, a trap, a pool timeout) per adapter and
+//! [`HostFailure`], in Prometheus text.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::adapter::DeliveryError;
+use crate::host::HostFailure;
 
 /// Histogram bucket bounds, in seconds.
 const BUCKETS: [f64; 16] =
@@ -27,6 +30,8 @@ const OUTCOMES: [&str; 3] = ["ok", "retryable", "permanent"];
 #[derive(Debug, Default)]
 pub struct Metrics {
     series: Mutex<BTreeMap<Arc<str>, [Series; 3]>>,
+    /// Attempts that ended in a host failure, by adapter and failure (both bounded).
+    host_failures: Mutex<BTreeMap<(Arc<str>, &'static str), u64>>,
 }
 
 /// The index in [`OUTCOMES`] of an attempt's outcome.
@@ -42,6 +47,10 @@ impl Metrics {
     /// Counts one attempt of `adapter` (no allocation once the adapter has been seen).
     pub(crate) fn observe(&self, adapter: &Arc<str>, duration: Duration, result: &Result<(), DeliveryError>) {
         let seconds = duration.as_secs_f64();
+        if let Some(failure) = result.as_ref().err().and_then(|e| e.code()).and_then(HostFailure::from_code) {
+            let mut counts = self.host_failures.lock().unwrap_or_else(PoisonError::into_inner);
+            *counts.entry((adapter.clone(), failure.code())).or_default() += 1;
+        }
         let mut series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
         if !series.contains_key(&**adapter) {
             series.insert(adapter.clone(), Default::default());
@@ -65,6 +74,12 @@ impl Metrics {
             (Some(all), Some(index)) => all[index].count,
             _ => 0,
         }
+    }
+
+    /// Attempts of `adapter` that ended in the host failure `failure`.
+    pub fn host_failures(&self, adapter: &str, failure: HostFailure) -> u64 {
+        let counts = self.host_failures.lock().unwrap_or_else(PoisonError::into_inner);
+        counts.iter().find(|((a, f), _)| &**a == adapter && *f == failure.code()).map_or(0, |(_, n)| *n)
     }
 
     /// Every (adapter, outcome, attempts) counted so far.
@@ -114,10 +129,56 @@ impl Metrics {
             let _ = writeln!(out, "jido_delivery_duration_seconds_sum{{{labels}}} {}", s.sum);
             let _ = writeln!(out, "jido_delivery_duration_seconds_count{{{labels}}} {}", s.count);
         }
+        let host_failures = self.host_failures.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        out.push_str(
+            "# HELP jido_host_failures_total Attempts the host ended: a component past a limit, a trap, \
+             a pool timeout.\n",
+        );
+        out.push_str("# TYPE jido_host_failures_total counter\n");
+        for ((adapter, failure), count) in host_failures {
+            let _ = writeln!(
+                out,
+                "jido_host_failures_total{{adapter=\"{}\",failure=\"{failure}\"}} {count}",
+                escape(&adapter)
+            );
+        }
     }
 }
 
 /// Escapes a Prometheus label value.
 pub fn escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::Metrics;
+    use crate::adapter::DeliveryError;
+    use crate::host::HostFailure;
+
+    #[test]
+    fn host_failures_are_counted_apart_from_what_adapters_report() {
+        let metrics = Metrics::default();
+        let adapter: Arc<str> = Arc::from("tenant-a");
+        let tick = Duration::from_millis(1);
+        metrics.observe(&adapter, tick, &Err(HostFailure::FuelLimit.error("out of fuel")));
+        metrics.observe(&adapter, tick, &Err(HostFailure::FuelLimit.error("out of fuel")));
+        metrics.observe(&adapter, tick, &Err(HostFailure::TimeLimit.error("too slow")));
+        metrics.observe(&adapter, tick, &Err(DeliveryError::retryable("http_503", "busy")));
+        metrics.observe(&adapter, tick, &Ok(()));
+        assert_eq!(metrics.host_failures("tenant-a", HostFailure::FuelLimit), 2);
+        assert_eq!(metrics.host_failures("tenant-a", HostFailure::TimeLimit), 1);
+        assert_eq!(metrics.host_failures("tenant-a", HostFailure::AdapterTrap), 0);
+        assert_eq!(metrics.count("tenant-a", "retryable"), 2, "time_limit and http_503");
+        let mut text = String::new();
+        metrics.render(&mut text);
+        assert!(
+            text.contains("jido_host_failures_total{adapter=\"tenant-a\",failure=\"fuel_limit\"} 2"),
+            "{text}"
+        );
+        assert!(!text.contains("failure=\"http_503\""), "an adapter's own code is not a host failure");
+    }
 }
