@@ -37,6 +37,7 @@ impl std::fmt::Display for Failure {
 
 /// A failed delivery: the adapter decides whether it is worth retrying.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DeliveryError {
     /// Transient; the host may retry.
     #[error("{0} (retryable)")]

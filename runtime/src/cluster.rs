@@ -43,6 +43,7 @@ pub struct ClusterConfig {
 
 /// Why joining the cluster failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClusterError {
     /// The NATS server could not be reached or refused the connection.
     #[error("cannot connect to NATS at {url}: {reason}")]

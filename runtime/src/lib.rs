@@ -21,6 +21,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod adapter;
 pub mod builtin;
 pub mod bus;

@@ -23,6 +23,7 @@ impl std::fmt::Display for SubscriptionId {
 
 /// What `publish` does when a lane's read-ahead is full.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum WhenFull {
     /// That lane alone fails the signal: it is recorded as a `queue_full` dead letter (and
     /// handed to the subscription's `on_failure` targets); every other lane gets it.

@@ -7,6 +7,7 @@ use crate::target::TargetSpec;
 
 /// Why a subscription was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SubscribeError {
     /// The pattern is invalid.
     #[error("invalid path {path:?}: {error}")]

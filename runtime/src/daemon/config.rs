@@ -24,6 +24,7 @@ dispatch = { adapter = "console", format = "pretty" }
 
 /// Why a configuration was refused.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The file could not be read.
     #[error("cannot read {path}: {error}")]

@@ -10,6 +10,7 @@ use crate::signal::{Data, JsonText, Signal};
 
 /// Why a request carries no acceptable signals; the HTTP status follows from the kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum IngressError {
     /// Malformed input (400).
     #[error("{0}")]

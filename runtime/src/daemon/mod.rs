@@ -53,6 +53,7 @@ use subscriptions::SubscriptionStore;
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DaemonError {
     /// The configuration is invalid (the message names the key).
     #[error("{0}")]

@@ -16,6 +16,7 @@ use wasmtime::component::Component;
 
 /// Whether a component came from the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CacheOutcome {
     /// Loaded precompiled code from the cache.
     Hit,

@@ -22,6 +22,7 @@ pub const MAX_SEND_TIMEOUT_MS: u32 = 60_000;
 
 /// Which names of one kind (buses, topics, mailboxes) a component may reach.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Grant {
     /// None (the default for custom components).
     #[default]

@@ -55,6 +55,7 @@ use wasmtime::component::{HasSelf, Linker};
 
 /// The host could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum HostError {
     /// The engine or linker could not be configured.
     #[error("cannot start the Wasm engine: {0}")]
@@ -63,6 +64,7 @@ pub enum HostError {
 
 /// A component could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
     /// The bytes are not a WebAssembly component (a core module, or not Wasm at all).
     #[error("not a WebAssembly component: {0}")]
@@ -109,6 +111,7 @@ pub struct AdapterConfig {
 
 /// How a target of an adapter is granted http origins.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HttpGrant {
     /// No http access.
     #[default]

@@ -38,6 +38,7 @@ pub struct TargetRef<'a> {
 
 /// One call into a component.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Op<'a> {
     /// `validate-opts`.
     Validate(&'a str),
@@ -53,6 +54,7 @@ pub enum Op<'a> {
 
 /// What a call returned (the component's own answer, success or domain error).
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Answer {
     /// From `validate-opts`.
     Validated(Result<String, String>),

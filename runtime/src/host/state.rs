@@ -14,6 +14,7 @@ use crate::adapter::DeliveryContext;
 
 /// Where a component's WASI stdout and stderr go.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub enum Stdio {
     /// Closed: writes are discarded (the default for every adapter but `console`).
     #[default]

@@ -25,6 +25,7 @@ pub struct StderrTail {
 
 /// Where granted stderr goes besides the tail.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Forward {
     /// The host process's stderr.
     Terminal,

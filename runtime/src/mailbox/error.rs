@@ -3,6 +3,7 @@
 
 /// Why the runtime could not take a signal from the `channel` import.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ChannelError {
     /// No such bus, mailbox, name or registry.
     #[error("{0}")]

@@ -33,6 +33,7 @@ pub const DEFAULT_CAPACITY: usize = 1024;
 /// Why a mailbox could not be registered (sends fail with a
 /// [`ChannelError`], shared with pubsub and buses).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MailboxError {
     /// The name is already registered by a live mailbox.
     #[error("the name `{0}` is already registered")]
@@ -44,6 +45,7 @@ pub enum MailboxError {
 
 /// Where a `send` goes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Address {
     /// A mailbox id, e.g. `pid-7` (the `pid` adapter's `target`).
     Pid(String),

@@ -64,6 +64,7 @@ impl BreakerConfig {
 
 /// Where a breaker is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BreakerState {
     /// Deliveries flow; `failures` consecutive final failures so far.
     Closed {
@@ -84,6 +85,7 @@ pub enum BreakerState {
 
 /// What the breaker says about one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Admission {
     /// Go ahead (closed).
     Allowed,

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 /// In what order a lane delivers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum LaneOrdering {
     /// Any order, up to `max_in_flight` at once.
     None,

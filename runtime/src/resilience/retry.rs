@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 /// How delays grow between retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Backoff {
     /// `base_delay · 2^(n−1)`.
     Exponential,

@@ -19,6 +19,7 @@ use crate::signal::Signal;
 /// One filter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum Filter {
     /// Each attribute equals its value.
     Exact(BTreeMap<String, String>),
@@ -63,6 +64,7 @@ impl SqlFilter {
 
 /// Why a filter is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FilterError {
     /// An `exact`/`prefix`/`suffix` with no attribute, or an `all`/`any` with no filter.
     #[error("{0}: needs at least one entry")]

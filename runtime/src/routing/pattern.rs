@@ -2,6 +2,7 @@
 
 /// One segment of a pattern.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Segment {
     /// Matches exactly this text.
     Literal(String),
@@ -13,6 +14,7 @@ pub enum Segment {
 
 /// A pattern was refused. The messages are the ones users of the original know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PatternError {
     /// `a..b`
     #[error("Path cannot contain consecutive dots")]

@@ -8,6 +8,7 @@ use crate::dead_letter::{DeadLetterStore, FailureSink, StoreError};
 
 /// Why a dead letter could not be redriven.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RedriveError {
     /// No letter with that id.
     #[error("no dead letter {0}")]

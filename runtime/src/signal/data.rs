@@ -31,6 +31,7 @@ impl JsonText {
 
 /// A signal's payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Data {
     /// JSON data; structured mode embeds it as `data`.
     Json(JsonText),

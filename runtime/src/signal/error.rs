@@ -2,6 +2,7 @@
 
 /// A signal failed validation. Messages name the attribute concerned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SignalError {
     /// The input is not JSON, or not a JSON object.
     #[error("signal is not valid JSON: {0}")]

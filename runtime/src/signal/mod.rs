@@ -26,6 +26,7 @@ pub const SPEC_VERSION: &str = "1.0";
 /// The value of an extension attribute: CloudEvents' JSON format carries booleans and
 /// integers natively and every other attribute type as a string.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ExtensionValue {
     /// A string (also URIs, timestamps, base64 binary).
     Text(String),

@@ -9,6 +9,7 @@ use crate::resilience::BreakerState;
 
 /// Overall verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HealthStatus {
     /// The probe succeeded, the breaker is closed, and the last delivery (if any) succeeded.
     Healthy,

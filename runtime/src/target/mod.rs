@@ -41,6 +41,7 @@ pub const NOT_YET_SUPPORTED: &[&str] = &[];
 
 /// A target description could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TargetError {
     /// Not JSON.
     #[error("target is not valid JSON: {0}")]
@@ -158,6 +159,7 @@ impl TargetSpec {
 
 /// Why a target could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TargetOpenError {
     /// No adapter by that name is registered.
     #[error("unknown adapter `{name}` (known: {})", known.join(", "))]

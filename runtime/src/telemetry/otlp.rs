@@ -39,6 +39,7 @@ pub struct OtlpError {
 
 /// Span kinds used here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Kind {
     /// Receiving a request (the ingress).
     Server,

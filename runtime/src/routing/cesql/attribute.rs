@@ -9,6 +9,7 @@ use crate::signal::{ExtensionValue, Signal};
 
 /// A CloudEvents context attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ContextAttribute {
     /// `specversion`.
     SpecVersion,

@@ -38,6 +38,7 @@ pub(super) enum Attr {
 
 /// How a filter dialect compares an attribute's text with its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Comparison {
     /// `exact`.
     Equals,

@@ -7,6 +7,7 @@ use super::ErrorKind;
 
 /// A CESQL value; a string may borrow from the event or the expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Value<'a> {
     /// A boolean.
     Bool(bool),
