@@ -129,28 +129,24 @@ impl std::fmt::Debug for ChannelCtx {
     }
 }
 
-impl HostState {
+impl ChannelCtx {
     fn backend(&self) -> Result<std::sync::Arc<dyn ChannelBackend>, Error> {
-        let backend = self.channels.backend.as_ref().and_then(Weak::upgrade);
+        let backend = self.backend.as_ref().and_then(Weak::upgrade);
         backend.ok_or_else(|| Error::Unavailable("the runtime is shutting down".to_owned()))
     }
 
-    fn denied(&self, what: &str) -> Error {
-        Error::Denied(format!("adapter `{}` holds no grant for {what}", self.adapter))
-    }
-}
-
-impl Host for HostState {
-    async fn send(
-        &mut self,
+    /// `send` for `adapter`: the mailbox grant, then the runtime.
+    pub(crate) async fn send(
+        &self,
+        adapter: &str,
         to: Address,
         signal: WitSignal,
         sync: bool,
         timeout_ms: u32,
     ) -> Result<(), Error> {
         let key = grant_key(&to);
-        if !self.channels.grants.mailboxes.allows(&key) {
-            return Err(self.denied(&format!("mailbox `{key}`")));
+        if !self.grants.mailboxes.allows(&key) {
+            return Err(denied(adapter, &format!("mailbox `{key}`")));
         }
         let signal = signal_from_wit(signal).map_err(|e| Error::Denied(format!("invalid signal: {e}")))?;
         let timeout = Duration::from_millis(u64::from(timeout_ms.clamp(1, MAX_SEND_TIMEOUT_MS)));
@@ -163,6 +159,58 @@ impl Host for HostState {
         self.backend()?.send(to, signal, sync, timeout).await.map_err(to_wit)
     }
 
+    /// `publish` for `adapter`: the topic grant, then the runtime.
+    pub(crate) async fn publish(
+        &self,
+        adapter: &str,
+        pubsub: Option<String>,
+        topic: String,
+        signal: WitSignal,
+        local_only: bool,
+    ) -> Result<(), Error> {
+        if !self.grants.topics.allows(&topic) {
+            return Err(denied(adapter, &format!("topic `{topic}`")));
+        }
+        let signal = signal_from_wit(signal).map_err(|e| Error::Denied(format!("invalid signal: {e}")))?;
+        let pubsub = pubsub.as_deref().unwrap_or(crate::pubsub::DEFAULT_PUBSUB);
+        self.backend()?.publish(pubsub, &topic, signal, local_only).await.map_err(to_wit)
+    }
+
+    /// `publish-bus` for `adapter`, whose signal has crossed `hops` buses: the bus grant,
+    /// the loop guard, then the runtime.
+    pub(crate) async fn publish_bus(
+        &self,
+        adapter: &str,
+        bus: String,
+        signal: WitSignal,
+        hops: u32,
+    ) -> Result<(), Error> {
+        if !self.grants.buses.allows(&bus) {
+            return Err(denied(adapter, &format!("bus `{bus}`")));
+        }
+        if hops >= MAX_BUS_HOPS {
+            return Err(Error::TooManyHops(hops));
+        }
+        let signal = signal_from_wit(signal).map_err(|e| Error::Denied(format!("invalid signal: {e}")))?;
+        self.backend()?.publish_bus(&bus, signal, hops + 1).await.map_err(to_wit)
+    }
+}
+
+fn denied(adapter: &str, what: &str) -> Error {
+    Error::Denied(format!("adapter `{adapter}` holds no grant for {what}"))
+}
+
+impl Host for HostState {
+    async fn send(
+        &mut self,
+        to: Address,
+        signal: WitSignal,
+        sync: bool,
+        timeout_ms: u32,
+    ) -> Result<(), Error> {
+        self.channels.send(&self.adapter, to, signal, sync, timeout_ms).await
+    }
+
     async fn publish(
         &mut self,
         pubsub: Option<String>,
@@ -170,22 +218,14 @@ impl Host for HostState {
         signal: WitSignal,
         local_only: bool,
     ) -> Result<(), Error> {
-        if !self.channels.grants.topics.allows(&topic) {
-            return Err(self.denied(&format!("topic `{topic}`")));
-        }
-        let signal = signal_from_wit(signal).map_err(|e| Error::Denied(format!("invalid signal: {e}")))?;
-        let pubsub = pubsub.as_deref().unwrap_or(crate::pubsub::DEFAULT_PUBSUB);
-        self.backend()?.publish(pubsub, &topic, signal, local_only).await.map_err(to_wit)
+        self.channels.publish(&self.adapter, pubsub, topic, signal, local_only).await
     }
 
     async fn publish_bus(&mut self, bus: String, signal: WitSignal) -> Result<(), Error> {
-        if !self.channels.grants.buses.allows(&bus) {
-            return Err(self.denied(&format!("bus `{bus}`")));
-        }
-        if self.call.hops >= MAX_BUS_HOPS {
-            return Err(Error::TooManyHops(self.call.hops));
-        }
-        let signal = signal_from_wit(signal).map_err(|e| Error::Denied(format!("invalid signal: {e}")))?;
-        self.backend()?.publish_bus(&bus, signal, self.call.hops + 1).await.map_err(to_wit)
+        self.channels.publish_bus(&self.adapter, bus, signal, self.call.hops).await
     }
 }
+
+#[cfg(test)]
+#[path = "channel_tests.rs"]
+mod tests;
