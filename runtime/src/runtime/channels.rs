@@ -143,14 +143,6 @@ impl Inner {
     }
 }
 
-impl Runtime {
-    /// The runtime as the host's `channel` import reaches it (for the host's unit tests).
-    #[cfg(test)]
-    pub(crate) fn channel_backend(&self) -> std::sync::Weak<dyn ChannelBackend> {
-        Arc::downgrade(&self.inner) as std::sync::Weak<dyn ChannelBackend>
-    }
-}
-
 impl ChannelBackend for Inner {
     fn publish_bus<'a>(
         &'a self,
