@@ -1,5 +1,5 @@
 //! One live instance of an adapter component: its store, its bindings and the targets it
-//! has opened, and the epoch callback that bounds (and, for custom adapters, throttles) the
+//! has opened (the calls themselves are in `call.rs`), and the epoch callback that bounds (and, for custom adapters, throttles) the
 //! time a call may run.
 
 use std::collections::HashMap;
@@ -8,13 +8,19 @@ use wasmtime::component::ResourceAny;
 use wasmtime::{Store, UpdateDeadline};
 
 use super::bindings::DispatchAdapter;
-use super::bindings::types as wit;
-use super::convert::signal_to_wit;
 use super::engine::EPOCH_TICK;
 use super::limits::{LONG_CALL_GRACE, Limits};
-use super::pool::{Answer, Op, TargetRef};
 use super::state::HostState;
 use crate::adapter::DeliveryContext;
+
+/// A target as the pool sees it: a process-unique key and its normalised options.
+#[derive(Debug, Clone, Copy)]
+pub struct TargetRef<'a> {
+    /// Unique per opened endpoint.
+    pub key: u64,
+    /// Normalised options passed to `target.open`.
+    pub opts: &'a str,
+}
 
 /// An instance and the targets opened in it (by endpoint key).
 pub(super) struct Instance {
@@ -38,8 +44,9 @@ pub(super) fn guard_call(ctx: wasmtime::StoreContextMut<'_, HostState>) -> wasmt
 }
 
 impl Instance {
-    /// Runs `op`, with the deadline, clock and fuel set for this call.
-    pub(super) async fn run(&mut self, op: Op<'_>, limits: &Limits, fuel: bool) -> wasmtime::Result<Answer> {
+    /// Readies the instance for a call: its deadline, clock and fuel, and no delivery
+    /// context left from the last call.
+    pub(super) fn begin(&mut self, limits: &Limits, fuel: bool) -> wasmtime::Result<()> {
         self.store.data_mut().guard.started = std::time::Instant::now();
         self.store.set_epoch_deadline(1);
         if fuel {
@@ -47,49 +54,14 @@ impl Instance {
         }
         self.store.data_mut().call = DeliveryContext::default();
         self.store.data().stderr.clear();
-        match op {
-            Op::Validate(opts) => {
-                let guest = self.bindings.jido_dispatch_adapter();
-                Ok(Answer::Validated(guest.call_validate_opts(&mut self.store, opts).await?))
-            }
-            Op::Open(target) => Ok(match self.target(target).await? {
-                Ok(_) => Answer::Opened,
-                Err(message) => Answer::OpenFailed(message),
-            }),
-            Op::Deliver(target, signal, ctx) => {
-                self.store.data_mut().call = ctx.clone();
-                let resource = match self.target(target).await? {
-                    Ok(resource) => resource,
-                    Err(message) => return Ok(Answer::OpenFailed(message)),
-                };
-                let signal = signal_to_wit(signal);
-                let guest = self.bindings.jido_dispatch_adapter().target();
-                Ok(Answer::Delivered(guest.call_deliver(&mut self.store, resource, &signal).await?))
-            }
-            Op::Batch(target, signals, ctx) => {
-                self.store.data_mut().call = ctx.clone();
-                let resource = match self.target(target).await? {
-                    Ok(resource) => resource,
-                    Err(message) => return Ok(Answer::OpenFailed(message)),
-                };
-                let signals: Vec<wit::Signal> = signals.iter().map(signal_to_wit).collect();
-                let guest = self.bindings.jido_dispatch_adapter().target();
-                Ok(Answer::Batch(guest.call_deliver_batch(&mut self.store, resource, &signals).await?))
-            }
-            Op::Health(target, ctx) => {
-                self.store.data_mut().call = ctx.clone();
-                let resource = match self.target(target).await? {
-                    Ok(resource) => resource,
-                    Err(message) => return Ok(Answer::OpenFailed(message)),
-                };
-                let guest = self.bindings.jido_dispatch_adapter().target();
-                Ok(Answer::Health(guest.call_health_check(&mut self.store, resource).await?))
-            }
-        }
+        Ok(())
     }
 
     /// The target's resource in this instance, opening it on first use.
-    async fn target(&mut self, target: TargetRef<'_>) -> wasmtime::Result<Result<ResourceAny, String>> {
+    pub(super) async fn target(
+        &mut self,
+        target: TargetRef<'_>,
+    ) -> wasmtime::Result<Result<ResourceAny, String>> {
         if let Some(resource) = self.targets.get(&target.key) {
             return Ok(Ok(*resource));
         }

@@ -14,6 +14,7 @@
 
 mod bindings;
 mod cache;
+mod call;
 mod channel;
 mod convert;
 mod crypto;

@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use wasmtime::{Engine, Store, Trap};
 
-use super::bindings::{DispatchAdapterPre, types as wit};
+use super::bindings::DispatchAdapterPre;
+use super::call::Call;
 use super::channel::ChannelCtx;
 use super::failure::HostFailure;
 use super::fair::FairPermits;
@@ -21,54 +22,10 @@ use super::instance::{Instance, guard_call};
 use super::limits::{Limits, LogBudget};
 use super::state::{HostState, Stdio};
 use super::tenant::Tenant;
-use crate::adapter::{DeliveryContext, DeliveryError};
-use crate::signal::Signal;
+use crate::adapter::DeliveryError;
 
 /// Opened targets an instance keeps before it is recycled.
 const MAX_TARGETS_PER_INSTANCE: usize = 4096;
-
-/// A target as the pool sees it: a process-unique key and its normalised options.
-#[derive(Debug, Clone, Copy)]
-pub struct TargetRef<'a> {
-    /// Unique per opened endpoint.
-    pub key: u64,
-    /// Normalised options passed to `target.open`.
-    pub opts: &'a str,
-}
-
-/// One call into a component.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Op<'a> {
-    /// `validate-opts`.
-    Validate(&'a str),
-    /// `target.open` only (to surface open errors early).
-    Open(TargetRef<'a>),
-    /// `target.deliver`.
-    Deliver(TargetRef<'a>, &'a Signal, &'a DeliveryContext),
-    /// `target.deliver-batch`.
-    Batch(TargetRef<'a>, &'a [Signal], &'a DeliveryContext),
-    /// `target.health-check`.
-    Health(TargetRef<'a>, &'a DeliveryContext),
-}
-
-/// What a call returned (the component's own answer, success or domain error).
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Answer {
-    /// From `validate-opts`.
-    Validated(Result<String, String>),
-    /// `target.open` refused the options.
-    OpenFailed(String),
-    /// `open` succeeded.
-    Opened,
-    /// From `deliver`.
-    Delivered(Result<(), wit::DeliveryError>),
-    /// From `deliver-batch`.
-    Batch(Vec<Result<(), wit::DeliveryError>>),
-    /// From `health-check`.
-    Health(Result<(), String>),
-}
 
 /// Everything an adapter's instances are created with.
 #[derive(Debug)]
@@ -172,12 +129,8 @@ impl InstancePool {
     /// Instances are shared fairly between targets (`host/fair.rs`). A delivery to a target
     /// with an http pool first waits for its pool slot, holding no instance meanwhile, then
     /// for an instance; both waits together are bounded by the target's `pool_timeout`.
-    pub async fn run(&self, op: Op<'_>) -> Result<Answer, DeliveryError> {
-        let (target, ctx) = match &op {
-            Op::Validate(_) => (0, None),
-            Op::Open(t) => (t.key, None),
-            Op::Deliver(t, _, ctx) | Op::Batch(t, _, ctx) | Op::Health(t, ctx) => (t.key, Some(*ctx)),
-        };
+    pub(super) async fn run<C: Call>(&self, call: C) -> Result<C::Output, DeliveryError> {
+        let (target, ctx) = (call.target_key(), call.delivery());
         let _permit = match ctx.and_then(|ctx| ctx.http.as_ref()) {
             Some(http) => {
                 let deadline = tokio::time::Instant::now() + http.pool.wait;
@@ -210,10 +163,14 @@ impl InstancePool {
         // The epoch deadline bounds guest CPU time. Only a component that can wait inside
         // the host (http, channel) also needs a wall-clock guard; the timer costs ~0.4 µs
         // a call, so pure-compute components go without it.
+        let run = async {
+            instance.begin(&self.limits, self.fuel)?;
+            call.call(&mut instance).await
+        };
         let outcome = if self.waits_on_host {
-            tokio::time::timeout(self.limits.call_timeout, instance.run(op, &self.limits, self.fuel)).await
+            tokio::time::timeout(self.limits.call_timeout, run).await
         } else {
-            Ok(instance.run(op, &self.limits, self.fuel).await)
+            Ok(run.await)
         };
         if let Some(ctx) = ctx {
             // A slot the call did not use goes back to its pool now.

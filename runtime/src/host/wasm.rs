@@ -8,9 +8,11 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
+use super::call::{Batch, Deliver, Health, Open, Validate};
 use super::convert::{cap_message, error_from_wit};
 use super::failure::HostFailure;
-use super::pool::{Answer, InstancePool, Op, SharedPool, TargetRef};
+use super::instance::TargetRef;
+use super::pool::{InstancePool, SharedPool};
 use crate::adapter::{Adapter, BoxFuture, DeliveryContext, DeliveryError, Endpoint, OptionsError};
 use crate::signal::Signal;
 
@@ -75,10 +77,9 @@ impl WasmAdapter {
 impl Adapter for WasmAdapter {
     fn validate_opts<'a>(&'a self, opts: &'a str) -> BoxFuture<'a, Result<String, OptionsError>> {
         Box::pin(async move {
-            match self.slot.current().run(Op::Validate(opts)).await {
-                Ok(Answer::Validated(Ok(normalised))) => Ok(normalised),
-                Ok(Answer::Validated(Err(message))) => Err(self.options_error(message)),
-                Ok(other) => Err(self.options_error(format!("unexpected answer {other:?}"))),
+            match self.slot.current().run(Validate(opts)).await {
+                Ok(Ok(normalised)) => Ok(normalised),
+                Ok(Err(message)) => Err(self.options_error(message)),
                 Err(error) => {
                     Err(self.options_error(format!("the component failed while validating: {error}")))
                 }
@@ -89,13 +90,12 @@ impl Adapter for WasmAdapter {
     fn open(&self, opts: String) -> BoxFuture<'_, Result<Arc<dyn Endpoint>, OptionsError>> {
         Box::pin(async move {
             let key = NEXT_TARGET_KEY.fetch_add(1, Ordering::Relaxed);
-            match self.slot.current().run(Op::Open(TargetRef { key, opts: &opts })).await {
-                Ok(Answer::Opened) => {
+            match self.slot.current().run(Open(TargetRef { key, opts: &opts })).await {
+                Ok(Ok(())) => {
                     self.slot.opened.lock().unwrap_or_else(PoisonError::into_inner).insert(opts.clone());
                     Ok(Arc::new(WasmEndpoint { slot: self.slot.clone(), key, opts }) as Arc<dyn Endpoint>)
                 }
-                Ok(Answer::OpenFailed(message)) => Err(self.options_error(message)),
-                Ok(other) => Err(self.options_error(format!("unexpected answer {other:?}"))),
+                Ok(Err(message)) => Err(self.options_error(message)),
                 Err(error) => Err(self.options_error(format!("the component failed while opening: {error}"))),
             }
         })
@@ -120,10 +120,6 @@ fn open_failed(message: String) -> DeliveryError {
     DeliveryError::permanent("invalid_options", cap_message(message))
 }
 
-fn unexpected(answer: &Answer) -> DeliveryError {
-    HostFailure::AdapterError.error(format!("unexpected answer {answer:?}"))
-}
-
 impl Endpoint for WasmEndpoint {
     fn deliver<'a>(
         &'a self,
@@ -131,10 +127,9 @@ impl Endpoint for WasmEndpoint {
         ctx: DeliveryContext,
     ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
-            match self.slot.current().run(Op::Deliver(self.target(), signal, &ctx)).await? {
-                Answer::Delivered(result) => result.map_err(error_from_wit),
-                Answer::OpenFailed(message) => Err(open_failed(message)),
-                other => Err(unexpected(&other)),
+            match self.slot.current().run(Deliver { target: self.target(), signal, ctx: &ctx }).await? {
+                Ok(result) => result.map_err(error_from_wit),
+                Err(message) => Err(open_failed(message)),
             }
         })
     }
@@ -146,17 +141,16 @@ impl Endpoint for WasmEndpoint {
     ) -> BoxFuture<'a, Vec<Result<(), DeliveryError>>> {
         Box::pin(async move {
             let all = |error: DeliveryError| signals.iter().map(|_| Err(error.clone())).collect();
-            match self.slot.current().run(Op::Batch(self.target(), signals, &ctx)).await {
-                Ok(Answer::Batch(results)) if results.len() == signals.len() => {
+            match self.slot.current().run(Batch { target: self.target(), signals, ctx: &ctx }).await {
+                Ok(Ok(results)) if results.len() == signals.len() => {
                     results.into_iter().map(|r| r.map_err(error_from_wit)).collect()
                 }
-                Ok(Answer::Batch(results)) => all(HostFailure::AdapterError.error(format!(
+                Ok(Ok(results)) => all(HostFailure::AdapterError.error(format!(
                     "deliver-batch returned {} results for {} signals",
                     results.len(),
                     signals.len()
                 ))),
-                Ok(Answer::OpenFailed(message)) => all(open_failed(message)),
-                Ok(other) => all(unexpected(&other)),
+                Ok(Err(message)) => all(open_failed(message)),
                 Err(error) => all(error),
             }
         })
@@ -164,10 +158,9 @@ impl Endpoint for WasmEndpoint {
 
     fn health_check(&self, ctx: DeliveryContext) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
-            match self.slot.current().run(Op::Health(self.target(), &ctx)).await {
-                Ok(Answer::Health(result)) => result.map_err(cap_message),
-                Ok(Answer::OpenFailed(message)) => Err(cap_message(message)),
-                Ok(other) => Err(format!("unexpected answer {other:?}")),
+            match self.slot.current().run(Health { target: self.target(), ctx: &ctx }).await {
+                Ok(Ok(result)) => result.map_err(cap_message),
+                Ok(Err(message)) => Err(cap_message(message)),
                 Err(error) => Err(error.to_string()),
             }
         })
