@@ -128,6 +128,13 @@ impl LogBudget {
         LogBudget { rate, state: std::sync::Mutex::new((rate, std::time::Instant::now())) }
     }
 
+    /// An empty bucket of one record per second that starts refilling in an hour (tests).
+    #[cfg(test)]
+    pub(super) fn spent_for_an_hour() -> Self {
+        let later = std::time::Instant::now() + Duration::from_secs(3600);
+        LogBudget { rate: 1.0, state: std::sync::Mutex::new((0.0, later)) }
+    }
+
     /// Takes one record's token; `false` when the bucket is empty.
     pub fn take(&self) -> bool {
         if self.rate >= f64::from(u32::MAX) {

@@ -3,8 +3,11 @@
 //! Records go to the `jido_dispatch::adapter` target with the adapter's name and the
 //! component's fields rendered as `key=value` pairs.
 
+use std::sync::Arc;
+
 use super::bindings::log::{Host, Level};
 use super::convert::cap_message;
+use super::limits::LogBudget;
 use super::state::HostState;
 
 /// Emits one event at a runtime-chosen level (tracing's levels are static per call site).
@@ -20,6 +23,53 @@ macro_rules! event {
     };
 }
 
+/// The `log` import's state in one instance: the adapter's budget (shared by its
+/// instances) and the records the running call had dropped.
+#[derive(Debug)]
+pub struct LogCtx {
+    budget: Arc<LogBudget>,
+    dropped: u64,
+}
+
+/// A component logged past its budget: the record was dropped and the call ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("log limit exceeded")]
+pub struct LogLimitExceeded;
+
+impl LogCtx {
+    /// State drawing on `budget`.
+    pub fn new(budget: Arc<LogBudget>) -> Self {
+        LogCtx { budget, dropped: 0 }
+    }
+
+    /// Emits one record of `adapter`, or drops and counts it when the budget is spent.
+    pub fn record(
+        &mut self,
+        adapter: &str,
+        level: Level,
+        message: String,
+        fields: &[(String, String)],
+    ) -> Result<(), LogLimitExceeded> {
+        if !self.budget.take() {
+            self.dropped += 1;
+            return Err(LogLimitExceeded);
+        }
+        let message = cap_message(message);
+        if fields.is_empty() {
+            event!(level, adapter, "{message}");
+        } else {
+            let fields = cap_message(render_fields(fields));
+            event!(level, adapter, fields, "{message}");
+        }
+        Ok(())
+    }
+
+    /// Records dropped so far (the pool reports a call that dropped any as `log_limit`).
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
 impl Host for HostState {
     async fn log(
         &mut self,
@@ -27,20 +77,8 @@ impl Host for HostState {
         message: String,
         fields: Vec<(String, String)>,
     ) -> wasmtime::Result<()> {
-        if !self.log_budget.take() {
-            // Over budget: the record is dropped and the call ends (reported as `log_limit`).
-            self.logs_dropped += 1;
-            return Err(wasmtime::Error::msg("log limit exceeded"));
-        }
-        let adapter = &*self.adapter;
-        let message = cap_message(message);
-        if fields.is_empty() {
-            event!(level, adapter, "{message}");
-        } else {
-            let fields = cap_message(render_fields(&fields));
-            event!(level, adapter, fields, "{message}");
-        }
-        Ok(())
+        // Over budget the call ends (reported as `log_limit`).
+        self.log.record(&self.adapter, level, message, &fields).map_err(wasmtime::Error::new)
     }
 }
 
@@ -64,7 +102,22 @@ fn render_fields(fields: &[(String, String)]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::render_fields;
+    use std::sync::Arc;
+
+    use super::{Level, LogBudget, LogCtx, LogLimitExceeded, render_fields};
+
+    #[test]
+    fn records_within_the_budget_pass_and_past_it_are_dropped_and_counted() {
+        let mut open = LogCtx::new(Arc::new(LogBudget::new(u32::MAX)));
+        for _ in 0..1000 {
+            open.record("a", Level::Info, "hello".into(), &[]).expect("unlimited");
+        }
+        assert_eq!(open.dropped(), 0);
+        let mut spent = LogCtx::new(Arc::new(LogBudget::spent_for_an_hour()));
+        assert_eq!(spent.record("a", Level::Warn, "one".into(), &[]), Err(LogLimitExceeded));
+        assert_eq!(spent.record("a", Level::Warn, "two".into(), &[]), Err(LogLimitExceeded));
+        assert_eq!(spent.dropped(), 2);
+    }
 
     #[test]
     fn fields_render_as_key_value_pairs_quoting_spaces() {

@@ -191,7 +191,7 @@ impl InstancePool {
             }
             Ok(Err(error)) => {
                 self.stats.discarded.fetch_add(1, Ordering::Relaxed);
-                let dropped = instance.store.data().logs_dropped;
+                let dropped = instance.store.data().log.dropped();
                 if dropped > 0 {
                     return Err(self.log_limit(dropped));
                 }

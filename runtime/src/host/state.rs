@@ -46,10 +46,8 @@ pub struct HostState {
     pub http: Arc<HttpService>,
     /// The running call's clock and the limits the epoch callback enforces.
     pub guard: CallGuard,
-    /// The adapter's log budget (shared by its instances).
-    pub log_budget: Arc<super::limits::LogBudget>,
-    /// Log records dropped during the running call (over the budget).
-    pub logs_dropped: u64,
+    /// The `log` import's budget and dropped records.
+    pub log: super::log::LogCtx,
     /// Per-adapter body caps for `http` (request, response).
     pub body_caps: (Option<usize>, Option<usize>),
     /// What the running call wrote to stderr last.
@@ -111,8 +109,7 @@ impl HostState {
                 timeout: limits.call_timeout,
                 throttle: limits.throttle_long_calls,
             },
-            log_budget,
-            logs_dropped: 0,
+            log: super::log::LogCtx::new(log_budget),
             body_caps: (limits.max_request_bytes, limits.max_response_bytes),
             stderr,
         }
