@@ -1,5 +1,6 @@
 //! Builds the built-in adapter components of `adapters/` (feature `builtin-adapters`), each
-//! of which must have a `README.md`.
+//! of which must have a `README.md` (its options and failure codes) and a `profile.toml`
+//! (its host profile: stdio, call limit, instances, target defaults).
 
 use std::path::PathBuf;
 
@@ -13,15 +14,15 @@ fn main() {
     let adapters = workspace.join("adapters");
     jido_guest_build::rerun_if_changed(&[adapters.clone(), workspace.join("wit")]);
     let guests = jido_guest_build::discover(&adapters, &["sdk"]);
-    // A built-in's options and failure codes are documented beside its code.
+    // A built-in's options, failure codes and host profile are declared beside its code.
     for guest in &guests {
-        let readme = guest.dir.join("README.md");
-        assert!(
-            readme.is_file(),
-            "built-in adapter `{}` has no {}: document its options and failure codes there",
-            guest.name,
-            readme.display()
-        );
+        for (file, what) in [
+            ("README.md", "document its options and failure codes there"),
+            ("profile.toml", "declare its host profile there (an empty file takes the host's defaults)"),
+        ] {
+            let path = guest.dir.join(file);
+            assert!(path.is_file(), "built-in adapter `{}` has no {}: {what}", guest.name, path.display());
+        }
     }
     jido_guest_build::build_and_embed(&workspace, &guests, "builtin_adapters");
 }

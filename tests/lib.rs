@@ -41,8 +41,8 @@ mod generated {
 pub fn guest(name: &str) -> &'static [u8] {
     generated::TEST_GUESTS
         .iter()
-        .find(|(n, _, _)| *n == name)
-        .map(|(_, bytes, _)| *bytes)
+        .find(|(n, ..)| *n == name)
+        .map(|(_, bytes, ..)| *bytes)
         .unwrap_or_else(|| panic!("no test guest called {name}"))
 }
 

@@ -14,6 +14,9 @@ pub struct Builtin {
     pub component: &'static [u8],
     /// The adapter's README (its options).
     pub readme: &'static str,
+    /// Its host profile, `adapters/<name>/profile.toml` (read by
+    /// [`AdapterProfile::from_toml`](crate::target::AdapterProfile::from_toml)).
+    pub profile: &'static str,
 }
 
 #[cfg(feature = "builtin-adapters")]
@@ -27,7 +30,7 @@ pub fn all() -> Vec<Builtin> {
     {
         embedded::BUILTIN_ADAPTERS
             .iter()
-            .map(|(name, component, readme)| Builtin { name, component, readme })
+            .map(|(name, component, readme, profile)| Builtin { name, component, readme, profile })
             .collect()
     }
     #[cfg(not(feature = "builtin-adapters"))]

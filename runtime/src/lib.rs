@@ -46,6 +46,4 @@ pub mod target;
 mod target_http;
 pub mod telemetry;
 
-pub use runtime::{
-    HTTP_MAX_INSTANCES, Health, HealthStatus, RedriveError, Runtime, RuntimeBuilder, Target, TargetOpenError,
-};
+pub use runtime::{Health, HealthStatus, RedriveError, Runtime, RuntimeBuilder, Target, TargetOpenError};

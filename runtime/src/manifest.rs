@@ -9,6 +9,8 @@
 //! tenant = "acme"
 //! limits = { memory_bytes = 16777216, call_timeout = 5000, max_instances = 4 }
 //! grants = { http = ["https://hooks.slack.com"], topics = ["alerts"], stdio = false }
+//! # host keys its targets get when they leave them out (its profile, like a built-in's)
+//! target_defaults = { retry_policy = { max_retries = 5 }, ordering = { key = "subject" } }
 //! ```
 
 use std::collections::BTreeSet;
@@ -21,6 +23,7 @@ use crate::host::{
     AdapterConfig, ChannelGrants, DEFAULT_TENANT_CONCURRENCY, Grant, HttpGrant, Limits, Stdio, TenantSpec,
 };
 use crate::outbound::OriginPattern;
+use crate::target::AdapterProfile;
 
 /// One custom adapter component and what it may do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +42,10 @@ pub struct AdapterManifest {
     /// What it may reach.
     #[serde(default)]
     pub grants: GrantsManifest,
+    /// Host keys (`retry_policy`, `circuit_breaker`, `ordering`, …) its targets get when
+    /// they leave them out; see [`AdapterProfile`].
+    #[serde(default)]
+    pub target_defaults: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `limits = { … }`; every key optional.
@@ -125,11 +132,18 @@ impl crate::Runtime {
         let bytes = std::fs::read(&path)
             .map_err(|e| crate::host::LoadError::Read { path: path.clone(), message: e.to_string() })?;
         let config = manifest.to_config().map_err(|e| crate::host::LoadError::Limits(e.message))?;
-        self.load_adapter(&manifest.name, &bytes, config).await
+        let profile = manifest.profile().map_err(|e| crate::host::LoadError::Profile(e.message))?;
+        self.load_adapter_with(&manifest.name, &bytes, config, profile).await
     }
 }
 
 impl AdapterManifest {
+    /// Its host profile (the `target_defaults`), checked.
+    pub fn profile(&self) -> Result<AdapterProfile, ManifestError> {
+        AdapterProfile::with_target_defaults(self.target_defaults.clone())
+            .map_err(|message| ManifestError { adapter: self.name.clone(), message })
+    }
+
     /// The runtime form: limits over the defaults, grants as listed.
     pub fn to_config(&self) -> Result<AdapterConfig, ManifestError> {
         let error = |message: String| ManifestError { adapter: self.name.clone(), message };

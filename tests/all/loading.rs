@@ -95,3 +95,29 @@ async fn a_corrupt_cache_entry_is_recompiled() {
     let target = runtime.open_target(&TargetSpec::new("noop2")).await.expect("opens");
     runtime.dispatch(&sample_signal("fine"), &target).await.expect("delivers");
 }
+
+/// A manifest's `target_defaults` is the adapter's profile: its targets get those host keys
+/// when they leave them out, and their own keys win.
+#[tokio::test]
+async fn a_manifests_target_defaults_apply_to_its_targets() {
+    use jido_dispatch::manifest::AdapterManifest;
+    use jido_dispatch::resilience::LaneOrdering;
+    let dir = fresh_dir("profile");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("custom.wasm"), guest("hostile")).expect("written");
+    let manifest: AdapterManifest = toml::from_str(
+        "name = \"custom\"\ncomponent = \"custom.wasm\"\n\
+         target_defaults = { retry_policy = { max_retries = 5 }, ordering = \"strict\" }\n",
+    )
+    .expect("manifest");
+    let runtime = runtime();
+    runtime.load_manifest(&manifest, &dir).await.expect("loads");
+    let target = runtime.open_target(&TargetSpec::new("custom")).await.expect("opens");
+    assert_eq!(target.retry_policy().max_retries, 5);
+    assert_eq!(target.settings().lane.ordering, LaneOrdering::Strict);
+    let own = TargetSpec::new("custom").with("ordering", serde_json::json!("none"));
+    let target = runtime.open_target(&own).await.expect("opens");
+    assert_eq!(target.settings().lane.ordering, LaneOrdering::None);
+    assert_eq!(target.retry_policy().max_retries, 5);
+    let _ = std::fs::remove_dir_all(&dir);
+}

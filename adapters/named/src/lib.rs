@@ -8,15 +8,20 @@ use jido_dispatch_sdk::{Adapter, DeliveryError, Signal};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+fn wait_for_ack() -> bool {
+    true
+}
+
 /// `named` options.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Options {
     /// `"name"`, `{ "global": "name" }` or `{ "via": ["registry", "key"] }` (required).
     pub name: Value,
-    /// Return once the signal is in the mailbox instead of waiting for the ack.
-    #[serde(default, rename = "async")]
-    pub is_async: bool,
+    /// Wait for the receiver's ack (`true`, the default), or return once the signal is in
+    /// the mailbox (`false`; a target's `async = true` implies it, see `profile.toml`).
+    #[serde(default = "wait_for_ack")]
+    pub await_ack: bool,
     /// How long a sync delivery waits for the ack, in milliseconds.
     #[serde(default = "jido_dispatch_sdk::channel::default_timeout")]
     pub timeout: u32,
@@ -78,7 +83,7 @@ impl Adapter for NamedTarget {
     }
 
     fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
-        channel::send(&self.to, &self.who, signal, self.opts.is_async, self.opts.timeout)
+        channel::send(&self.to, &self.who, signal, self.opts.await_ack, self.opts.timeout)
     }
 }
 

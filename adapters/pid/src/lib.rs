@@ -2,12 +2,17 @@
 //! named by its id, through the host's `channel.send`.
 //!
 //! Sync (the default) waits until the receiver acknowledges, up to `timeout`; with
-//! `async = true` it returns once the signal is in the mailbox.
+//! `await_ack = false` (implied by the host key `async = true`) it returns once the signal
+//! is in the mailbox.
 
 use jido_dispatch_sdk::bindings::jido::dispatch::channel::Address;
 use jido_dispatch_sdk::channel;
 use jido_dispatch_sdk::{Adapter, DeliveryError, Signal, options};
 use serde::{Deserialize, Serialize};
+
+fn wait_for_ack() -> bool {
+    true
+}
 
 /// `pid` options.
 #[derive(Debug, Deserialize, Serialize)]
@@ -15,9 +20,10 @@ use serde::{Deserialize, Serialize};
 pub struct Options {
     /// The mailbox id, e.g. `pid-7` (required).
     pub target: String,
-    /// Return once the signal is in the mailbox instead of waiting for the ack.
-    #[serde(default, rename = "async")]
-    pub is_async: bool,
+    /// Wait for the receiver's ack (`true`, the default), or return once the signal is in
+    /// the mailbox (`false`; a target's `async = true` implies it, see `profile.toml`).
+    #[serde(default = "wait_for_ack")]
+    pub await_ack: bool,
     /// How long a sync delivery waits for the ack, in milliseconds.
     #[serde(default = "jido_dispatch_sdk::channel::default_timeout")]
     pub timeout: u32,
@@ -45,7 +51,7 @@ impl Adapter for PidTarget {
     }
 
     fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
-        channel::send(&self.to, &self.who, signal, self.opts.is_async, self.opts.timeout)
+        channel::send(&self.to, &self.who, signal, self.opts.await_ack, self.opts.timeout)
     }
 }
 

@@ -42,14 +42,14 @@ pub fn send_error(error: Error, who: &str, timeout_ms: u32) -> DeliveryError {
     }
 }
 
-/// Sends `signal` to `to`: sync (waits for the receiver's ack up to `timeout_ms`) unless
-/// `is_async`.
+/// Sends `signal` to `to`; with `await_ack` it waits for the receiver's ack up to
+/// `timeout_ms`, otherwise it returns once the signal is in the mailbox.
 pub fn send(
     to: &Address,
     who: &str,
     signal: &crate::Signal,
-    is_async: bool,
+    await_ack: bool,
     timeout_ms: u32,
 ) -> Result<(), DeliveryError> {
-    channel::send(to, signal, !is_async, timeout_ms).map_err(|e| send_error(e, who, timeout_ms))
+    channel::send(to, signal, await_ack, timeout_ms).map_err(|e| send_error(e, who, timeout_ms))
 }

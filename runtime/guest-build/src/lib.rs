@@ -59,8 +59,8 @@ fn package_name(manifest: &str) -> Option<String> {
 }
 
 /// Compiles `guests` (one nested cargo call) and writes `OUT_DIR/<module>.rs` with:
-/// - `pub const <MODULE>: &[(&str, &[u8], &str)]`: each guest's name, component bytes and
-///   README (empty when the crate has none);
+/// - `pub const <MODULE>: &[(&str, &[u8], &str, &str)]`: each guest's name, component
+///   bytes, README and `profile.toml` (each text empty when the crate has none);
 /// - `macro_rules! for_each_<module>`: calls `$m!(name)` once per guest.
 ///
 /// `workspace` is the workspace root. Panics (failing the build) with a message that
@@ -98,23 +98,19 @@ pub fn build_and_embed(workspace: &Path, guests: &[Guest], module: &str) {
     let wasm_dir = target_dir.join(GUEST_TARGET).join("guest");
     let mut code = String::new();
     let upper = module.to_uppercase();
-    let _ = writeln!(code, "/// Every {module} component: (name, component bytes, README).");
-    let _ = writeln!(code, "pub const {upper}: &[(&str, &[u8], &str)] = &[");
+    let _ = writeln!(code, "/// Every {module} component: (name, component bytes, README, profile).");
+    let _ = writeln!(code, "pub const {upper}: &[(&str, &[u8], &str, &str)] = &[");
     for guest in guests {
         let file = format!("{}.wasm", guest.package.replace('-', "_"));
         let built = wasm_dir.join(&file);
         let embedded = out_dir.join(&file);
         std::fs::copy(&built, &embedded)
             .unwrap_or_else(|e| panic!("guest {} was not built at {}: {e}", guest.name, built.display()));
-        let readme = guest.dir.join("README.md");
-        let readme = if readme.is_file() {
-            format!("include_str!({:?})", readme.display().to_string())
-        } else {
-            "\"\"".to_owned()
-        };
+        let readme = include_text(&guest.dir.join("README.md"));
+        let profile = include_text(&guest.dir.join("profile.toml"));
         let _ = writeln!(
             code,
-            "    ({:?}, include_bytes!({:?}), {readme}),",
+            "    ({:?}, include_bytes!({:?}), {readme}, {profile}),",
             guest.name,
             embedded.display().to_string()
         );
@@ -130,6 +126,11 @@ pub fn build_and_embed(workspace: &Path, guests: &[Guest], module: &str) {
     let _ = writeln!(code, "    }};\n}}");
     let generated = out_dir.join(format!("{module}.rs"));
     std::fs::write(&generated, code).unwrap_or_else(|e| panic!("cannot write {}: {e}", generated.display()));
+}
+
+/// `include_str!("path")`, or `""` when there is no such file.
+fn include_text(path: &Path) -> String {
+    if path.is_file() { format!("include_str!({:?})", path.display().to_string()) } else { "\"\"".to_owned() }
 }
 
 /// Fails the build with the fix spelled out when the wasm32-wasip2 standard library is

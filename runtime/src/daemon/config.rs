@@ -236,6 +236,7 @@ impl Config {
         }
         for (i, adapter) in config.adapters.iter().enumerate() {
             adapter.to_config().map_err(|e| invalid(format!("adapters[{i}]: {e}")))?;
+            adapter.profile().map_err(|e| invalid(format!("adapters[{i}]: {e}")))?;
         }
         if config.server.max_body_bytes == 0 {
             return Err(invalid("server.max_body_bytes: must be at least 1".to_owned()));

@@ -14,6 +14,22 @@ fn the_authoring_guide_manifest_parses_into_limits_and_grants() {
     assert_eq!(adapter.limits.fuel, Some(50_000_000));
     assert_eq!(adapter.tenant.map(|t| (t.name, t.max_concurrency)), Some(("acme".to_owned(), 8)));
     assert!(matches!(adapter.http, crate::host::HttpGrant::Origins(ref o) if o.len() == 1));
+    let profile = config.adapters[0].profile().expect("valid profile");
+    let settings = crate::target::TargetSettings::parse(&profile.target_defaults).expect("valid");
+    assert_eq!(settings.retry.max_retries, 5);
+    assert!(settings.breaker.is_some());
+}
+
+#[test]
+fn target_defaults_must_be_valid_host_keys() {
+    let text =
+        "[[adapters]]\nname = \"x\"\ncomponent = \"x.wasm\"\ntarget_defaults = { url = \"http://x\" }\n";
+    let err = Config::parse(text, "t", std::path::PathBuf::new()).expect_err("refused");
+    assert!(err.to_string().contains("target_defaults.url: not a host key"), "{err}");
+    let text =
+        "[[adapters]]\nname = \"x\"\ncomponent = \"x.wasm\"\ntarget_defaults = { ordering = \"fifo\" }\n";
+    let err = Config::parse(text, "t", std::path::PathBuf::new()).expect_err("refused");
+    assert!(err.to_string().contains("target_defaults.ordering: expected"), "{err}");
 }
 
 #[test]

@@ -61,6 +61,14 @@ pub enum HostError {
     /// The engine or linker could not be configured.
     #[error("cannot start the Wasm engine: {0}")]
     Engine(String),
+    /// A built-in adapter's embedded `profile.toml` is invalid.
+    #[error("built-in adapter `{adapter}` has an invalid profile.toml: {message}")]
+    Profile {
+        /// The adapter.
+        adapter: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// A component could not be loaded.
@@ -76,6 +84,9 @@ pub enum LoadError {
     /// The limits cannot be applied.
     #[error("invalid limits: {0}")]
     Limits(String),
+    /// The adapter's profile (a manifest's `target_defaults`) is invalid.
+    #[error("invalid profile: {0}")]
+    Profile(String),
     /// The replacement for a loaded component refuses options its live targets use.
     #[error("replacement refused: {0}")]
     Replacement(String),

@@ -7,7 +7,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::channel::ChannelCtx;
-use super::http::HttpService;
+use super::http::{HttpCtx, HttpService};
 use super::limits::MemoryLimiter;
 use super::stderr::{Forward, StderrTail};
 use crate::adapter::DeliveryContext;
@@ -42,14 +42,12 @@ pub struct HostState {
     pub channels: ChannelCtx,
     /// The delivery being made, set before each call.
     pub call: DeliveryContext,
-    /// HTTP clients, pools and policy.
-    pub http: Arc<HttpService>,
+    /// The `http` import's clients, policy and this adapter's body caps.
+    pub http: HttpCtx,
     /// The running call's clock and the limits the epoch callback enforces.
     pub guard: CallGuard,
     /// The `log` import's budget and dropped records.
     pub log: super::log::LogCtx,
-    /// Per-adapter body caps for `http` (request, response).
-    pub body_caps: (Option<usize>, Option<usize>),
     /// What the running call wrote to stderr last.
     pub stderr: StderrTail,
 }
@@ -100,17 +98,16 @@ impl HostState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(limits.memory_bytes),
+            http: HttpCtx::new(adapter.clone(), http, (limits.max_request_bytes, limits.max_response_bytes)),
             adapter,
             channels,
             call: DeliveryContext::default(),
-            http,
             guard: CallGuard {
                 started: std::time::Instant::now(),
                 timeout: limits.call_timeout,
                 throttle: limits.throttle_long_calls,
             },
             log: super::log::LogCtx::new(log_budget),
-            body_caps: (limits.max_request_bytes, limits.max_response_bytes),
             stderr,
         }
     }

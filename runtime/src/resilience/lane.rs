@@ -53,28 +53,16 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
 const CONTEXT_NAMES: &[&str] = &["id", "source", "type", "subject", "time", "dataschema", "datacontenttype"];
 
 impl LaneSettings {
-    /// The defaults for an adapter that is ordered (`strict`) or not.
-    pub fn default_for(ordered: bool) -> Self {
-        if ordered {
-            LaneSettings { max_in_flight: 1, ordering: LaneOrdering::Strict, rate_limit: None }
-        } else {
-            LaneSettings {
-                max_in_flight: DEFAULT_MAX_IN_FLIGHT,
-                ordering: LaneOrdering::None,
-                rate_limit: None,
-            }
-        }
-    }
-
-    /// Reads `max_in_flight`, `ordering` and `rate_limit` from a target's host keys over the
-    /// adapter's defaults.
-    pub fn parse(host: &Map<String, Value>, ordered_by_default: bool) -> Result<Self, String> {
-        let mut settings = LaneSettings::default_for(ordered_by_default);
+    /// Reads `max_in_flight`, `ordering` and `rate_limit` from a target's host keys (over
+    /// its adapter's defaults, merged by the caller); absent: unordered, 16 in flight.
+    pub fn parse(host: &Map<String, Value>) -> Result<Self, String> {
+        let mut settings = LaneSettings {
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            ordering: LaneOrdering::None,
+            rate_limit: None,
+        };
         if let Some(value) = host.get("ordering") {
             settings.ordering = parse_ordering(value)?;
-            if settings.ordering != LaneOrdering::Strict && ordered_by_default {
-                settings.max_in_flight = DEFAULT_MAX_IN_FLIGHT;
-            }
         }
         if let Some(value) = host.get("max_in_flight") {
             let n = value.as_u64().filter(|n| (1..=MAX_IN_FLIGHT).contains(n)).ok_or_else(|| {
@@ -170,26 +158,26 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(value: Value, ordered: bool) -> Result<LaneSettings, String> {
-        LaneSettings::parse(value.as_object().expect("object"), ordered)
+    fn parse(value: Value) -> Result<LaneSettings, String> {
+        LaneSettings::parse(value.as_object().expect("object"))
     }
 
     #[test]
-    fn defaults_depend_on_the_adapter() {
-        assert_eq!(parse(json!({}), false), Ok(LaneSettings::default_for(false)));
-        assert_eq!(parse(json!({}), true).map(|s| s.max_in_flight), Ok(1));
-        let keyed = parse(json!({"ordering": {"key": "subject"}}), true).expect("valid");
+    fn defaults_and_strict_order() {
+        let plain = parse(json!({})).expect("valid");
+        assert_eq!((plain.ordering, plain.max_in_flight), (LaneOrdering::None, DEFAULT_MAX_IN_FLIGHT));
+        let keyed = parse(json!({"ordering": {"key": "subject"}})).expect("valid");
         assert_eq!(keyed.ordering, LaneOrdering::Key("subject".to_owned()));
         assert_eq!(keyed.max_in_flight, DEFAULT_MAX_IN_FLIGHT);
-        let strict = parse(json!({"ordering": "strict"}), false).expect("valid");
+        let strict = parse(json!({"ordering": "strict"})).expect("valid");
         assert_eq!(strict.max_in_flight, 1);
     }
 
     #[test]
     fn rate_limits_parse() {
-        let s = parse(json!({"rate_limit": {"per_second": 10}}), false).expect("valid");
+        let s = parse(json!({"rate_limit": {"per_second": 10}})).expect("valid");
         assert_eq!(s.rate_limit, Some(RateLimit { per_second: 10.0, burst: 10 }));
-        let s = parse(json!({"rate_limit": {"per_second": 0.5, "burst": 3}}), false).expect("valid");
+        let s = parse(json!({"rate_limit": {"per_second": 0.5, "burst": 3}})).expect("valid");
         assert_eq!(s.rate_limit.map(|r| r.interval()), Some(Duration::from_secs(2)));
     }
 
@@ -209,7 +197,7 @@ mod tests {
             (json!({"rate_limit": {"burst": 2}}), "rate_limit.per_second: required"),
             (json!({"rate_limit": {"per_second": 1, "every": 2}}), "rate_limit.every: unknown key"),
         ] {
-            let err = parse(value.clone(), false).expect_err("refused");
+            let err = parse(value.clone()).expect_err("refused");
             assert!(err.contains(message), "{value}: {err}");
         }
     }

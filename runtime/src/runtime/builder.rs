@@ -1,11 +1,15 @@
 //! [`RuntimeBuilder`]: engine, compile cache, built-ins, stdio and HTTP settings.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, OnceLock, RwLock, Weak};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
-use super::{Entry, HTTP_CALL_TIMEOUT, HTTP_MAX_INSTANCES, Inner, Runtime};
+use super::breakers::Breakers;
+use super::buses::Buses;
+use super::messaging::Messaging;
+use super::registry::AdapterRegistry;
+use super::{Inner, Runtime};
 use crate::builtin;
 use crate::dead_letter::{DeadLetterStore, MemoryStore};
 use crate::host::{
@@ -13,6 +17,7 @@ use crate::host::{
     HttpGrant, Stdio,
 };
 use crate::outbound::{HttpSettings, IpNet};
+use crate::target::AdapterProfile;
 use crate::telemetry::Telemetry;
 
 /// Builds a [`Runtime`].
@@ -86,8 +91,8 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Instances of built-in adapter `name` alive at once (default: `http` and `webhook`
-    /// [`HTTP_MAX_INSTANCES`](crate::HTTP_MAX_INSTANCES), the others 16). An instance is
+    /// Instances of built-in adapter `name` alive at once (default: its `profile.toml`'s
+    /// `max_instances`, 512 for `http` and `webhook`, else 16). An instance is
     /// held for a whole delivery, its HTTP wait included; instances are shared fairly
     /// between the adapter's targets.
     pub fn builtin_max_instances(mut self, name: &str, count: usize) -> Self {
@@ -121,15 +126,17 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Starts the engine and registers the built-ins (compiled lazily, on first use).
+    /// Starts the engine and registers the built-ins (compiled lazily, on first use), each
+    /// with the limits its `profile.toml` asks for.
     pub fn build(self) -> Result<Runtime, HostError> {
         let host = AdapterHost::with_http(&self.engine, CompileCache::new(self.cache_dir), self.http)?;
-        let mut adapters = BTreeMap::new();
+        let adapters = AdapterRegistry::default();
         if self.builtins {
             for builtin in builtin::all() {
+                let profile = AdapterProfile::from_toml(builtin.profile)
+                    .map_err(|message| HostError::Profile { adapter: builtin.name.to_owned(), message })?;
                 let mut config = self.adapter_config.clone();
-                config.stdio =
-                    if builtin.name == "console" { self.console_stdio.clone() } else { Stdio::Closed };
+                config.stdio = if profile.stdio { self.console_stdio.clone() } else { Stdio::Closed };
                 // Built-ins reach what their (operator-written) options name.
                 config.channels = ChannelGrants::everything();
                 config.http = HttpGrant::FromOptions;
@@ -137,42 +144,54 @@ impl RuntimeBuilder {
                 // and log as much as their targets ask (`logger` logs every signal).
                 config.limits.throttle_long_calls = false;
                 config.limits.log_lines_per_second = u32::MAX;
-                if matches!(builtin.name, "http" | "webhook" | "pid" | "named" | "pubsub") {
-                    // A delivery may wait for its request's or ack's `timeout` (up to 60 s).
-                    config.limits.call_timeout = config.limits.call_timeout.max(HTTP_CALL_TIMEOUT);
+                if let Some(ms) = profile.call_timeout {
+                    config.limits.call_timeout = config.limits.call_timeout.max(Duration::from_millis(ms));
                 }
-                if matches!(builtin.name, "http" | "webhook") {
-                    // Every delivery in flight holds an instance through its HTTP wait.
-                    config.limits.max_instances = config.limits.max_instances.max(HTTP_MAX_INSTANCES);
+                if let Some(count) = profile.max_instances {
+                    config.limits.max_instances = config.limits.max_instances.max(count);
                 }
                 if let Some(&count) = self.max_instances.get(builtin.name) {
                     config.limits.max_instances = count;
                 }
-                let entry = Entry::Builtin {
-                    component: builtin.component,
-                    config: Box::new(config),
-                    loaded: OnceLock::new(),
-                };
-                adapters.insert(builtin.name.to_owned(), Arc::new(entry));
+                adapters.insert_builtin(builtin.name, builtin.component, config, profile);
             }
         }
         let inner = Arc::new_cyclic(|weak: &Weak<Inner>| Inner {
             host: host.with_channel_backend(weak.clone() as Weak<dyn ChannelBackend>),
-            adapters: RwLock::new(adapters),
-            buses: RwLock::new(HashMap::new()),
-            next_subscription: Arc::new(AtomicU64::new(1)),
-            breakers: std::sync::Mutex::new(HashMap::new()),
+            adapters,
+            buses: Buses::default(),
+            breakers: Breakers::default(),
             dead_letters: self.dead_letters,
             telemetry: self.telemetry,
-            mailboxes: Arc::default(),
-            pubsubs: Arc::new(RwLock::new(HashMap::from([(
-                crate::pubsub::DEFAULT_PUBSUB.to_owned(),
-                crate::pubsub::PubSub::default(),
-            )]))),
-            #[cfg(feature = "cluster")]
-            cluster: OnceLock::new(),
+            messaging: Messaging::default(),
             detached: Arc::default(),
         });
         Ok(Runtime { inner })
+    }
+}
+
+#[cfg(all(test, feature = "builtin-adapters"))]
+mod tests {
+    use crate::resilience::{LaneOrdering, RetryPolicy};
+    use crate::target::TargetSettings;
+
+    /// decisions.md: `http`/`webhook` retry 3 times behind a breaker, unordered; the
+    /// in-process built-ins deliver in strict order without retries.
+    #[test]
+    fn builtin_profiles_give_the_decided_defaults() {
+        let runtime = super::Runtime::builder().build().expect("runtime");
+        for name in runtime.adapter_names() {
+            let profile = runtime.adapter_profile(&name).expect("registered");
+            let settings = TargetSettings::parse(&profile.target_defaults).expect("valid defaults");
+            let http = matches!(name.as_str(), "http" | "webhook");
+            assert_eq!(settings.retry == RetryPolicy::HTTP_DEFAULT, http, "{name}");
+            assert_eq!(settings.breaker.is_some(), http, "{name}");
+            assert_eq!(settings.lane.ordering == LaneOrdering::Strict, !http, "{name}");
+            assert_eq!(profile.stdio, name == "console", "{name}");
+            assert_eq!(
+                profile.async_options.contains_key("await_ack"),
+                matches!(name.as_str(), "pid" | "named")
+            );
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The runtime's mailboxes, pubsub instances and cluster membership, and the
 //! [`ChannelBackend`] through which components reach them.
 
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Inner, Runtime};
@@ -14,23 +14,26 @@ use crate::signal::Signal;
 impl Runtime {
     /// Opens an anonymous mailbox; its [`Mailbox::id`] is what a `pid` target names.
     pub fn mailbox(&self) -> Mailbox {
-        let opened = self.inner.mailboxes.open(None, mailbox::DEFAULT_CAPACITY);
+        let opened = self.inner.messaging.mailboxes.open(None, mailbox::DEFAULT_CAPACITY);
         // Anonymous mailboxes cannot collide.
         opened.unwrap_or_else(|_| unreachable!("an anonymous mailbox has no name to collide"))
     }
 
     /// Opens a mailbox registered under the local `name` (`named` targets with `name = "…"`).
     pub fn register_mailbox(&self, name: &str) -> Result<Mailbox, MailboxError> {
-        self.inner.mailboxes.open(Some((Scope::Local, name.to_owned())), mailbox::DEFAULT_CAPACITY)
+        self.inner.messaging.mailboxes.open(Some((Scope::Local, name.to_owned())), mailbox::DEFAULT_CAPACITY)
     }
 
     /// Opens a mailbox registered under the global `name`: reachable from every node of the
     /// cluster (`named` targets with `name = { global = "…" }`), and locally without one.
     pub async fn register_global(&self, name: &str) -> Result<Mailbox, MailboxError> {
-        let mailbox =
-            self.inner.mailboxes.open(Some((Scope::Global, name.to_owned())), mailbox::DEFAULT_CAPACITY)?;
+        let mailbox = self
+            .inner
+            .messaging
+            .mailboxes
+            .open(Some((Scope::Global, name.to_owned())), mailbox::DEFAULT_CAPACITY)?;
         #[cfg(feature = "cluster")]
-        if let Some(cluster) = self.inner.cluster.get() {
+        if let Some(cluster) = self.inner.messaging.cluster.get() {
             cluster.serve_global(name).await.map_err(MailboxError::Unavailable)?;
         }
         Ok(mailbox)
@@ -38,17 +41,13 @@ impl Runtime {
 
     /// Registers an embedder's registry for `named` targets with `name = { via = [name, key] }`.
     pub fn register_registry(&self, name: &str, registry: impl Registry) {
-        self.inner.mailboxes.register_registry(name, Arc::new(registry));
+        self.inner.messaging.mailboxes.register_registry(name, Arc::new(registry));
     }
 
     /// The pubsub instance called `name` (`pubsub` targets' `pubsub` option; default
     /// [`DEFAULT_PUBSUB`](crate::pubsub::DEFAULT_PUBSUB)), created on first use.
     pub fn pubsub(&self, name: &str) -> PubSub {
-        if let Some(found) = self.inner.pubsubs.read().unwrap_or_else(PoisonError::into_inner).get(name) {
-            return found.clone();
-        }
-        let mut pubsubs = self.inner.pubsubs.write().unwrap_or_else(PoisonError::into_inner);
-        pubsubs.entry(name.to_owned()).or_default().clone()
+        self.inner.messaging.pubsub(name)
     }
 
     /// Puts `signal` into the mailbox at `to`, as a `pid`/`named` target does.
@@ -59,7 +58,7 @@ impl Runtime {
         sync: bool,
         timeout: Duration,
     ) -> Result<(), ChannelError> {
-        self.inner.send_to(to, signal, sync, timeout).await
+        self.inner.messaging.send_to(to, signal, sync, timeout).await
     }
 
     /// Broadcasts `signal` on `topic`, as a `pubsub` target does: to local subscribers and,
@@ -71,75 +70,7 @@ impl Runtime {
         signal: Signal,
         local_only: bool,
     ) -> Result<(), ChannelError> {
-        self.inner.broadcast(pubsub, topic, signal, local_only).await
-    }
-}
-
-impl Inner {
-    /// Puts `signal` into the mailbox at `to`, as a `pid`/`named` target does.
-    async fn send_to(
-        &self,
-        to: Address,
-        signal: Signal,
-        sync: bool,
-        timeout: Duration,
-    ) -> Result<(), ChannelError> {
-        let boxes = &self.mailboxes;
-        let id = match &to {
-            Address::Pid(id) => boxes.parse_id(id)?,
-            Address::Named(name) => boxes.lookup(Scope::Local, name)?,
-            Address::Via(registry, key) => boxes.resolve_via(registry, key)?,
-            Address::Global(name) if boxes.has_global(name) => boxes.lookup(Scope::Global, name)?,
-            Address::Global(name) => {
-                #[cfg(feature = "cluster")]
-                if let Some(cluster) = self.cluster.get() {
-                    return cluster.send_global(name, &signal, sync, timeout).await;
-                }
-                return Err(ChannelError::NotFound(format!(
-                    "no process registered under the global name `{name}` (this node is in no cluster)"
-                )));
-            }
-        };
-        boxes.send(id, signal, sync, timeout).await
-    }
-
-    /// Broadcasts `signal` on `topic`, as a `pubsub` target does: to local subscribers and,
-    /// unless `local_only`, to the other nodes of the cluster.
-    async fn broadcast(
-        &self,
-        pubsub: &str,
-        topic: &str,
-        signal: Signal,
-        local_only: bool,
-    ) -> Result<(), ChannelError> {
-        #[cfg(feature = "cluster")]
-        let remote = if local_only { None } else { self.cluster.get() };
-        #[cfg(feature = "cluster")]
-        if let Some(cluster) = remote {
-            // Fail before anyone got it, so a retry does not repeat it locally.
-            cluster.publish(pubsub, topic, &signal).await.map_err(ChannelError::Unavailable)?;
-        }
-        #[cfg(not(feature = "cluster"))]
-        let remote: Option<()> = {
-            let _ = local_only;
-            None
-        };
-        let found = self.pubsubs.read().unwrap_or_else(PoisonError::into_inner).get(pubsub).cloned();
-        match found {
-            Some(instance) => {
-                instance
-                    .broadcast_local(topic, Arc::new(signal))
-                    .map_err(|e| ChannelError::Full(e.to_string()))?;
-                Ok(())
-            }
-            // Another node may hold the instance.
-            None if remote.is_some() => Ok(()),
-            None => Err(ChannelError::NotFound(format!(
-                "no pubsub instance named `{pubsub}` on this node (an embedder creates it with \
-                 Runtime::pubsub(\"{pubsub}\"); `{}` always exists)",
-                crate::pubsub::DEFAULT_PUBSUB
-            ))),
-        }
+        self.inner.messaging.broadcast(pubsub, topic, signal, local_only).await
     }
 }
 
@@ -151,8 +82,8 @@ impl ChannelBackend for Inner {
         hops: u32,
     ) -> BoxFuture<'a, Result<(), ChannelError>> {
         Box::pin(async move {
-            let found = self.buses.read().unwrap_or_else(PoisonError::into_inner).get(bus).cloned();
-            let bus = found.ok_or_else(|| ChannelError::NotFound(format!("no bus named `{bus}`")))?;
+            let bus =
+                self.buses.get(bus).ok_or_else(|| ChannelError::NotFound(format!("no bus named `{bus}`")))?;
             match bus.publish_one(Arc::new(signal), hops, 0).await {
                 Ok(_) => Ok(()),
                 Err(error) => Err(ChannelError::Unavailable(error.to_string())),
@@ -167,7 +98,7 @@ impl ChannelBackend for Inner {
         sync: bool,
         timeout: Duration,
     ) -> BoxFuture<'_, Result<(), ChannelError>> {
-        Box::pin(async move { self.send_to(to, signal, sync, timeout).await })
+        Box::pin(async move { self.messaging.send_to(to, signal, sync, timeout).await })
     }
 
     fn publish<'a>(
@@ -177,6 +108,6 @@ impl ChannelBackend for Inner {
         signal: Signal,
         local_only: bool,
     ) -> BoxFuture<'a, Result<(), ChannelError>> {
-        Box::pin(async move { self.broadcast(pubsub, topic, signal, local_only).await })
+        Box::pin(async move { self.messaging.broadcast(pubsub, topic, signal, local_only).await })
     }
 }

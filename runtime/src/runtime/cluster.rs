@@ -12,11 +12,16 @@ impl Runtime {
     /// Joins the cluster: pubsub broadcasts and global names then reach the other nodes
     /// connected to the same NATS server.
     pub async fn join_cluster(&self, config: &ClusterConfig) -> Result<(), ClusterError> {
-        if self.inner.cluster.get().is_some() {
+        if self.inner.messaging.cluster.get().is_some() {
             return Err(ClusterError::AlreadyJoined);
         }
-        let cluster = Cluster::join(config, self.inner.mailboxes.clone(), self.inner.pubsubs.clone()).await?;
-        for name in self.inner.mailboxes.global_names() {
+        let cluster = Cluster::join(
+            config,
+            self.inner.messaging.mailboxes.clone(),
+            self.inner.messaging.pubsubs.clone(),
+        )
+        .await?;
+        for name in self.inner.messaging.mailboxes.global_names() {
             cluster
                 .serve_global(&name)
                 .await
@@ -24,21 +29,21 @@ impl Runtime {
         }
         let cluster = Arc::new(cluster);
         let weak = Arc::downgrade(&cluster);
-        self.inner.mailboxes.on_global_closed(Box::new(move |name| {
+        self.inner.messaging.mailboxes.on_global_closed(Box::new(move |name| {
             if let Some(cluster) = weak.upgrade() {
                 cluster.stop_global(name);
             }
         }));
-        self.inner.cluster.set(cluster).map_err(|_| ClusterError::AlreadyJoined)
+        self.inner.messaging.cluster.set(cluster).map_err(|_| ClusterError::AlreadyJoined)
     }
 
     /// This node's name in the cluster, if it joined one.
     pub fn cluster_node(&self) -> Option<String> {
-        self.inner.cluster.get().map(|c| c.node().to_owned())
+        self.inner.messaging.cluster.get().map(|c| c.node().to_owned())
     }
 
     /// Whether the cluster connection is up (changes as NATS goes away and comes back).
     pub fn cluster_connection(&self) -> Option<watch::Receiver<bool>> {
-        self.inner.cluster.get().map(|c| c.connection())
+        self.inner.messaging.cluster.get().map(|c| c.connection())
     }
 }

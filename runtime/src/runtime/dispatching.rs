@@ -10,6 +10,17 @@ use crate::signal::Signal;
 use crate::target::Target;
 
 impl Runtime {
+    /// Delivers `signal` to one target: `Ok` or that target's error (also recorded as a
+    /// dead letter).
+    pub async fn dispatch(&self, signal: &Signal, target: &Target) -> Result<(), DeliveryError> {
+        let (outcome, attempts) = target.deliver_counted(signal, 0).await;
+        if let Err(error) = &outcome {
+            // A store failure is logged by the sink; the caller has the error either way.
+            let _ = self.dispatch_sink().record(target, signal, error, attempts);
+        }
+        outcome
+    }
+
     /// Delivers `signal` to every target, at most `max_concurrency` at once. Returns each
     /// target's outcome in order (`None` for `async = true` targets, which are not awaited).
     pub async fn dispatch_each(

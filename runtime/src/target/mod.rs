@@ -6,12 +6,14 @@
 mod delivery;
 mod health;
 mod opened;
+mod profile;
 mod settings;
 
 pub(crate) use health::DeliveryRecord;
 pub use health::{Health, HealthStatus};
 pub use opened::Target;
-pub use settings::{AdapterDefaults, TargetSettings};
+pub use profile::AdapterProfile;
+pub use settings::TargetSettings;
 
 use serde_json::{Map, Value};
 
@@ -124,18 +126,6 @@ impl TargetSpec {
     /// The adapter options as a JSON object text.
     pub fn options_json(&self) -> String {
         Value::Object(self.options.clone()).to_string()
-    }
-
-    /// The adapter's options plus the given host-level keys, for adapters whose own
-    /// semantics include one (`pid` and `named` read `async`: no ack awaited).
-    pub fn options_json_with(&self, host_keys: &[&str]) -> String {
-        let mut options = self.options.clone();
-        for key in host_keys {
-            if let Some(value) = self.host.get(*key) {
-                options.insert((*key).to_owned(), value.clone());
-            }
-        }
-        Value::Object(options).to_string()
     }
 
     /// The first host-level key this version cannot honour yet, if any.

@@ -9,15 +9,6 @@ use serde_json::{Map, Value};
 
 use crate::resilience::{BreakerConfig, LaneSettings, RetryPolicy, batching};
 
-/// What an adapter brings to its targets when they leave a key out.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AdapterDefaults {
-    /// Built-in `http`/`webhook`: 3 retries and a circuit breaker.
-    pub http: bool,
-    /// In-process built-ins: `ordering = "strict"` (otherwise unordered, 16 in flight).
-    pub ordered: bool,
-}
-
 /// The host-level settings of one target.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetSettings {
@@ -25,9 +16,9 @@ pub struct TargetSettings {
     pub on_failure: bool,
     /// `async`: the dispatch API does not wait for this target.
     pub is_async: bool,
-    /// `retry_policy`, or the adapter's default.
+    /// `retry_policy` (no retries when absent everywhere).
     pub retry: RetryPolicy,
-    /// `circuit_breaker`, or the adapter's default (`None`: no breaker).
+    /// `circuit_breaker` (`None`: no breaker).
     pub breaker: Option<BreakerConfig>,
     /// `batch_size` and `batch_timeout` (alias `flush_interval`).
     pub batching: Option<(usize, Duration)>,
@@ -36,16 +27,15 @@ pub struct TargetSettings {
 }
 
 impl TargetSettings {
-    /// Parses `host` over `defaults`.
-    pub fn parse(host: &Map<String, Value>, defaults: AdapterDefaults) -> Result<Self, String> {
+    /// Parses `host`: a target's keys over its adapter's
+    /// [`target_defaults`](super::AdapterProfile::target_defaults).
+    pub fn parse(host: &Map<String, Value>) -> Result<Self, String> {
         let retry = match host.get("retry_policy") {
             Some(value) => RetryPolicy::from_value(value)?,
-            None if defaults.http => RetryPolicy::HTTP_DEFAULT,
             None => RetryPolicy::NONE,
         };
         let breaker = match host.get("circuit_breaker") {
             Some(value) => BreakerConfig::from_value(value)?,
-            None if defaults.http => Some(BreakerConfig::DEFAULT),
             None => None,
         };
         Ok(TargetSettings {
@@ -54,7 +44,7 @@ impl TargetSettings {
             retry,
             breaker,
             batching: batching(host)?,
-            lane: LaneSettings::parse(host, defaults.ordered)?,
+            lane: LaneSettings::parse(host)?,
         })
     }
 }
@@ -73,25 +63,25 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(value: Value, defaults: AdapterDefaults) -> Result<TargetSettings, String> {
-        TargetSettings::parse(value.as_object().expect("object"), defaults)
+    fn parse(value: Value) -> Result<TargetSettings, String> {
+        TargetSettings::parse(value.as_object().expect("object"))
     }
 
     #[test]
-    fn keys_are_typed_and_defaults_follow_the_adapter() {
-        let http = AdapterDefaults { http: true, ordered: false };
-        let s = parse(json!({"on_failure": true}), http).expect("valid");
+    fn keys_are_typed_and_absent_ones_mean_none() {
+        let s =
+            parse(json!({"on_failure": true, "retry_policy": {}, "circuit_breaker": true})).expect("valid");
         assert!(s.on_failure && !s.is_async);
         assert_eq!(s.retry, RetryPolicy::HTTP_DEFAULT);
         assert_eq!(s.breaker, Some(BreakerConfig::DEFAULT));
-        let plain = parse(json!({}), AdapterDefaults::default()).expect("valid");
+        let plain = parse(json!({})).expect("valid");
         assert_eq!((plain.retry, plain.breaker), (RetryPolicy::NONE, None));
     }
 
     #[test]
     fn a_string_where_a_boolean_belongs_is_refused_by_name() {
         for key in ["on_failure", "async"] {
-            let err = parse(json!({ key: "true" }), AdapterDefaults::default()).expect_err("refused");
+            let err = parse(json!({ key: "true" })).expect_err("refused");
             assert_eq!(err, format!("{key}: expected a boolean, got \"true\""));
         }
     }

@@ -44,7 +44,8 @@ pub async fn contract() {
             (json!({"target": ""}), "target: must not be empty"),
             (json!({"target": "pid-1", "timeout": 0}), "timeout: must be 1..=60000"),
             (json!({"target": "pid-1", "timeout": 60001}), "timeout: must be 1..=60000"),
-            (json!({"target": "pid-1", "async": "yes"}), "async"),
+            (json!({"target": "pid-1", "async": "yes"}), "async: expected a boolean"),
+            (json!({"target": "pid-1", "await_ack": "yes"}), "await_ack"),
         ],
     )
     .await;
@@ -99,4 +100,18 @@ async fn errors(runtime: &Runtime) {
     assert!(!first.wants_ack(), "async deliveries carry no ack");
     assert_eq!(first.signal().id, signal.id);
     assert!(tokio::time::timeout(Duration::from_secs(5), inbox.recv()).await.is_ok());
+
+    // The adapter's own option says the same without the host key, and wins over the
+    // profile's `async` default when both are given.
+    let mut inbox = runtime.mailbox();
+    let no_ack = pid(&inbox.id()).with("await_ack", json!(false));
+    let target = runtime.open_target(&no_ack).await.expect("opens");
+    target.deliver(&signal).await.expect("enqueued without an ack");
+    assert!(!inbox.recv().await.expect("queued").wants_ack());
+    let both =
+        pid(&inbox.id()).with("async", json!(true)).with("await_ack", json!(true)).with("timeout", json!(50));
+    let target = runtime.open_target(&both).await.expect("opens");
+    let err = target.deliver(&signal).await.expect_err("waits for an ack nobody gives");
+    assert_eq!(err.code(), Some("timeout"), "{err}");
+    assert!(inbox.recv().await.expect("queued").wants_ack());
 }

@@ -2,40 +2,65 @@
 //! runtime's address policy, then sends it through the target's pool.
 
 use std::error::Error as _;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::adapter::DeliveryContext;
 use crate::host::bindings::http::{Error, Host, Method, Request, Response};
 use crate::host::state::HostState;
 use crate::outbound::{EgressDenied, HttpService, HttpTarget, MemoAnswer, RequestKey, ResponseMemo};
 
+/// What the `http` import needs beyond the running call: the shared clients and policy, and
+/// this adapter's own body caps. Built alone, it is tested without a guest.
+#[derive(Debug, Clone)]
+pub struct HttpCtx {
+    adapter: Arc<str>,
+    service: Arc<HttpService>,
+    /// The adapter's (request, response) body caps, applied under the host's.
+    caps: (Option<usize>, Option<usize>),
+}
+
+impl HttpCtx {
+    /// The context of adapter `adapter`'s instances.
+    pub fn new(adapter: Arc<str>, service: Arc<HttpService>, caps: (Option<usize>, Option<usize>)) -> Self {
+        HttpCtx { adapter, service, caps }
+    }
+
+    fn denied(&self) -> Error {
+        Error::Denied(format!("adapter `{}` holds no http grant for this target", self.adapter))
+    }
+
+    /// Sends one request for the delivery `call`: through its target's grant and pool, with
+    /// its trace headers, answered from its replay memo when it had a final answer.
+    pub async fn send(&self, call: &DeliveryContext, req: Request) -> Result<Response, Error> {
+        let Some(target) = call.http.as_deref() else { return Err(self.denied()) };
+        let reserved = call.take_http_slot();
+        let req = with_trace(req, call.traceparent.as_deref(), call.tracestate.as_deref());
+        send(&self.service, target, self.caps, call.replay.as_deref(), reserved, req).await
+    }
+
+    /// Sends every request at once; one answer per request, in order.
+    pub async fn send_all(&self, call: &DeliveryContext, reqs: Vec<Request>) -> Vec<Result<Response, Error>> {
+        let Some(target) = call.http.as_deref() else {
+            return reqs.iter().map(|_| Err(self.denied())).collect();
+        };
+        let mut reserved = call.take_http_slot();
+        let (parent, state) = (call.traceparent.as_deref(), call.tracestate.as_deref());
+        let sends = reqs.into_iter().map(|req| {
+            let req = with_trace(req, parent, state);
+            send(&self.service, target, self.caps, call.replay.as_deref(), reserved.take(), req)
+        });
+        futures::future::join_all(sends).await
+    }
+}
+
 impl Host for HostState {
     async fn send(&mut self, req: Request) -> Result<Response, Error> {
-        let target = self.call.http.clone();
-        let Some(target) = target else {
-            return Err(Error::Denied(format!(
-                "adapter `{}` holds no http grant for this target",
-                self.adapter
-            )));
-        };
-        let reserved = self.call.take_http_slot();
-        let req = with_trace(req, self.call.traceparent.as_deref(), self.call.tracestate.as_deref());
-        send(&self.http, &target, self.body_caps, self.call.replay.as_deref(), reserved, req).await
+        self.http.send(&self.call, req).await
     }
 
     async fn send_all(&mut self, reqs: Vec<Request>) -> Vec<Result<Response, Error>> {
-        let target = self.call.http.clone();
-        let Some(target) = target else {
-            let denied = format!("adapter `{}` holds no http grant for this target", self.adapter);
-            return reqs.iter().map(|_| Err(Error::Denied(denied.clone()))).collect();
-        };
-        let (service, caps, memo) = (self.http.clone(), self.body_caps, self.call.replay.clone());
-        let mut reserved = self.call.take_http_slot();
-        let (parent, state) = (self.call.traceparent.clone(), self.call.tracestate.clone());
-        let sends = reqs.into_iter().map(|req| {
-            let req = with_trace(req, parent.as_deref(), state.as_deref());
-            send(&service, &target, caps, memo.as_deref(), reserved.take(), req)
-        });
-        futures::future::join_all(sends).await
+        self.http.send_all(&self.call, reqs).await
     }
 }
 

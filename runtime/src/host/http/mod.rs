@@ -3,6 +3,10 @@
 //! (re-exported here, where embedders have found them).
 
 mod import;
+#[cfg(test)]
+mod import_tests;
+
+pub use import::HttpCtx;
 
 pub use crate::outbound::{
     AddressPolicy, DEFAULT_POOL, EgressDenied, HttpService, HttpSettings, HttpTarget, IpNet, OriginPattern,

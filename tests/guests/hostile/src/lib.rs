@@ -33,7 +33,7 @@ fn send(signal: &Signal) -> Result<(), DeliveryError> {
         }
         _ => return Err(outcome::permanent("bad_subject", format!("unknown kind `{kind}`"))),
     };
-    jido_dispatch_sdk::channel::send(&to, name, signal, false, 1000)
+    jido_dispatch_sdk::channel::send(&to, name, signal, true, 1000)
 }
 
 /// Takes no options.

@@ -1,0 +1,55 @@
+//! Opening a target: its adapter validates and opens the options, the host keys are parsed
+//! over the adapter's profile, and the target gets its breaker, rate limiter and HTTP pool.
+
+use std::sync::Arc;
+
+use super::breakers::destination;
+use super::{Runtime, Target, TargetOpenError};
+use crate::resilience::RateLimiter;
+use crate::target::{TargetSettings, TargetSpec};
+
+impl Runtime {
+    /// Validates a target's options through its adapter and opens it.
+    pub async fn open_target(&self, spec: &TargetSpec) -> Result<Target, TargetOpenError> {
+        let resolved = self.inner.adapters.resolve(&self.inner.host, &spec.adapter)?;
+        if let Some(key) = spec.unsupported_key() {
+            return Err(TargetOpenError::HostKey(format!(
+                "`{key}` is not supported yet by this version of jido-dispatch; remove it rather than \
+                 have it ignored"
+            )));
+        }
+        crate::target_http::pool_spec(spec).map_err(TargetOpenError::HostKey)?;
+        let settings =
+            TargetSettings::parse(&resolved.profile.host_keys(spec)).map_err(TargetOpenError::HostKey)?;
+        let adapter = resolved.adapter;
+        let normalised = adapter.validate_opts(&resolved.profile.options_json(spec)).await?;
+        let endpoint = adapter.open(normalised.clone()).await?;
+        let mut target = Target {
+            spec: Arc::new(spec.clone()),
+            normalised: Arc::from(normalised),
+            endpoint,
+            http: None,
+            rate: settings.lane.rate_limit.map(|limit| Arc::new(RateLimiter::new(limit))),
+            breaker: None,
+            settings: Arc::new(settings),
+            record: Arc::default(),
+            telemetry: self.inner.telemetry.clone(),
+            label: Arc::from(""),
+            adapter: Arc::from(spec.adapter.as_str()),
+        };
+        let (key, label) = destination(&target);
+        target.label = Arc::from(label);
+        if let Some(config) = target.settings.breaker {
+            target.breaker = Some(self.inner.breakers.for_destination(&key, &target.label, config));
+        }
+        target.http = crate::target_http::resolve(
+            &resolved.grant,
+            spec,
+            &target.normalised,
+            &target.identity(),
+            self.inner.host.http(),
+        )
+        .map_err(TargetOpenError::HostKey)?;
+        Ok(target)
+    }
+}
