@@ -46,6 +46,10 @@ pub struct AdapterManifest {
     /// they leave them out; see [`AdapterProfile`].
     #[serde(default)]
     pub target_defaults: serde_json::Map<String, serde_json::Value>,
+    /// Options of its targets whose values are secret (shown as fingerprints), besides the
+    /// common ones (`secret`, `token`, `password`, …).
+    #[serde(default)]
+    pub secret_options: Vec<String>,
 }
 
 /// `limits = { … }`; every key optional.
@@ -140,7 +144,7 @@ impl crate::Runtime {
 impl AdapterManifest {
     /// Its host profile (the `target_defaults`), checked.
     pub fn profile(&self) -> Result<AdapterProfile, ManifestError> {
-        AdapterProfile::with_target_defaults(self.target_defaults.clone())
+        AdapterProfile::custom(self.target_defaults.clone(), self.secret_options.clone())
             .map_err(|message| ManifestError { adapter: self.name.clone(), message })
     }
 

@@ -39,7 +39,7 @@ pub(super) async fn list_subscriptions(Extract(state): Extract<Arc<State>>, head
                 "path": info.path,
                 "priority": info.priority,
                 "filters": info.filters,
-                "dispatch": info.targets.iter().map(TargetSpec::to_value).collect::<Vec<_>>(),
+                "dispatch": info.targets.iter().map(|t| state.runtime.redacted_target(t)).collect::<Vec<_>>(),
                 "pending": info.pending,
                 "source": source,
             }));
@@ -118,7 +118,14 @@ pub(super) async fn list_dead_letters(Extract(state): Extract<Arc<State>>, heade
     guard!(state, headers);
     match state.runtime.dead_letters().list() {
         Ok(letters) => {
-            let letters: Vec<_> = letters.iter().map(crate::dead_letter::DeadLetter::to_json).collect();
+            let letters: Vec<_> = letters
+                .iter()
+                .map(|letter| {
+                    let mut shown = letter.to_json();
+                    shown["target"] = state.runtime.redacted_target(&letter.target);
+                    shown
+                })
+                .collect();
             axum::Json(json!({ "dead_letters": letters })).into_response()
         }
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),

@@ -40,7 +40,9 @@ pub struct DeadLetter {
 }
 
 impl DeadLetter {
-    /// The letter as JSON: id, origin, time, attempts, target, error and the signal.
+    /// The letter as JSON: id, origin, time, attempts, target (its secrets as fingerprints;
+    /// see [`TargetSpec::to_redacted_value`](crate::target::TargetSpec::to_redacted_value)),
+    /// error and the signal. The stored letter keeps the target whole, for redrive.
     pub fn to_json(&self) -> serde_json::Value {
         let failure = self.error.failure();
         serde_json::json!({
@@ -48,7 +50,7 @@ impl DeadLetter {
             "origin": self.origin,
             "failed_at": self.failed_at,
             "attempts": self.attempts,
-            "target": self.target.to_value(),
+            "target": self.target.to_redacted_value(&[]),
             "error": {"retryable": self.error.is_retryable(), "code": failure.code, "message": failure.message},
             "signal": serde_json::from_str::<serde_json::Value>(&self.signal.to_json()).unwrap_or_default(),
         })

@@ -142,6 +142,13 @@ impl Runtime {
         self.inner.adapters.profile(name).map(|profile| (*profile).clone())
     }
 
+    /// The target as admin responses show it: secrets (common option names, its adapter's
+    /// `secret_options`, credential-like headers) replaced by fingerprints.
+    pub fn redacted_target(&self, spec: &TargetSpec) -> serde_json::Value {
+        let declared = self.inner.adapters.profile(&spec.adapter).map(|p| p.secret_options.clone());
+        spec.to_redacted_value(&declared.unwrap_or_default())
+    }
+
     /// Compiles every registered built-in now rather than on first use.
     pub fn preload(&self) -> Result<(), LoadError> {
         for name in self.adapter_names() {

@@ -7,12 +7,14 @@ mod delivery;
 mod health;
 mod opened;
 mod profile;
+mod redact;
 mod settings;
 
 pub(crate) use health::DeliveryRecord;
 pub use health::{Health, HealthStatus};
 pub use opened::Target;
 pub use profile::AdapterProfile;
+pub use redact::{SECRET_OPTIONS, fingerprint, is_credential_header};
 pub use settings::TargetSettings;
 
 use serde_json::{Map, Value};

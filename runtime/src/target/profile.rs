@@ -44,13 +44,23 @@ pub struct AdapterProfile {
     /// them out (`pid`, `named`: `await_ack = false`, as the spec's `async: true` means).
     #[serde(default)]
     pub async_options: Map<String, Value>,
+    /// Options whose values are secret besides the common ones
+    /// ([`SECRET_OPTIONS`](super::SECRET_OPTIONS)): admin responses, the CLI and dead-letter
+    /// listings show a fingerprint instead.
+    #[serde(default)]
+    pub secret_options: Vec<String>,
 }
 
 impl AdapterProfile {
     /// A profile with these target defaults and nothing else (for custom and native
     /// adapters).
     pub fn with_target_defaults(target_defaults: Map<String, Value>) -> Result<Self, String> {
-        let profile = AdapterProfile { target_defaults, ..AdapterProfile::default() };
+        AdapterProfile::custom(target_defaults, Vec::new())
+    }
+
+    /// A custom adapter's profile: its targets' defaults and its secret options.
+    pub fn custom(target_defaults: Map<String, Value>, secret_options: Vec<String>) -> Result<Self, String> {
+        let profile = AdapterProfile { target_defaults, secret_options, ..AdapterProfile::default() };
         profile.check()?;
         Ok(profile)
     }

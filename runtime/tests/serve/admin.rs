@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::SERVER;
 use crate::receiver::Receiver;
@@ -70,7 +70,7 @@ async fn without_an_admin_token_the_admin_api_is_off() {
     let serve = Serve::start(&temp_dir("no-admin"), "[server]\nlisten = \"127.0.0.1:0\"\n");
     let response = reqwest::get(format!("{}/admin/subscriptions", serve.base)).await.expect("request");
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let body: serde_json::Value = serde_json::from_str(&response.text().await.expect("body")).expect("json");
+    let body: Value = serde_json::from_str(&response.text().await.expect("body")).expect("json");
     assert!(body["error"].as_str().unwrap_or_default().contains("set [server] admin_token"), "{body}");
 }
 
@@ -85,4 +85,77 @@ fn an_unreachable_cluster_stops_the_start_with_the_url_named() {
         stderr.contains(&format!("[cluster]: cannot connect to NATS at nats://127.0.0.1:{port}")),
         "{stderr}"
     );
+}
+
+/// Secrets planted in targets (webhook `secret`/`secrets`, credential headers, a custom
+/// header with "token" in its name) appear in no admin response, log line or metric; the
+/// listings show fingerprints instead, and the receiver still got the real values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planted_secrets_appear_in_no_admin_response_log_line_or_metric() {
+    let receiver = Receiver::start(|_, _| crate::receiver::Reply::status(500)).await;
+    let planted = [
+        "planted-secret-1",
+        "Bearer planted-token-2",
+        "planted-key-3",
+        "planted-rotation-4",
+        "planted-cookie-5",
+    ];
+    let config = format!(
+        "{SERVER}\n[[subscriptions]]\npath = \"user.*\"\ndispatch = {{ adapter = \"webhook\", url = \"{}\", \
+         secret = \"{}\", headers = {{ Authorization = \"{}\", \"X-Api-Key\" = \"{}\", \"X-Tenant\" = \"acme\" }}, \
+         retry_policy = {{ max_retries = 0 }} }}\n",
+        receiver.url("/config"),
+        planted[0],
+        planted[1],
+        planted[2]
+    );
+    let serve = Serve::start(&temp_dir("secrets"), &config);
+    let added = json!({"path": "user.*", "dispatch": {
+        "adapter": "webhook", "url": receiver.url("/api"), "secrets": [planted[3]],
+        "headers": {"Cookie": planted[4]}, "retry_policy": {"max_retries": 0}
+    }});
+    let (status, created) = serve.admin(Method::POST, "/admin/subscriptions", Some(added)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert!(!created.to_string().contains("planted"), "{created}");
+
+    assert_eq!(serve.event(json!({"type": "user.created", "source": "/s"})).await.0, StatusCode::ACCEPTED);
+    receiver.wait_for(2, Duration::from_secs(30)).await;
+    let sent = receiver.requests();
+    assert!(
+        sent.iter().any(|r| r.header("authorization") == Some(planted[1])),
+        "the receiver got the real header"
+    );
+
+    // Both failed for good (500, no retries): wait until both letters are listed.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let letters = loop {
+        let (status, body) = serve.admin(Method::GET, "/admin/dead-letters", None).await;
+        assert_eq!(status, StatusCode::OK);
+        if body["dead_letters"].as_array().is_some_and(|l| l.len() == 2) {
+            break body;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "two dead letters expected: {body}");
+        tokio::task::yield_now().await;
+    };
+    let (_, subscriptions) = serve.admin(Method::GET, "/admin/subscriptions", None).await;
+    let (_, health) = serve.admin(Method::GET, "/admin/health", None).await;
+    let (_, metrics) = serve.get_text("/metrics").await;
+    let log = std::fs::read_to_string(&serve.log).expect("log");
+    let shown = [letters.to_string(), subscriptions.to_string(), health.to_string(), metrics, log];
+    for (place, text) in ["dead letters", "subscriptions", "health", "metrics", "log"].iter().zip(&shown) {
+        for secret in planted {
+            assert!(!text.contains(secret), "{secret} appears in {place}: {text}");
+        }
+    }
+    // What is shown instead: a fingerprint where the secret was, the rest as configured.
+    let targets: Vec<&Value> =
+        subscriptions["subscriptions"].as_array().into_iter().flatten().map(|s| &s["dispatch"][0]).collect();
+    let config_target = targets.iter().find(|t| t["url"].as_str().is_some_and(|u| u.ends_with("/config")));
+    let config_target = config_target.expect("the config subscription is listed");
+    assert!(
+        config_target["secret"].as_str().is_some_and(|s| s.starts_with("redacted:sha256:")),
+        "{config_target}"
+    );
+    assert!(config_target["headers"]["X-Api-Key"].as_str().is_some_and(|s| s.starts_with("redacted:")));
+    assert_eq!(config_target["headers"]["X-Tenant"], "acme");
 }
