@@ -3,7 +3,8 @@
 //!
 //! Run: `cargo bench -p jido-dispatch --bench ingress` (`JIDO_BENCH_IN_FLIGHT=N` sets the
 //! webhook target's `max_in_flight`, default 16; `JIDO_BENCH_ONLY=tracing` instead compares
-//! accepted-and-delivered/s with OTLP export on and off, in one run). The daemon, the load generator and
+//! accepted-and-delivered/s with OTLP export on and off, in one run, and
+//! `JIDO_BENCH_ONLY=attempts` with the attempt log (`[store] attempt_log`) on and off). The daemon, the load generator and
 //! the receiver share this process and the machine's cores; the store is a SQLite file in
 //! the temp directory (WAL, `synchronous = FULL`).
 
@@ -62,17 +63,24 @@ async fn collector() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-/// A daemon delivering `bench.**` to its own receiver; `otlp` exports there.
+/// A variant of the daemon: extra `[store]` keys and `[telemetry]` section.
+#[derive(Debug, Clone, Copy)]
+struct Variant<'a> {
+    store: &'a str,
+    telemetry: &'a str,
+}
+
+/// A daemon delivering `bench.**` to its own receiver, configured as `variant` says.
 async fn daemon(
     name: &str,
-    otlp: Option<&str>,
+    variant: Variant<'_>,
 ) -> (Daemon, String, tokio::sync::watch::Receiver<usize>, std::path::PathBuf) {
     let (port, _, count) = receiver(Duration::ZERO).await;
     let dir = std::env::temp_dir().join(format!("jido-bench-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let telemetry = otlp.map(|url| format!("[telemetry]\notlp_endpoint = \"{url}\"\n")).unwrap_or_default();
+    let Variant { store, telemetry } = variant;
     let text = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n[store]\npath = \"{}\"\n[egress]\nallow_private = [\"127.0.0.0/8\"]\n{telemetry}[[subscriptions]]\npath = \"bench.**\"\ndispatch = {{ adapter = \"webhook\", url = \"http://127.0.0.1:{port}/hook\", secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\" }}\n",
+        "[server]\nlisten = \"127.0.0.1:0\"\n[store]\npath = \"{}\"\n{store}\n[egress]\nallow_private = [\"127.0.0.0/8\"]\n{telemetry}[[subscriptions]]\npath = \"bench.**\"\ndispatch = {{ adapter = \"webhook\", url = \"http://127.0.0.1:{port}/hook\", secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\" }}\n",
         dir.join("store.sqlite").display()
     );
     let config = Config::parse(&text, "bench", dir.clone()).unwrap();
@@ -82,14 +90,13 @@ async fn daemon(
     (daemon, base, count, dir)
 }
 
-/// Accepted-and-delivered/s with spans exported over OTLP vs not: one daemon each, eight
-/// rounds of 20,000 signals (batches of 100) to each, the order alternating so drift hits
-/// both alike; the middle four of each are averaged.
-async fn tracing_cost() {
-    let collector = collector().await;
+/// Accepted-and-delivered/s of two variants (`what` off, then on): one daemon each,
+/// eight rounds of 20,000 signals (batches of 100) to each, the order alternating so drift
+/// hits both alike; the middle four of each are averaged.
+async fn on_off(what: &str, variants: [Variant<'_>; 2]) {
     let mut daemons = Vec::new();
-    for (i, otlp) in [None, Some(collector.as_str())].into_iter().enumerate() {
-        daemons.push(daemon(&format!("trace-{i}"), otlp).await);
+    for (i, variant) in variants.into_iter().enumerate() {
+        daemons.push(daemon(&format!("{what}-{i}"), variant).await);
     }
     let mut rates: [Vec<f64>; 2] = Default::default();
     for round in 0..8 {
@@ -111,7 +118,7 @@ async fn tracing_cost() {
     }
     let middle = |list: &[f64]| list[2..6].iter().sum::<f64>() / 4.0;
     let (off, on) = (middle(&rates[0]), middle(&rates[1]));
-    println!("| accepted and delivered/s, batches of 100, webhook | OTLP off | OTLP on | on / off |");
+    println!("| accepted and delivered/s, batches of 100, webhook | {what} off | {what} on | on / off |");
     println!("|----------------------------------------------------|---------:|--------:|---------:|");
     println!(
         "| middle 4 of 8 rounds of 20,000                     | {off:>8.0} | {on:>7.0} | {:>8.2} |",
@@ -126,8 +133,18 @@ async fn tracing_cost() {
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    if std::env::var("JIDO_BENCH_ONLY").is_ok_and(|only| only == "tracing") {
-        rt.block_on(tracing_cost());
+    let only = std::env::var("JIDO_BENCH_ONLY").unwrap_or_default();
+    if only == "tracing" {
+        rt.block_on(async {
+            let otlp = format!("[telemetry]\notlp_endpoint = \"{}\"\n", collector().await);
+            let off = Variant { store: "attempt_log = false", telemetry: "" };
+            on_off("OTLP", [off, Variant { telemetry: &otlp, ..off }]).await;
+        });
+        return;
+    }
+    if only == "attempts" {
+        let off = Variant { store: "attempt_log = false", telemetry: "" };
+        rt.block_on(on_off("attempt log", [off, Variant { store: "attempt_log = true", ..off }]));
         return;
     }
     let in_flight: u32 =

@@ -115,13 +115,23 @@ pub struct DeliveryContext {
     pub traceparent: Option<Arc<str>>,
     /// The signal's W3C `tracestate`, sent with that `traceparent`.
     pub tracestate: Option<Arc<str>>,
+    /// Where the call's `http` answers are noted for the attempt log (`None`: no log).
+    pub observed: Option<Arc<crate::telemetry::attempts::Observed>>,
 }
 
 impl DeliveryContext {
     /// The context of a delivery after `hops` bus crossings, with `http` access or none.
     pub fn new(hops: u32, http: Option<Arc<crate::outbound::HttpTarget>>) -> Self {
         let http_slot = http.as_ref().map(|_| Arc::default());
-        DeliveryContext { hops, http, replay: None, http_slot, traceparent: None, tracestate: None }
+        DeliveryContext {
+            hops,
+            http,
+            replay: None,
+            http_slot,
+            traceparent: None,
+            tracestate: None,
+            observed: None,
+        }
     }
 
     /// Keeps `slot` for the call's first request (dropped at once without http access).

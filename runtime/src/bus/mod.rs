@@ -20,6 +20,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 pub use lane::feed::{Backlog, StoredSignal};
+pub use lane::pause::PauseReason;
 use lane::{Item, Offered};
 use subscription::Subscription;
 pub use subscription::{DurableLanes, SubscribeOptions, SubscriptionId, WhenFull};
@@ -176,6 +177,23 @@ impl Bus {
         gone
     }
 
+    /// Pauses (`true`) or resumes lane `index` of subscription `id`: a paused lane takes no
+    /// new deliveries (those in flight finish) and keeps its backlog. Returns whether the
+    /// state changed, or `None` when there is no such lane.
+    pub fn set_paused(&self, id: SubscriptionId, index: usize, paused: bool) -> Option<bool> {
+        let router = self.inner.router.read().unwrap_or_else(PoisonError::into_inner);
+        let route = router.routes().into_iter().find(|route| route.value.id == id)?;
+        let pause = &route.value.lanes.get(index)?.ctx().pause;
+        Some(if paused { pause.pause(PauseReason::Operator) } else { pause.resume() })
+    }
+
+    /// The store key of lane `index` of subscription `id` (durable lanes).
+    pub fn lane_key(&self, id: SubscriptionId, index: usize) -> Option<Arc<str>> {
+        let router = self.inner.router.read().unwrap_or_else(PoisonError::into_inner);
+        let route = router.routes().into_iter().find(|route| route.value.id == id)?;
+        route.value.lanes.get(index)?.key().cloned()
+    }
+
     /// The opened targets of subscription `id` (for health checks).
     pub fn targets_of(&self, id: SubscriptionId) -> Option<Arc<[crate::target::Target]>> {
         let router = self.inner.router.read().unwrap_or_else(PoisonError::into_inner);
@@ -201,6 +219,7 @@ impl Bus {
                     targets: sub.targets.iter().map(|t| t.spec().clone()).collect(),
                     filters: sub.filters.clone(),
                     pending: sub.backlog(),
+                    paused: sub.lanes.iter().map(|lane| lane.ctx().pause.reason()).collect(),
                 }
             })
             .collect()
@@ -268,6 +287,10 @@ impl Bus {
                 .iter()
                 .filter_map(|lane| lane.worker.lock().unwrap_or_else(PoisonError::into_inner).take())
                 .collect();
+            // A paused durable lane stops now: its backlog is in the store.
+            for lane in sub.lanes.iter().filter(|lane| lane.key().is_some()) {
+                lane.ctx().pause.stop();
+            }
             let info = (sub.id, sub.pattern.to_string(), sub.pending.clone());
             drop(sub); // drops the lanes' senders: each worker exits once its queue is empty
             waiting.push((workers, info));

@@ -3,6 +3,7 @@
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::lane::pause::{Pause, PauseReason};
 use sha2::{Digest, Sha256};
 
 use super::lane::feed::{Backlog, Durable};
@@ -120,14 +121,18 @@ impl Subscription {
                 let durable = options.durable.as_ref().filter(|_| !on_failure).map(|d| {
                     Arc::new(Durable::new(lane_key(&d.key, index, target).into(), d.backlog.clone()))
                 });
+                // A lane an operator paused before a restart starts paused.
+                let paused = durable.as_ref().filter(|d| d.backlog.starts_paused(&d.key));
+                let pause = Pause::starting(paused.map(|_| PauseReason::Operator));
                 let ctx = LaneCtx {
                     subscription: id,
                     index,
-                    target: target.clone(),
+                    target: target.in_lane(id.0, durable.as_ref().map(|d| d.key.clone())),
                     pending: pending.clone(),
                     fallbacks: Mutex::default(),
                     sink: sink.clone(),
                     durable,
+                    pause,
                 };
                 let (lane, sender) = Lane::start(ctx, options.queue_capacity);
                 if on_failure {

@@ -73,6 +73,8 @@ pub struct SubscriptionInfo {
     pub filters: Vec<Filter>,
     /// Deliveries waiting or in progress, over all of its targets' lanes.
     pub pending: usize,
+    /// Per target, in order: why its lane is paused (`None`: running).
+    pub paused: Vec<Option<super::PauseReason>>,
 }
 
 /// What a shutdown left undelivered.

@@ -41,6 +41,7 @@ pub(super) async fn list_subscriptions(Extract(state): Extract<Arc<State>>, head
                 "filters": info.filters,
                 "dispatch": info.targets.iter().map(|t| state.runtime.redacted_target(t)).collect::<Vec<_>>(),
                 "pending": info.pending,
+                "paused": info.paused.iter().map(|p| p.map(pause_name)).collect::<Vec<_>>(),
                 "source": source,
             }));
         }
@@ -113,23 +114,43 @@ pub(super) async fn remove_subscription(
     }
 }
 
-/// `GET /admin/dead-letters`.
-pub(super) async fn list_dead_letters(Extract(state): Extract<Arc<State>>, headers: HeaderMap) -> Response {
-    guard!(state, headers);
-    match state.runtime.dead_letters().list() {
-        Ok(letters) => {
-            let letters: Vec<_> = letters
-                .iter()
-                .map(|letter| {
-                    let mut shown = letter.to_json();
-                    shown["target"] = state.runtime.redacted_target(&letter.target);
-                    shown
-                })
-                .collect();
-            axum::Json(json!({ "dead_letters": letters })).into_response()
-        }
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+fn pause_name(reason: crate::bus::PauseReason) -> &'static str {
+    match reason {
+        crate::bus::PauseReason::NoSuccess => "no_success",
+        _ => "operator",
     }
+}
+
+/// `POST /admin/subscriptions/{id}/targets/{index}/{pause|resume}`: the lane takes no new
+/// deliveries while paused and keeps its backlog in the store; the state survives restarts.
+pub(super) async fn set_paused(
+    Extract(state): Extract<Arc<State>>,
+    headers: HeaderMap,
+    Path((id, index, action)): Path<(u64, usize, String)>,
+) -> Response {
+    guard!(state, headers);
+    let paused = match action.as_str() {
+        "pause" => true,
+        "resume" => false,
+        other => return error(StatusCode::NOT_FOUND, format!("no action `{other}` (pause or resume)")),
+    };
+    let id = SubscriptionId(id);
+    let found = state.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned();
+    let Some((bus, _)) = found else {
+        return error(StatusCode::NOT_FOUND, format!("no subscription {}", id.0));
+    };
+    let bus = state.runtime.bus(&bus);
+    let Some(changed) = bus.set_paused(id, index, paused) else {
+        return error(StatusCode::NOT_FOUND, format!("subscription {} has no target {index}", id.0));
+    };
+    if let Some(key) = bus.lane_key(id, index)
+        && let Err(e) = state.stored.set_paused(&key, paused)
+    {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    }
+    tracing::info!(subscription = id.0, target = index, paused, "lane {action}d by an operator");
+    axum::Json(json!({ "subscription": id.0, "target": index, "paused": paused, "changed": changed }))
+        .into_response()
 }
 
 /// `DELETE /admin/dead-letters`: purges every letter.

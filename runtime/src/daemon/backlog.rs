@@ -26,11 +26,17 @@ struct Read {
 pub struct StoreBacklog {
     reads: std_mpsc::Sender<Read>,
     log: SignalLog,
+    /// Lanes an operator paused, as stored at start-up.
+    paused: Arc<std::collections::HashSet<String>>,
 }
 
 impl StoreBacklog {
     /// Opens a reader on `path` beside the writer `log`.
-    pub fn open(path: &Path, log: SignalLog) -> Result<Self, String> {
+    pub fn open(
+        path: &Path,
+        log: SignalLog,
+        paused: std::collections::HashSet<String>,
+    ) -> Result<Self, String> {
         let connection = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -46,7 +52,7 @@ impl StoreBacklog {
                 }
             })
             .map_err(|e| e.to_string())?;
-        Ok(StoreBacklog { reads, log })
+        Ok(StoreBacklog { reads, log, paused: Arc::new(paused) })
     }
 }
 
@@ -94,5 +100,9 @@ impl Backlog for StoreBacklog {
 
     fn done(&self, lane: &Arc<str>, seq: u64) {
         self.log.done(lane.clone(), seq);
+    }
+
+    fn starts_paused(&self, lane: &Arc<str>) -> bool {
+        self.paused.contains(&**lane)
     }
 }

@@ -146,7 +146,33 @@ pub struct StoreConfig {
     /// (default: `[server] max_pending_bytes`, 1 GiB). Lanes keep their backlog here, not
     /// in memory, so this bounds disk, not RSS.
     pub max_bytes: Option<usize>,
+    /// Keep every accepted signal and delivery attempt for the admin API (default true).
+    pub attempt_log: Option<bool>,
+    /// How long the history keeps signals and attempts: `"7d"` (default), `"24h"`, `"30m"`,
+    /// `"90s"`.
+    pub retention: Option<String>,
+    /// Bytes the history may hold; the oldest rows go first (default 256 MiB).
+    pub retention_bytes: Option<usize>,
 }
+
+impl StoreConfig {
+    /// The history's retention; errors name the key.
+    pub fn retention(&self) -> Result<super::history::Retention, String> {
+        let mut retention = super::history::Retention::default();
+        if let Some(enabled) = self.attempt_log {
+            retention.enabled = enabled;
+        }
+        if let Some(text) = &self.retention {
+            retention.window = parse_span(text).map_err(|e| format!("[store] retention: {e}"))?;
+        }
+        if let Some(bytes) = self.retention_bytes {
+            retention.max_bytes = bytes;
+        }
+        Ok(retention)
+    }
+}
+
+pub use crate::resilience::parse_span;
 
 /// `[builtins.<name>]`, e.g. `[builtins.webhook] max_instances = 256`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -264,6 +290,20 @@ mod tests {
         assert_eq!(config.adapters[0].name, "slack");
         assert_eq!(config.subscriptions[0].targets().expect("targets").len(), 2);
         assert_eq!(Config::embedded().subscriptions.len(), 1);
+    }
+
+    #[test]
+    fn retention_spans_parse_and_bad_ones_are_named() {
+        let store = |text: &str| Config::parse(text, "t", PathBuf::new()).expect("parses").store.retention();
+        let retention = store("[store]\nretention = \"24h\"\nretention_bytes = 1000\n").expect("valid");
+        assert_eq!((retention.window, retention.max_bytes), (std::time::Duration::from_secs(86_400), 1000));
+        assert!(retention.enabled, "on by default");
+        assert!(!store("[store]\nattempt_log = false\n").expect("valid").enabled);
+        for bad in ["soon", "7 weeks", "-1d", "d"] {
+            let err = store(&format!("[store]\nretention = {bad:?}\n")).expect_err(bad);
+            assert!(err.starts_with("[store] retention: expected a span like"), "{err}");
+        }
+        assert_eq!(parse_span("500ms"), Ok(std::time::Duration::from_millis(500)));
     }
 
     #[test]

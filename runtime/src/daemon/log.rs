@@ -21,7 +21,6 @@
 //! ```text
 //! ```
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
@@ -30,7 +29,9 @@ use rusqlite::{Connection, OptionalExtension as _};
 use tokio::sync::oneshot;
 
 use super::admission::Admission;
+use super::history::Retention;
 use crate::signal::Signal;
+use crate::telemetry::{AttemptLog, AttemptRecord};
 
 /// Why the log failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,6 +88,8 @@ pub(super) enum Command {
         keep: bool,
         reply: oneshot::Sender<Result<usize, LogError>>,
     },
+    /// Records a delivery attempt in the history.
+    Attempt(Box<AttemptRecord>),
     /// Commits what came before, then stops the writer (it holds the runtime through its
     /// commit callback, which holds this log: without an explicit end the two keep each
     /// other, and the process's Wasm engine, alive).
@@ -176,9 +179,11 @@ impl SignalLog {
     pub fn start(
         path: &Path,
         admission: Arc<Admission>,
+        retention: Retention,
         on_commit: OnCommit,
     ) -> Result<(SignalLog, Opened), LogError> {
         let (connection, legacy) = open(path)?;
+        let history = super::history::open(&connection)?;
         let (signals, bytes): (i64, i64) = connection
             .query_row("SELECT count(*), coalesce(sum(bytes), 0) FROM accepted_signals", [], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -199,7 +204,8 @@ impl SignalLog {
             .name("jido-signal-log".to_owned())
             .spawn(move || {
                 let _alive = alive;
-                writer(connection, receiver, admission, on_commit);
+                let history = super::log_write::History { retention, held: history };
+                super::log_write::writer(connection, receiver, admission, history, on_commit);
             })
             .map_err(log_error)?;
         std::thread::Builder::new()
@@ -255,6 +261,13 @@ impl SignalLog {
     }
 }
 
+impl AttemptLog for SignalLog {
+    fn record(&self, record: AttemptRecord) {
+        // After shutdown the record is dropped with the writer.
+        let _ = self.commands.send(Command::Attempt(Box::new(record)));
+    }
+}
+
 /// Rows without lane items (a store from before lanes).
 fn unrouted(connection: &Connection) -> Result<Vec<Committed>, LogError> {
     let mut statement = connection
@@ -284,84 +297,6 @@ fn checkpointer(connection: &Connection, writer_gone: &std_mpsc::Receiver<()>) {
     while let Err(std_mpsc::RecvTimeoutError::Timeout) = writer_gone.recv_timeout(CHECKPOINT_EVERY) {
         if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             tracing::warn!(%error, "WAL checkpoint failed; retrying");
-        }
-    }
-}
-
-/// Largest number of commands folded into one transaction.
-const GROUP: usize = 4096;
-
-/// Signals appended in one transaction before it is closed.
-const GROUP_SIGNALS: usize = 2048;
-
-impl Command {
-    /// Signals this command appends.
-    fn signals(&self) -> usize {
-        match self {
-            Command::Append { signals, .. } => signals.len(),
-            _ => 0,
-        }
-    }
-}
-
-fn writer(
-    mut connection: Connection,
-    commands: std_mpsc::Receiver<Command>,
-    admission: Arc<Admission>,
-    on_commit: OnCommit,
-) {
-    let mut lane_ids: HashMap<Arc<str>, i64> = HashMap::new();
-    while let Ok(first) = commands.recv() {
-        let mut signals = first.signals();
-        let mut group = vec![first];
-        // A transaction takes what queued meanwhile, up to a size that keeps one commit short
-        // (a flood of large batches must not hold the next small request for long).
-        while group.len() < GROUP && signals < GROUP_SIGNALS {
-            match commands.try_recv() {
-                Ok(command) => {
-                    signals += command.signals();
-                    group.push(command);
-                }
-                Err(_) => break,
-            }
-        }
-        let mut written = super::log_write::Written::default();
-        let outcome = super::log_write::write_group(&mut connection, &group, &mut lane_ids, &mut written);
-        if outcome.is_err() {
-            // The transaction rolled back: lane ids it created are gone too.
-            lane_ids.clear();
-        }
-        let mut appended = written.appended.into_iter();
-        let mut closed = false;
-        for command in group {
-            match command {
-                Command::Append { reply, .. } => {
-                    if outcome.is_ok() {
-                        for committed in appended.next().unwrap_or_default() {
-                            on_commit(committed);
-                        }
-                    }
-                    let _ = reply.send(outcome.clone());
-                }
-                Command::Attach { reply, .. } => {
-                    let _ = reply.send(outcome.clone());
-                }
-                Command::Forget { reply, .. } => {
-                    let _ = reply.send(outcome.clone().map(|()| written.forgotten));
-                }
-                Command::Close(reply) => {
-                    let _ = reply.send(());
-                    closed = true;
-                }
-                Command::Done(..) => {}
-            }
-        }
-        match outcome {
-            Ok(()) => admission.release(written.released.0, written.released.1),
-            Err(error) => tracing::error!(%error, "the signal store could not commit"),
-        }
-        if closed {
-            return;
         }
     }
 }

@@ -1,12 +1,18 @@
-//! One transaction of the store's writer: appends with their lane items, lane items done,
-//! backlogs forgotten. A signal's row is deleted with its last lane item.
+//! The store's writer thread and its transactions: appends with their lane items (and
+//! history rows), lane items done, attempts recorded, backlogs forgotten; the history
+//! pruned between transactions. A signal's row is deleted with its last lane item.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
 
-use super::log::{Command, Committed, LogError, log_error};
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use super::admission::Admission;
+use super::history::{self, Retention};
+use super::log::{Command, Committed, LogError, OnCommit, log_error};
 
 /// What a transaction did, for the writer to report once it has committed.
 #[derive(Debug, Default)]
@@ -17,12 +23,15 @@ pub(super) struct Written {
     pub released: (usize, usize),
     /// Lane items deleted by `Forget`.
     pub forgotten: usize,
+    /// Bytes added to the history (signals and attempts).
+    pub history: usize,
 }
 
 pub(super) fn write_group(
     connection: &mut Connection,
     group: &[Command],
     lane_ids: &mut HashMap<Arc<str>, i64>,
+    keep_history: bool,
     written: &mut Written,
 ) -> Result<(), LogError> {
     let transaction = connection.transaction().map_err(log_error)?;
@@ -31,12 +40,21 @@ pub(super) fn write_group(
             Command::Append { bus, signals, .. } => {
                 let mut rows = Vec::with_capacity(signals.len());
                 for routed in signals {
+                    let text = routed.signal.to_json();
                     if routed.lanes.is_empty() {
                         written.released.0 += 1;
                         written.released.1 += routed.bytes;
+                        if keep_history {
+                            written.history +=
+                                history::insert_signal(&transaction, bus, routed, None, &text)?;
+                        }
                         continue;
                     }
-                    let seq = insert_signal(&transaction, bus, routed, routed.lanes.len())?;
+                    let seq = insert_signal(&transaction, bus, routed, &text, routed.lanes.len())?;
+                    if keep_history {
+                        written.history +=
+                            history::insert_signal(&transaction, bus, routed, Some(seq), &text)?;
+                    }
                     for lane in &routed.lanes {
                         let id = lane_id(&transaction, lane_ids, lane)?;
                         transaction
@@ -81,6 +99,11 @@ pub(super) fn write_group(
                 written.forgotten += forget(&transaction, lanes, *keep, written)?;
                 lane_ids.clear();
             }
+            Command::Attempt(record) => {
+                if keep_history {
+                    written.history += history::insert_attempt(&transaction, record)?;
+                }
+            }
             Command::Close(_) => {}
         }
     }
@@ -91,13 +114,14 @@ fn insert_signal(
     transaction: &Transaction<'_>,
     bus: &str,
     routed: &super::log::Routed,
+    text: &str,
     lanes: usize,
 ) -> Result<i64, LogError> {
     let bytes = i64::try_from(routed.bytes).unwrap_or(i64::MAX);
     let lanes = i64::try_from(lanes).unwrap_or(0);
     transaction
         .prepare_cached("INSERT INTO accepted_signals (bus, signal, bytes, lanes) VALUES (?1, ?2, ?3, ?4)")
-        .and_then(|mut s| s.execute(params![bus, routed.signal.to_json(), bytes, lanes]))
+        .and_then(|mut s| s.execute(params![bus, text, bytes, lanes]))
         .map_err(log_error)?;
     Ok(transaction.last_insert_rowid())
 }
@@ -210,4 +234,122 @@ fn forget(
         }
     }
     Ok(count)
+}
+
+/// Largest number of commands folded into one transaction.
+const GROUP: usize = 4096;
+
+/// Signals appended in one transaction before it is closed.
+const GROUP_SIGNALS: usize = 2048;
+
+impl Command {
+    /// Signals this command appends.
+    fn signals(&self) -> usize {
+        match self {
+            Command::Append { signals, .. } => signals.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// How often the writer prunes the history (and at most how long it idles).
+const PRUNE_EVERY: Duration = Duration::from_secs(5);
+
+/// The history's retention and the bytes it holds, owned by the writer.
+#[derive(Debug)]
+pub(super) struct History {
+    pub retention: Retention,
+    pub held: usize,
+}
+
+impl History {
+    /// Prunes when the budget is passed or [`PRUNE_EVERY`] has gone by.
+    fn prune_if_due(&mut self, connection: &mut Connection, last: &mut Instant) {
+        if self.held <= self.retention.max_bytes && last.elapsed() < PRUNE_EVERY {
+            return;
+        }
+        *last = Instant::now();
+        if let Err(error) = history::prune(connection, &self.retention, &mut self.held) {
+            tracing::warn!(%error, "cannot prune the history");
+        }
+    }
+}
+
+pub(super) fn writer(
+    mut connection: Connection,
+    commands: std_mpsc::Receiver<Command>,
+    admission: Arc<Admission>,
+    mut history: History,
+    on_commit: OnCommit,
+) {
+    let mut lane_ids: HashMap<Arc<str>, i64> = HashMap::new();
+    let mut pruned = Instant::now();
+    loop {
+        let first = match commands.recv_timeout(PRUNE_EVERY) {
+            Ok(first) => first,
+            Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                history.prune_if_due(&mut connection, &mut pruned);
+                continue;
+            }
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        let mut signals = first.signals();
+        let mut group = vec![first];
+        // A transaction takes what queued meanwhile, up to a size that keeps one commit short
+        // (a flood of large batches must not hold the next small request for long).
+        while group.len() < GROUP && signals < GROUP_SIGNALS {
+            match commands.try_recv() {
+                Ok(command) => {
+                    signals += command.signals();
+                    group.push(command);
+                }
+                Err(_) => break,
+            }
+        }
+        let mut written = Written::default();
+        let keep = history.retention.enabled;
+        let outcome = write_group(&mut connection, &group, &mut lane_ids, keep, &mut written);
+        if outcome.is_err() {
+            // The transaction rolled back: lane ids it created are gone too.
+            lane_ids.clear();
+        }
+        let mut appended = written.appended.into_iter();
+        let mut closed = false;
+        for command in group {
+            match command {
+                Command::Append { reply, .. } => {
+                    if outcome.is_ok() {
+                        for committed in appended.next().unwrap_or_default() {
+                            on_commit(committed);
+                        }
+                    }
+                    let _ = reply.send(outcome.clone());
+                }
+                Command::Attach { reply, .. } => {
+                    let _ = reply.send(outcome.clone());
+                }
+                Command::Forget { reply, .. } => {
+                    let _ = reply.send(outcome.clone().map(|()| written.forgotten));
+                }
+                Command::Close(reply) => {
+                    let _ = reply.send(());
+                    closed = true;
+                }
+                Command::Done(..) | Command::Attempt(_) => {}
+            }
+        }
+        match outcome {
+            Ok(()) => {
+                admission.release(written.released.0, written.released.1);
+                history.held += written.history;
+            }
+            Err(error) => tracing::error!(%error, "the signal store could not commit"),
+        }
+        if closed {
+            return;
+        }
+        if keep {
+            history.prune_if_due(&mut connection, &mut pruned);
+        }
+    }
 }

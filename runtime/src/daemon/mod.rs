@@ -17,6 +17,9 @@ mod admin;
 mod admission;
 mod backlog;
 pub mod config;
+mod history;
+mod history_api;
+mod history_read;
 pub mod ingress;
 mod log;
 mod log_write;
@@ -91,6 +94,7 @@ struct State {
     runtime: Runtime,
     log: SignalLog,
     backlog: StoreBacklog,
+    history: history_read::HistoryReader,
     admission: Arc<Admission>,
     server: config::ServerConfig,
     stored: SubscriptionStore,
@@ -165,20 +169,29 @@ impl Daemon {
         let admission = Arc::new(Admission::new(config.server.max_pending, budget));
         let (offers, own_log) = (runtime.clone(), Arc::new(std::sync::OnceLock::new()));
         let writer_log = own_log.clone();
+        let retention = config.store.retention().map_err(DaemonError::Config)?;
         let (log, opened) = SignalLog::start(
             &store_path,
             admission.clone(),
+            retention,
             Box::new(move |committed: Committed| offer(&offers, &writer_log, committed)),
         )
         .map_err(|e| store_error(e.0))?;
         let _ = own_log.set(log.clone());
+        if retention.enabled && !runtime.telemetry().set_attempt_log(Arc::new(log.clone())) {
+            tracing::warn!("the runtime already has an attempt log: the store keeps no attempts");
+        }
+        let history = history_read::HistoryReader::open(&store_path).map_err(|e| store_error(e.0))?;
         admission.force_admit(opened.signals, opened.bytes);
-        let backlog = StoreBacklog::open(&store_path, log.clone()).map_err(store_error)?;
         let stored = SubscriptionStore::open(&store_path).map_err(|e| store_error(e.0))?;
+        // Lanes an operator paused start paused.
+        let paused = stored.paused().map_err(|e| store_error(e.0))?;
+        let backlog = StoreBacklog::open(&store_path, log.clone(), paused).map_err(store_error)?;
         let state = Arc::new(State {
             runtime: runtime.clone(),
             log,
             backlog,
+            history,
             admission,
             server: config.server.clone(),
             stored,

@@ -57,12 +57,16 @@ pub(super) async fn serve(
             get(super::admin::list_subscriptions).post(super::admin::add_subscription),
         )
         .route("/admin/subscriptions/{id}", delete(super::admin::remove_subscription))
+        .route("/admin/subscriptions/{id}/targets/{index}/{action}", post(super::admin::set_paused))
         .route(
             "/admin/dead-letters",
-            get(super::admin::list_dead_letters).delete(super::admin::purge_dead_letters),
+            get(super::history_api::dead_letters).delete(super::admin::purge_dead_letters),
         )
         .route("/admin/dead-letters/{id}/redrive", post(super::admin::redrive))
         .route("/admin/dead-letters/{id}", delete(super::admin::remove_dead_letter))
+        .route("/admin/signals", get(super::history_api::signals))
+        .route("/admin/signals/{id}", get(super::history_api::signal))
+        .route("/admin/attempts", get(super::history_api::attempts))
         .route("/admin/health", get(super::admin::health))
         .route("/admin/adapters/reload", post(super::admin::reload))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })

@@ -52,7 +52,8 @@ impl SubscriptionStore {
                  CREATE TABLE IF NOT EXISTS api_subscriptions (
                      id INTEGER PRIMARY KEY AUTOINCREMENT,
                      request TEXT NOT NULL
-                 );",
+                 );
+                 CREATE TABLE IF NOT EXISTS paused_lanes (key TEXT PRIMARY KEY);",
             )
             .map_err(store_error)?;
         Ok(SubscriptionStore { connection: Mutex::new(connection) })
@@ -94,5 +95,25 @@ impl SubscriptionStore {
             .execute("DELETE FROM api_subscriptions WHERE id = ?1", params![id])
             .map_err(store_error)?;
         Ok(())
+    }
+
+    /// Remembers that lane `key` is paused by an operator (or is no longer).
+    pub fn set_paused(&self, key: &str, paused: bool) -> Result<(), LogError> {
+        let connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        let sql = if paused {
+            "INSERT OR IGNORE INTO paused_lanes (key) VALUES (?1)"
+        } else {
+            "DELETE FROM paused_lanes WHERE key = ?1"
+        };
+        connection.execute(sql, params![key]).map_err(store_error)?;
+        Ok(())
+    }
+
+    /// The lanes an operator paused.
+    pub fn paused(&self) -> Result<std::collections::HashSet<String>, LogError> {
+        let connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut statement = connection.prepare("SELECT key FROM paused_lanes").map_err(store_error)?;
+        let keys = statement.query_map([], |r| r.get(0)).map_err(store_error)?;
+        keys.collect::<Result<_, _>>().map_err(store_error)
     }
 }

@@ -74,6 +74,12 @@ pub trait DeadLetterStore: Send + Sync + 'static {
     fn remove(&self, id: u64) -> Result<bool, StoreError>;
     /// Removes every letter; how many there were.
     fn purge(&self) -> Result<usize, StoreError>;
+    /// Up to `limit` letters with ids above `after`, oldest first (a page of [`list`]).
+    ///
+    /// [`list`]: DeadLetterStore::list
+    fn page(&self, after: u64, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
+        Ok(self.list()?.into_iter().filter(|letter| letter.id > after).take(limit).collect())
+    }
     /// How many letters there are.
     fn count(&self) -> Result<usize, StoreError> {
         self.list().map(|letters| letters.len())

@@ -144,6 +144,16 @@ impl DeadLetterStore for SqliteStore {
         rows.into_iter().map(decode).collect()
     }
 
+    fn page(&self, after: u64, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
+        let rows = self.with(|c| {
+            let mut statement =
+                c.prepare(&format!("SELECT {COLUMNS} FROM dead_letters WHERE id > ?1 ORDER BY id LIMIT ?2"))?;
+            let bounds = [i64::try_from(after).unwrap_or(i64::MAX), i64::try_from(limit).unwrap_or(i64::MAX)];
+            statement.query_map(bounds, read)?.collect::<rusqlite::Result<Vec<Row>>>()
+        })?;
+        rows.into_iter().map(decode).collect()
+    }
+
     fn get(&self, id: u64) -> Result<Option<DeadLetter>, StoreError> {
         let row = self.with(|c| {
             c.query_row(&format!("SELECT {COLUMNS} FROM dead_letters WHERE id = ?1"), [id as i64], read)

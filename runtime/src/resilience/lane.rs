@@ -40,6 +40,8 @@ pub struct LaneSettings {
     pub ordering: LaneOrdering,
     /// Token bucket, if any.
     pub rate_limit: Option<RateLimit>,
+    /// `auto_pause_after`: the lane pauses itself after this long without a success.
+    pub auto_pause_after: Option<Duration>,
 }
 
 /// Largest `max_in_flight` a target may ask for.
@@ -60,6 +62,7 @@ impl LaneSettings {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             ordering: LaneOrdering::None,
             rate_limit: None,
+            auto_pause_after: None,
         };
         if let Some(value) = host.get("ordering") {
             settings.ordering = parse_ordering(value)?;
@@ -82,6 +85,9 @@ impl LaneSettings {
         }
         if let Some(value) = host.get("rate_limit") {
             settings.rate_limit = Some(parse_rate(value)?);
+        }
+        if let Some(value) = host.get("auto_pause_after") {
+            settings.auto_pause_after = Some(super::parse_duration_key("auto_pause_after", value)?);
         }
         Ok(settings)
     }
@@ -174,6 +180,14 @@ mod tests {
     }
 
     #[test]
+    fn auto_pause_after_takes_a_span_or_milliseconds() {
+        let s = parse(json!({"auto_pause_after": "24h"})).expect("valid");
+        assert_eq!(s.auto_pause_after, Some(Duration::from_secs(86_400)));
+        let s = parse(json!({"auto_pause_after": 0})).expect("valid");
+        assert_eq!(s.auto_pause_after, Some(Duration::ZERO));
+    }
+
+    #[test]
     fn rate_limits_parse() {
         let s = parse(json!({"rate_limit": {"per_second": 10}})).expect("valid");
         assert_eq!(s.rate_limit, Some(RateLimit { per_second: 10.0, burst: 10 }));
@@ -185,6 +199,8 @@ mod tests {
     fn bad_values_name_the_key() {
         for (value, message) in [
             (json!({"max_in_flight": 0}), "max_in_flight: expected an integer 1..=1024, got 0"),
+            (json!({"auto_pause_after": "soon"}), "auto_pause_after: expected a span like"),
+            (json!({"auto_pause_after": -1}), "auto_pause_after: expected milliseconds"),
             (json!({"max_in_flight": "4"}), "max_in_flight: expected an integer"),
             (json!({"ordering": "fifo"}), "ordering: expected \"none\", \"strict\""),
             (json!({"ordering": {"key": "Subject"}}), "ordering.key: expected an attribute"),

@@ -10,6 +10,7 @@ mod breaker;
 mod lane;
 mod rate;
 mod retry;
+mod span;
 
 pub use batch::{DEFAULT_BATCH_TIMEOUT, batching};
 pub use breaker::{Admission, Breaker, BreakerConfig, BreakerState, TrialGuard};
@@ -17,3 +18,5 @@ pub use lane::{DEFAULT_MAX_IN_FLIGHT, LaneOrdering, LaneSettings, MAX_IN_FLIGHT,
 pub use rate::RateLimiter;
 pub(crate) use retry::uniform as retry_uniform;
 pub use retry::{Backoff, RetryPolicy};
+pub(crate) use span::parse_duration_key;
+pub use span::parse_span;

@@ -40,6 +40,25 @@ impl Runtime {
                 );
             }
         }
+        out.push_str("# HELP jido_lane_paused Whether a target's lane is paused: 1 by an operator, 2 after no success for auto_pause_after.\n");
+        out.push_str("# TYPE jido_lane_paused gauge\n");
+        for name in self.bus_names() {
+            for sub in self.bus(&name).subscriptions() {
+                for (index, paused) in sub.paused.iter().enumerate() {
+                    let value = match paused {
+                        None => 0,
+                        Some(crate::bus::PauseReason::NoSuccess) => 2,
+                        Some(_) => 1,
+                    };
+                    let _ = writeln!(
+                        out,
+                        "jido_lane_paused{{bus=\"{}\",subscription=\"{}\",target=\"{index}\"}} {value}",
+                        escape(&name),
+                        sub.id
+                    );
+                }
+            }
+        }
         out.push_str("# HELP jido_dead_letters Dead letters in the store.\n");
         out.push_str("# TYPE jido_dead_letters gauge\n");
         match self.inner.dead_letters.count() {

@@ -9,8 +9,27 @@ use crate::resilience::RateLimiter;
 use crate::target::{TargetSettings, TargetSpec};
 
 impl Runtime {
-    /// Validates a target's options through its adapter and opens it.
+    /// Validates a target's options through its adapter and opens it (and its `on_pause`
+    /// target, which may not have one of its own).
     pub async fn open_target(&self, spec: &TargetSpec) -> Result<Target, TargetOpenError> {
+        let mut target = self.open_one(spec).await?;
+        if let Some(nested) = spec.host.get("on_pause") {
+            let nested = TargetSpec::from_value(nested.clone())
+                .map_err(|e| TargetOpenError::HostKey(format!("on_pause: {e}")))?;
+            if nested.host.contains_key("on_pause") {
+                return Err(TargetOpenError::HostKey(
+                    "on_pause: its target may not have an on_pause".to_owned(),
+                ));
+            }
+            let opened = Box::pin(self.open_one(&nested))
+                .await
+                .map_err(|e| TargetOpenError::HostKey(format!("on_pause: {e}")))?;
+            target.on_pause = Some(Arc::new(opened));
+        }
+        Ok(target)
+    }
+
+    async fn open_one(&self, spec: &TargetSpec) -> Result<Target, TargetOpenError> {
         let resolved = self.inner.adapters.resolve(&self.inner.host, &spec.adapter)?;
         if let Some(key) = spec.unsupported_key() {
             return Err(TargetOpenError::HostKey(format!(
@@ -36,6 +55,8 @@ impl Runtime {
             telemetry: self.inner.telemetry.clone(),
             label: Arc::from(""),
             adapter: Arc::from(spec.adapter.as_str()),
+            lane: None,
+            on_pause: None,
         };
         let (key, label) = destination(&target);
         target.label = Arc::from(label);

@@ -60,7 +60,7 @@ impl Target {
             let (admission, trial) = self.admit();
             let outcome = if admission == Admission::Refused {
                 let refused = Err(self.circuit_open());
-                self.emit_attempt(signal, attempts + 1, Duration::ZERO, &refused);
+                self.emit_attempt(signal, attempts + 1, Duration::ZERO, &refused, &(None, None));
                 refused
             } else {
                 attempts += 1;
@@ -114,7 +114,7 @@ impl Target {
             let last = retry >= self.settings.retry.max_retries;
             for (&i, outcome) in left.iter().zip(outcomes) {
                 if admission == Admission::Refused {
-                    self.emit_attempt(&signals[i], attempts[i] + 1, Duration::ZERO, &outcome);
+                    self.emit_attempt(&signals[i], attempts[i] + 1, Duration::ZERO, &outcome, &(None, None));
                 }
                 match outcome {
                     Err(error) if error.is_retryable() && !last => {
@@ -196,7 +196,8 @@ impl Target {
         parent: TraceContext,
     ) -> Result<(), DeliveryError> {
         let mut traced = self.telemetry.tracing().start("attempt", Kind::Client, Some(parent));
-        let ctx = traced_context(ctx, &traced, Some(signal));
+        let ctx = self.traced_context(ctx, &traced, Some(signal));
+        let observed = ctx.observed.clone();
         let span = tracing::debug_span!(
             "jido.deliver",
             adapter = %self.spec.adapter,
@@ -224,7 +225,8 @@ impl Target {
         if let Err(error) = &outcome {
             span.record("error", tracing::field::display(error));
         }
-        self.emit_attempt(signal, attempt, duration, &outcome);
+        let answer = observed.as_ref().map(|o| o.take()).unwrap_or_default();
+        self.emit_attempt(signal, attempt, duration, &outcome, &answer);
         outcome
     }
 
@@ -239,7 +241,8 @@ impl Target {
     ) -> Vec<Result<(), DeliveryError>> {
         let mut traced = self.telemetry.tracing().start("attempt", Kind::Client, parent);
         traced.set("jido.batch_size", left.len() as i64);
-        let ctx = traced_context(ctx, &traced, None);
+        let ctx = self.traced_context(ctx, &traced, None);
+        let observed = ctx.observed.clone();
         let batch: Vec<Signal> = left.iter().map(|&i| (*signals[i]).clone()).collect();
         let span = tracing::debug_span!("jido.deliver_batch", adapter = %self.spec.adapter, target = %self.label, signals = batch.len());
         let started = std::time::Instant::now();
@@ -247,9 +250,10 @@ impl Target {
         let duration = started.elapsed();
         let missing = HostFailure::AdapterError.error("deliver-batch returned fewer results than signals");
         outcomes.resize(left.len(), Err(missing));
+        let answer = observed.as_ref().map(|o| o.take()).unwrap_or_default();
         for (&i, outcome) in left.iter().zip(&outcomes) {
             attempts[i] += 1;
-            self.emit_attempt(&signals[i], attempts[i], duration, outcome);
+            self.emit_attempt(&signals[i], attempts[i], duration, outcome, &answer);
         }
         outcomes
     }
@@ -267,6 +271,21 @@ impl Target {
 /// The attempt's context: with the span's `traceparent` (and `signal`'s `tracestate`) for
 /// the http requests it makes; a target without http access makes none, so its attempts
 /// skip formatting them.
+impl Target {
+    fn traced_context(
+        &self,
+        ctx: &DeliveryContext,
+        span: &SpanGuard,
+        signal: Option<&Signal>,
+    ) -> DeliveryContext {
+        let mut ctx = traced_context(ctx, span, signal);
+        if ctx.http.is_some() && self.telemetry.attempt_log().is_some() {
+            ctx.observed = Some(Arc::default());
+        }
+        ctx
+    }
+}
+
 fn traced_context(ctx: &DeliveryContext, span: &SpanGuard, signal: Option<&Signal>) -> DeliveryContext {
     let mut ctx = ctx.clone();
     if ctx.http.is_some() {

@@ -37,6 +37,8 @@ pub const HOST_KEYS: &[&str] = &[
     "max_in_flight",
     "ordering",
     "rate_limit",
+    "auto_pause_after",
+    "on_pause",
 ];
 
 /// Host-level keys of the spec that this version does not act on yet. A target that uses

@@ -10,6 +10,7 @@ use crate::outbound::HttpTarget;
 use crate::resilience::{Breaker, BreakerState, RateLimiter, RetryPolicy};
 use crate::signal::Signal;
 use crate::target::{TargetSettings, TargetSpec};
+use crate::telemetry::attempts::{AttemptRecord, LaneTag};
 use crate::telemetry::{DeliveryEvent, Telemetry};
 
 /// An opened target: its spec, normalised options, and the adapter's endpoint.
@@ -28,6 +29,10 @@ pub struct Target {
     pub(crate) label: Arc<str>,
     /// The adapter's name, shared.
     pub(crate) adapter: Arc<str>,
+    /// The subscription lane this copy delivers for (attempt records name it).
+    pub(crate) lane: Option<Arc<LaneTag>>,
+    /// Where the operator signal goes when this target's lane pauses itself.
+    pub(crate) on_pause: Option<Arc<Target>>,
 }
 
 impl std::fmt::Debug for Target {
@@ -88,7 +93,29 @@ impl Target {
         attempt: u32,
         duration: Duration,
         outcome: &Result<(), DeliveryError>,
+        answer: &(Option<u16>, Option<String>),
     ) {
+        if let Some(log) = self.telemetry.attempt_log() {
+            let failure = outcome.as_ref().err().map(DeliveryError::failure);
+            log.record(AttemptRecord {
+                at: std::time::SystemTime::now(),
+                signal_id: signal.id.clone(),
+                signal_source: signal.source.clone(),
+                subscription: self.lane.as_ref().map(|lane| lane.subscription),
+                lane: self.lane.as_ref().and_then(|lane| lane.key.clone()),
+                target: self.label.clone(),
+                adapter: self.adapter.clone(),
+                attempt,
+                duration,
+                outcome: match failure {
+                    None => "ok".to_owned(),
+                    Some(failure) => failure.code.clone().unwrap_or_else(|| "error".to_owned()),
+                },
+                message: failure.map(|failure| failure.message.clone()),
+                status: answer.0,
+                body: answer.1.clone(),
+            });
+        }
         self.telemetry.emit(&self.adapter, duration, outcome, || DeliveryEvent {
             adapter: self.adapter.clone(),
             target: self.label.clone(),
@@ -98,6 +125,17 @@ impl Target {
             success: outcome.is_ok(),
             error: outcome.as_ref().err().cloned(),
         });
+    }
+
+    /// This target as delivered by lane `key` of `subscription` (its attempt records
+    /// name them).
+    pub(crate) fn in_lane(&self, subscription: u64, key: Option<Arc<str>>) -> Target {
+        Target { lane: Some(Arc::new(LaneTag { subscription, key })), ..self.clone() }
+    }
+
+    /// The `on_pause` target, if it has one.
+    pub fn on_pause(&self) -> Option<&Arc<Target>> {
+        self.on_pause.as_ref()
     }
 
     /// How telemetry names this target.

@@ -7,6 +7,7 @@
 //! `permanent`), never guest-chosen error codes; a target is named by its URL origins or an
 //! opaque hash of its options, never by the options themselves (they may hold secrets).
 
+pub mod attempts;
 mod metrics;
 pub mod otlp;
 pub mod trace;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
+pub use attempts::{AttemptLog, AttemptRecord};
 pub use metrics::Metrics;
 pub(crate) use metrics::escape as metrics_escape;
 pub use otlp::{OtlpError, Tracing};
@@ -51,6 +53,7 @@ pub struct Telemetry {
     events: broadcast::Sender<DeliveryEvent>,
     metrics: Arc<Metrics>,
     tracing: Tracing,
+    attempt_log: std::sync::OnceLock<Arc<dyn AttemptLog>>,
 }
 
 impl Default for Telemetry {
@@ -59,6 +62,7 @@ impl Default for Telemetry {
             events: broadcast::channel(EVENT_BUFFER).0,
             metrics: Arc::default(),
             tracing: Tracing::default(),
+            attempt_log: std::sync::OnceLock::new(),
         }
     }
 }
@@ -74,12 +78,28 @@ impl Telemetry {
     pub fn with_otlp(endpoint: &str) -> Result<Telemetry, OtlpError> {
         let metrics = Arc::new(Metrics::default());
         let tracing = Tracing::otlp(endpoint, metrics.clone())?;
-        Ok(Telemetry { events: broadcast::channel(EVENT_BUFFER).0, metrics, tracing })
+        Ok(Telemetry {
+            events: broadcast::channel(EVENT_BUFFER).0,
+            metrics,
+            tracing,
+            attempt_log: std::sync::OnceLock::new(),
+        })
     }
 
     /// The delivery metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// Sends every attempt from now on to `log` as well; only the first call takes effect
+    /// (returns `false` for later ones).
+    pub fn set_attempt_log(&self, log: Arc<dyn AttemptLog>) -> bool {
+        self.attempt_log.set(log).is_ok()
+    }
+
+    /// The attempt log, once one is set.
+    pub fn attempt_log(&self) -> Option<&Arc<dyn AttemptLog>> {
+        self.attempt_log.get()
     }
 
     /// Spans: the tracer (exporting or not).

@@ -18,8 +18,10 @@ mod crash;
 mod delivery;
 mod embedded;
 mod filters;
+mod history;
 mod lanes;
 mod otlp;
+mod pause;
 mod reload;
 mod sdk;
 

@@ -46,7 +46,8 @@ pub struct Serve {
 
 impl Serve {
     /// Writes `config` (TOML, without `[store]`: the store goes into `dir`) and starts
-    /// the binary on a free port; returns once it listens.
+    /// the binary on a free port; returns once it listens. Keys before the config's first
+    /// table are more `[store]` keys.
     pub fn start(dir: &Path, config: &str) -> Serve {
         let file = dir.join("config.toml");
         let store = dir.join("store.sqlite");

@@ -11,12 +11,12 @@ use super::{Item, LaneCtx};
 
 /// Runs a batching lane until its feed closes.
 pub(crate) async fn run(lane: Arc<LaneCtx>, mut feed: Feed, size: usize, timeout: Duration) {
-    while let Some(first) = feed.recv().await {
+    while let Some(first) = lane.next(&mut feed).await {
         lane.took(&first);
         let mut items = vec![first];
         let deadline = tokio::time::Instant::now() + timeout;
         while items.len() < size {
-            match tokio::time::timeout_at(deadline, feed.recv()).await {
+            match tokio::time::timeout_at(deadline, lane.next(&mut feed)).await {
                 Ok(Some(item)) => {
                     lane.took(&item);
                     items.push(item);

@@ -41,6 +41,11 @@ pub trait Backlog: Send + Sync + 'static {
 
     /// `lane` has finished `seq` (delivered, or finally failed and recorded).
     fn done(&self, lane: &Arc<str>, seq: u64);
+
+    /// Whether `lane` starts paused (an operator paused it before a restart).
+    fn starts_paused(&self, _lane: &Arc<str>) -> bool {
+        false
+    }
 }
 
 /// Whether offers reach memory or are left in the store.

@@ -11,6 +11,7 @@
 
 mod batch;
 pub(crate) mod feed;
+pub(crate) mod pause;
 pub(crate) mod schedule;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,7 +26,7 @@ use crate::adapter::DeliveryError;
 use crate::dead_letter::{FailureSink, annotate};
 use crate::signal::Signal;
 use crate::target::Target;
-use feed::{Durable, Mode};
+use feed::{Durable, Feed, Mode};
 
 /// One signal on its way through a lane.
 #[derive(Debug)]
@@ -70,6 +71,8 @@ pub(crate) struct LaneCtx {
     pub fallbacks: Mutex<Vec<mpsc::Sender<Item>>>,
     pub sink: FailureSink,
     pub durable: Option<Arc<Durable>>,
+    /// Paused or running, and the time of the last success (`auto_pause_after`).
+    pub pause: pause::Pause,
 }
 
 impl Lane {
@@ -152,6 +155,22 @@ impl LaneCtx {
         }
     }
 
+    /// The next signal from the feed, once the lane is not paused (`None`: closed, or
+    /// stopped while paused).
+    pub(crate) async fn next(&self, feed: &mut Feed) -> Option<Item> {
+        loop {
+            if !self.pause.resumed().await {
+                return None;
+            }
+            // A pause while waiting wins over the next signal (`recv` is cancel-safe).
+            tokio::select! {
+                biased;
+                () = self.pause.paused() => {}
+                item = feed.recv() => return item,
+            }
+        }
+    }
+
     /// Delivers one signal through the target's delivery loop, then finishes it.
     pub(crate) async fn deliver(&self, item: Item) {
         let (outcome, attempts) = self.target.deliver_counted(&item.signal, item.hops).await;
@@ -177,9 +196,15 @@ impl LaneCtx {
     /// lanes; a stored signal is released from the store once recorded or delivered.
     pub(crate) fn finish(&self, item: Item, outcome: Result<(), DeliveryError>, attempts: u32) {
         let mut release = true;
-        if let Err(error) = outcome {
-            release = self.sink.record(&self.target, &item.signal, &error, attempts).is_ok();
-            self.feed_fallbacks(&item, &error, attempts);
+        match outcome {
+            Ok(()) => self.pause.succeeded(),
+            Err(error) => {
+                release = self.sink.record(&self.target, &item.signal, &error, attempts).is_ok();
+                self.feed_fallbacks(&item, &error, attempts);
+                if let Some(since) = self.pause.failed(self.target.settings().lane.auto_pause_after) {
+                    self.paused_for_no_success(since, &error);
+                }
+            }
         }
         self.pending.fetch_sub(1, Ordering::AcqRel);
         if let (Some(durable), Some(seq), true) = (&self.durable, item.seq, release) {

@@ -89,7 +89,7 @@ pub(crate) async fn run(lane: Arc<LaneCtx>, mut feed: Feed) {
     if max == 1 {
         // One at a time (`strict`, or `max_in_flight = 1`): order holds by itself, and the
         // delivery runs in the worker, without a task of its own.
-        while let Some(item) = feed.recv().await {
+        while let Some(item) = lane.next(&mut feed).await {
             lane.took(&item);
             lane.deliver(item).await;
         }
@@ -120,7 +120,7 @@ pub(crate) async fn run(lane: Arc<LaneCtx>, mut feed: Feed) {
                     start(&mut running, next, key);
                 }
             }
-            item = feed.recv(), if room => match item {
+            item = lane.next(&mut feed), if room => match item {
                 Some(item) => {
                     lane.took(&item);
                     let key = key_of(&ordering, &item.signal);

@@ -36,7 +36,9 @@ impl HttpCtx {
         let Some(target) = call.http.as_deref() else { return Err(self.denied()) };
         let reserved = call.take_http_slot();
         let req = with_trace(req, call.traceparent.as_deref(), call.tracestate.as_deref());
-        send(&self.service, target, self.caps, call.replay.as_deref(), reserved, req).await
+        let answer = send(&self.service, target, self.caps, call.replay.as_deref(), reserved, req).await;
+        observe(call, &answer);
+        answer
     }
 
     /// Sends every request at once; one answer per request, in order.
@@ -50,7 +52,16 @@ impl HttpCtx {
             let req = with_trace(req, parent, state);
             send(&self.service, target, self.caps, call.replay.as_deref(), reserved.take(), req)
         });
-        futures::future::join_all(sends).await
+        let answers = futures::future::join_all(sends).await;
+        answers.iter().for_each(|answer| observe(call, answer));
+        answers
+    }
+}
+
+/// Notes an answer for the call's attempt record, when the attempt log is on.
+fn observe(call: &DeliveryContext, answer: &Result<Response, Error>) {
+    if let (Some(observed), Ok(response)) = (&call.observed, answer) {
+        observed.note(response.status, &response.body);
     }
 }
 

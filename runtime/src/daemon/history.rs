@@ -1,0 +1,240 @@
+//! The history the store keeps for operators: every accepted signal and every delivery
+//! attempt, for a retention window and within a byte budget (`[store] retention`,
+//! `retention_bytes`), apart from the backlog tables (a signal leaves its lanes' backlog
+//! when delivered; its history stays until it expires).
+//!
+//! ```text
+//! history_signals(row, seq, id, source, type, subject, bus, accepted_ms, bytes, signal)
+//! attempts(row, at_ms, signal_id, signal_source, subscription, lane, target, adapter,
+//!          attempt, duration_us, outcome, message, status, body, bytes)
+//! ```
+//!
+//! Both are written by the store's writer in the transactions it already runs (group
+//! commit); [`prune`] runs on the writer between them: rows older than the window go,
+//! then the oldest rows until the tables hold at most the budget.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, Transaction, params};
+
+use super::log::{LogError, Routed, log_error};
+use crate::telemetry::AttemptRecord;
+
+/// What the history keeps, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Whether signals and attempts are kept at all (`[store] attempt_log`).
+    pub enabled: bool,
+    /// How long rows are kept (`[store] retention`, default 7 days).
+    pub window: Duration,
+    /// Bytes the history may hold (`[store] retention_bytes`, default 256 MiB).
+    pub max_bytes: usize,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention { enabled: true, window: Duration::from_secs(7 * 86_400), max_bytes: 256 << 20 }
+    }
+}
+
+/// Bytes a row counts for beyond its text (keys, numbers, index entries).
+const ROW_OVERHEAD: usize = 96;
+
+/// Rows deleted per statement while pruning.
+const PRUNE_CHUNK: i64 = 2_000;
+
+/// Milliseconds since the Unix epoch.
+pub(super) fn unix_ms(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Creates the history tables and returns the bytes they hold.
+pub(super) fn open(connection: &Connection) -> Result<usize, LogError> {
+    connection
+        .execute_batch(
+            "CREATE TABLE IF NOT EXISTS history_signals (
+                 row INTEGER PRIMARY KEY AUTOINCREMENT,
+                 seq INTEGER,
+                 id TEXT NOT NULL,
+                 source TEXT NOT NULL,
+                 type TEXT NOT NULL,
+                 subject TEXT,
+                 bus TEXT NOT NULL,
+                 accepted_ms INTEGER NOT NULL,
+                 bytes INTEGER NOT NULL,
+                 signal TEXT NOT NULL
+             );
+             CREATE INDEX IF NOT EXISTS history_signals_id ON history_signals (id);
+             CREATE TABLE IF NOT EXISTS attempts (
+                 row INTEGER PRIMARY KEY AUTOINCREMENT,
+                 at_ms INTEGER NOT NULL,
+                 signal_id TEXT NOT NULL,
+                 signal_source TEXT NOT NULL,
+                 subscription INTEGER,
+                 lane TEXT,
+                 target TEXT NOT NULL,
+                 adapter TEXT NOT NULL,
+                 attempt INTEGER NOT NULL,
+                 duration_us INTEGER NOT NULL,
+                 outcome TEXT NOT NULL,
+                 message TEXT,
+                 status INTEGER,
+                 body TEXT,
+                 bytes INTEGER NOT NULL
+             );
+             CREATE INDEX IF NOT EXISTS attempts_signal ON attempts (signal_id);",
+        )
+        .map_err(log_error)?;
+    let held: i64 = connection
+        .query_row(
+            "SELECT (SELECT coalesce(sum(bytes), 0) FROM history_signals)
+                  + (SELECT coalesce(sum(bytes), 0) FROM attempts)",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(log_error)?;
+    Ok(usize::try_from(held).unwrap_or(0))
+}
+
+/// Records an accepted signal (`seq`: its backlog row, when it went to any lane); returns
+/// the bytes it counts for.
+pub(super) fn insert_signal(
+    transaction: &Transaction<'_>,
+    bus: &str,
+    routed: &Routed,
+    seq: Option<i64>,
+    text: &str,
+) -> Result<usize, LogError> {
+    let signal = &routed.signal;
+    let bytes = text.len() + ROW_OVERHEAD;
+    transaction
+        .prepare_cached(
+            "INSERT INTO history_signals (seq, id, source, type, subject, bus, accepted_ms, bytes, signal)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                seq,
+                signal.id,
+                signal.source,
+                signal.ty,
+                signal.subject,
+                bus,
+                unix_ms(SystemTime::now()),
+                i64::try_from(bytes).unwrap_or(i64::MAX),
+                text,
+            ])
+        })
+        .map_err(log_error)?;
+    Ok(bytes)
+}
+
+/// Records one attempt; returns the bytes it counts for.
+pub(super) fn insert_attempt(
+    transaction: &Transaction<'_>,
+    record: &AttemptRecord,
+) -> Result<usize, LogError> {
+    let bytes = ROW_OVERHEAD
+        + record.signal_id.len()
+        + record.signal_source.len()
+        + record.lane.as_deref().map_or(0, str::len)
+        + record.target.len()
+        + record.message.as_deref().map_or(0, str::len)
+        + record.body.as_deref().map_or(0, str::len);
+    transaction
+        .prepare_cached(
+            "INSERT INTO attempts (at_ms, signal_id, signal_source, subscription, lane, target, adapter,
+                 attempt, duration_us, outcome, message, status, body, bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                unix_ms(record.at),
+                record.signal_id,
+                record.signal_source,
+                record.subscription.and_then(|id| i64::try_from(id).ok()),
+                record.lane.as_deref(),
+                &*record.target,
+                &*record.adapter,
+                record.attempt,
+                i64::try_from(record.duration.as_micros()).unwrap_or(i64::MAX),
+                record.outcome,
+                record.message,
+                record.status,
+                record.body,
+                i64::try_from(bytes).unwrap_or(i64::MAX),
+            ])
+        })
+        .map_err(log_error)?;
+    Ok(bytes)
+}
+
+/// Deletes rows past the window, then the oldest rows until the history holds at most
+/// its budget; `held` is the history's byte count, kept up to date.
+pub(super) fn prune(
+    connection: &mut Connection,
+    retention: &Retention,
+    held: &mut usize,
+) -> Result<(), LogError> {
+    let cutoff = unix_ms(SystemTime::now()) - i64::try_from(retention.window.as_millis()).unwrap_or(i64::MAX);
+    for (table, at) in [("history_signals", "accepted_ms"), ("attempts", "at_ms")] {
+        loop {
+            let freed = delete_chunk(connection, table, Some((at, cutoff)))?;
+            *held = held.saturating_sub(freed.1);
+            if freed.0 < PRUNE_CHUNK {
+                break;
+            }
+        }
+    }
+    while *held > retention.max_bytes {
+        // Signals and their attempts age together: the older of the two oldest rows goes.
+        let oldest = |table: &str, at: &str| -> Result<Option<i64>, LogError> {
+            connection
+                .query_row(&format!("SELECT min({at}) FROM {table}"), [], |r| r.get(0))
+                .map_err(log_error)
+        };
+        let (signal, attempt) = (oldest("history_signals", "accepted_ms")?, oldest("attempts", "at_ms")?);
+        let freed = match (signal, attempt) {
+            (Some(s), Some(a)) if a < s => delete_chunk(connection, "attempts", None)?,
+            (Some(_), _) => delete_chunk(connection, "history_signals", None)?,
+            (None, Some(_)) => delete_chunk(connection, "attempts", None)?,
+            (None, None) => {
+                *held = 0;
+                break;
+            }
+        };
+        *held = held.saturating_sub(freed.1);
+    }
+    Ok(())
+}
+
+/// Deletes up to [`PRUNE_CHUNK`] of the oldest rows of `table` (only those whose time
+/// column is before the cutoff, with `older_than`); returns how many rows and bytes went.
+fn delete_chunk(
+    connection: &mut Connection,
+    table: &str,
+    older_than: Option<(&str, i64)>,
+) -> Result<(i64, usize), LogError> {
+    let transaction = connection.transaction().map_err(log_error)?;
+    let (rows, bytes): (i64, i64) = {
+        let (condition, cutoff) = match older_than {
+            Some((column, cutoff)) => (format!("{column} < ?1"), cutoff),
+            None => ("?1 = ?1".to_owned(), 0),
+        };
+        let sql = format!(
+            "DELETE FROM {table} WHERE row IN
+                 (SELECT row FROM {table} WHERE {condition} ORDER BY row LIMIT {PRUNE_CHUNK})
+             RETURNING bytes"
+        );
+        let mut statement = transaction.prepare_cached(&sql).map_err(log_error)?;
+        let freed = statement.query_map(params![cutoff], |r| r.get::<_, i64>(0)).map_err(log_error)?;
+        let mut total = (0, 0);
+        for bytes in freed {
+            total.0 += 1;
+            total.1 += bytes.map_err(log_error)?;
+        }
+        total
+    };
+    transaction.commit().map_err(log_error)?;
+    Ok((rows, usize::try_from(bytes).unwrap_or(0)))
+}
