@@ -4,7 +4,9 @@
 //! Run: `cargo bench -p jido-dispatch --bench ingress` (`JIDO_BENCH_IN_FLIGHT=N` sets the
 //! webhook target's `max_in_flight`, default 16; `JIDO_BENCH_ONLY=tracing` instead compares
 //! accepted-and-delivered/s with OTLP export on and off, in one run, and
-//! `JIDO_BENCH_ONLY=attempts` with the attempt log (`[store] attempt_log`) on and off). The daemon, the load generator and
+//! `JIDO_BENCH_ONLY=attempts` with the attempt log (`[store] attempt_log`) on and off;
+//! `JIDO_BENCH_ONLY=retention` soaks 1,000,000 signals (`JIDO_BENCH_SIGNALS`) through a
+//! history budget of 64 MiB and reports what the store holds). The daemon, the load generator and
 //! the receiver share this process and the machine's cores; the store is a SQLite file in
 //! the temp directory (WAL, `synchronous = FULL`).
 
@@ -131,6 +133,55 @@ async fn on_off(what: &str, variants: [Variant<'_>; 2]) {
     );
 }
 
+/// Posts `JIDO_BENCH_SIGNALS` (default 1,000,000) signals through a daemon whose history
+/// may hold 64 MiB, then reports what the history holds and the store's size on disk.
+async fn retention_soak() {
+    let total: usize =
+        std::env::var("JIDO_BENCH_SIGNALS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let budget = 64usize << 20;
+    let store = format!("retention_bytes = {budget}");
+    let (daemon, base, mut count, dir) = daemon("retention", Variant { store: &store, telemetry: "" }).await;
+    let start = Instant::now();
+    let mut peak = (0u64, 0u64);
+    for round in 0..total / 20_000 {
+        ingress(&base, 4, 20_000, 100, round * 20_000).await;
+        count.wait_for(|n| *n >= (round + 1) * 20_000).await.unwrap();
+        let (db, wal) = disk_bytes(&dir);
+        peak = (peak.0.max(db), peak.1.max(wal));
+    }
+    let rate = total as f64 / start.elapsed().as_secs_f64();
+    daemon.shutdown().await;
+    let connection = rusqlite::Connection::open(dir.join("store.sqlite")).unwrap();
+    let held: (i64, i64, i64) = connection
+        .query_row(
+            "SELECT (SELECT coalesce(sum(bytes), 0) FROM history_signals) + (SELECT coalesce(sum(bytes), 0) FROM attempts),
+                    (SELECT count(*) FROM history_signals), (SELECT count(*) FROM attempts)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    println!(
+        "| signals posted and delivered | history budget | history held | rows (signals, attempts) | database, WAL (peaks) | delivered/s |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {total} | {} MiB | {:.1} MiB | {}, {} | {:.1} MiB, {:.1} MiB | {rate:.0} |",
+        budget >> 20,
+        held.0 as f64 / 1048576.0,
+        held.1,
+        held.2,
+        peak.0 as f64 / 1048576.0,
+        peak.1 as f64 / 1048576.0
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Bytes of the store's database and WAL files.
+fn disk_bytes(dir: &std::path::Path) -> (u64, u64) {
+    let size = |name: &str| std::fs::metadata(dir.join(name)).map_or(0, |m| m.len());
+    (size("store.sqlite"), size("store.sqlite-wal"))
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let only = std::env::var("JIDO_BENCH_ONLY").unwrap_or_default();
@@ -140,6 +191,10 @@ fn main() {
             let off = Variant { store: "attempt_log = false", telemetry: "" };
             on_off("OTLP", [off, Variant { telemetry: &otlp, ..off }]).await;
         });
+        return;
+    }
+    if only == "retention" {
+        rt.block_on(retention_soak());
         return;
     }
     if only == "attempts" {
