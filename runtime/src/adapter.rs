@@ -116,7 +116,7 @@ pub struct DeliveryContext {
     /// The signal's W3C `tracestate`, sent with that `traceparent`.
     pub tracestate: Option<Arc<str>>,
     /// Where the call's `http` answers are noted for the attempt log (`None`: no log).
-    pub observed: Option<Arc<crate::telemetry::attempts::Observed>>,
+    pub observed: Option<Arc<crate::outbound::Observed>>,
 }
 
 impl DeliveryContext {

@@ -7,20 +7,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::server::{admin_guard, error};
+use super::server::error;
 use super::subscriptions::SubscriptionRequest;
 use super::{Origin, State, Wanted, api_key, subscribe};
 use crate::RedriveError;
 use crate::bus::SubscriptionId;
 use crate::target::TargetSpec;
-
-macro_rules! guard {
-    ($state:expr, $headers:expr) => {
-        if let Some(refused) = admin_guard(&$state, &$headers) {
-            return refused;
-        }
-    };
-}
 
 /// `GET /admin/subscriptions`.
 pub(super) async fn list_subscriptions(Extract(state): Extract<Arc<State>>, headers: HeaderMap) -> Response {

@@ -14,18 +14,10 @@ use serde_json::json;
 
 use super::State;
 use super::history_read::{self, Filter};
-use super::server::{admin_guard, error};
+use super::server::error;
 
 /// Largest page.
 const MAX_LIMIT: usize = 1000;
-
-macro_rules! guard {
-    ($state:expr, $headers:expr) => {
-        if let Some(refused) = admin_guard(&$state, &$headers) {
-            return refused;
-        }
-    };
-}
 
 /// `GET /admin/signals?type=&source=&id=&since=&until=&outcome=&cursor=&limit=`.
 pub(super) async fn signals(

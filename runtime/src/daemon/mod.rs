@@ -13,6 +13,15 @@
 //! are its backlog, read before anything newer (at least once; receivers dedupe on the
 //! signal id). A slow or dead lane keeps its backlog on disk and delays nothing else.
 
+/// Returns the refusal from an admin handler when the request lacks the admin token.
+macro_rules! guard {
+    ($state:expr, $headers:expr) => {
+        if let Some(refused) = super::server::admin_guard(&$state, &$headers) {
+            return refused;
+        }
+    };
+}
+
 mod admin;
 mod admission;
 mod backlog;

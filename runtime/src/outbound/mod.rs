@@ -7,7 +7,9 @@
 mod client;
 mod egress;
 mod memo;
+mod observed;
 
 pub use client::{DEFAULT_POOL, EgressDenied, HttpService, HttpSettings, HttpTarget, Pool, PoolSpec};
 pub use egress::{AddressPolicy, IpNet, OriginPattern, PolicyError};
 pub use memo::{MemoAnswer, RequestKey, ResponseMemo};
+pub use observed::{BODY_PREFIX, Observed};
