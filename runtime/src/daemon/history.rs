@@ -15,7 +15,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
 
 use super::log::{LogError, Routed, log_error};
 use crate::telemetry::AttemptRecord;
@@ -177,8 +177,16 @@ pub(super) fn prune(
     held: &mut usize,
 ) -> Result<(), LogError> {
     let cutoff = unix_ms(SystemTime::now()) - i64::try_from(retention.window.as_millis()).unwrap_or(i64::MAX);
+    // Rows are appended in time order: the oldest row (a primary-key lookup, not a scan)
+    // says whether anything has expired.
+    let oldest = |connection: &Connection, table: &str, at: &str| -> Result<Option<i64>, LogError> {
+        connection
+            .query_row(&format!("SELECT {at} FROM {table} ORDER BY row LIMIT 1"), [], |r| r.get(0))
+            .optional()
+            .map_err(log_error)
+    };
     for (table, at) in [("history_signals", "accepted_ms"), ("attempts", "at_ms")] {
-        loop {
+        while oldest(connection, table, at)?.is_some_and(|first| first < cutoff) {
             let freed = delete_chunk(connection, table, Some((at, cutoff)))?;
             *held = held.saturating_sub(freed.1);
             if freed.0 < PRUNE_CHUNK {
@@ -188,12 +196,8 @@ pub(super) fn prune(
     }
     while *held > retention.max_bytes {
         // Signals and their attempts age together: the older of the two oldest rows goes.
-        let oldest = |table: &str, at: &str| -> Result<Option<i64>, LogError> {
-            connection
-                .query_row(&format!("SELECT min({at}) FROM {table}"), [], |r| r.get(0))
-                .map_err(log_error)
-        };
-        let (signal, attempt) = (oldest("history_signals", "accepted_ms")?, oldest("attempts", "at_ms")?);
+        let (signal, attempt) =
+            (oldest(connection, "history_signals", "accepted_ms")?, oldest(connection, "attempts", "at_ms")?);
         let freed = match (signal, attempt) {
             (Some(s), Some(a)) if a < s => delete_chunk(connection, "attempts", None)?,
             (Some(_), _) => delete_chunk(connection, "history_signals", None)?,

@@ -145,3 +145,18 @@ async fn with_the_attempt_log_off_nothing_is_kept() {
     let (status, body) = serve.admin(Method::GET, "/admin/signals", None).await;
     assert_eq!((status, len(&body, "signals")), (StatusCode::OK, 0), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signals_past_the_retention_window_are_pruned() {
+    let config = format!(
+        "retention = \"0s\"\n{SERVER}\n[[subscriptions]]\npath = \"tick\"\ndispatch = {{ adapter = \"noop\" }}\n"
+    );
+    let serve = Serve::start(&temp_dir("history-window"), &config);
+    assert_eq!(
+        serve.event(json!({"type": "tick", "source": "/c", "id": "old"})).await.0,
+        StatusCode::ACCEPTED
+    );
+    // The writer prunes at least every 5 s; with a zero window everything older than now goes.
+    until(&serve, "/admin/signals", |b| len(b, "signals") == 0).await;
+    until(&serve, "/admin/attempts", |b| len(b, "attempts") == 0).await;
+}
