@@ -18,8 +18,9 @@ pub enum Command {
     List(Store),
     /// One letter in full, as JSON.
     Show(WithId),
-    /// Deliver a letter to its original target again; removed on success.
-    Redrive(Redrive),
+    /// Deliver a letter to its original target again (removed on success); or, with
+    /// filters instead of an id, have a running daemon redrive every matching letter.
+    Redrive(Box<Redrive>),
     /// Remove every letter.
     Purge(Store),
 }
@@ -48,14 +49,23 @@ pub struct WithId {
     store: Store,
 }
 
-/// Arguments of `dlq redrive`.
+/// Arguments of `dlq redrive`: one letter from a store file (`dlq redrive ID`), or every
+/// letter matching filters, by a running daemon as a job (`dlq redrive --target … --since …`).
 #[derive(Debug, clap::Args)]
 pub struct Redrive {
+    /// One letter's id, redriven from the store file; without it, a running daemon
+    /// redrives every letter the filters take.
+    #[arg(conflicts_with_all = ["target", "code", "origin", "since", "until", "all"])]
+    id: Option<u64>,
     #[command(flatten)]
-    letter: WithId,
-    /// A loopback or private network http targets may reach (repeatable).
+    store: Store,
+    /// A loopback or private network http targets may reach (repeatable; with an id).
     #[arg(long = "allow-private", value_name = "CIDR")]
     allow_private: Vec<String>,
+    #[command(flatten)]
+    filter: super::jobs::LetterFilter,
+    #[command(flatten)]
+    daemon: super::jobs::Daemon,
 }
 
 fn open(store: &Store) -> anyhow::Result<SqliteStore> {
@@ -80,7 +90,16 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let letter = open(&store)?.get(id)?.with_context(|| format!("no dead letter {id}"))?;
             println!("{}", serde_json::to_string_pretty(&letter.to_json())?);
         }
-        Command::Redrive(Redrive { letter: WithId { id, store }, allow_private }) => {
+        Command::Redrive(redrive) => {
+            let Redrive { id, store, allow_private, filter, daemon } = *redrive;
+            let Some(id) = id else {
+                if !filter.given() {
+                    anyhow::bail!(
+                        "give a letter id, or filters (--target, --code, --origin, --since, --until; --all for every letter)"
+                    );
+                }
+                return super::jobs::redrive(&filter, &daemon).await;
+            };
             let networks = allow_private.iter().map(|n| IpNet::parse(n)).collect::<Result<Vec<_>, _>>()?;
             let store: Arc<dyn DeadLetterStore> = Arc::new(open(&store)?);
             let runtime = Runtime::builder().allow_private(networks).dead_letter_store(store).build()?;

@@ -6,6 +6,7 @@ mod config;
 mod conformance;
 mod dispatch;
 mod dlq;
+mod jobs;
 mod publish;
 mod scaffold;
 mod serve;
@@ -41,6 +42,12 @@ enum Command {
     /// Inspect, redrive and purge the dead letters of a SQLite store.
     #[command(subcommand)]
     Dlq(dlq::Command),
+    /// Deliver retained signals (filtered by type, source, bus and time) to one target, as
+    /// a job of a running daemon; shows its progress and a summary.
+    Replay(jobs::Replay),
+    /// Look after a running daemon's jobs (bulk redrive, replay).
+    #[command(subcommand)]
+    Jobs(jobs::Command),
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,6 +77,8 @@ pub fn main() -> ExitCode {
         Command::Adapter(AdapterCommand::Test(args)) => tokio_main(conformance::run(args)),
         Command::Adapter(AdapterCommand::New(args)) => scaffold::run(args),
         Command::Dlq(command) => tokio_main(dlq::run(command)),
+        Command::Replay(args) => tokio_main(jobs::replay(args)),
+        Command::Jobs(command) => tokio_main(jobs::run(command)),
     };
     match result {
         Ok(code) => code,

@@ -149,7 +149,7 @@ fn number(key: &str, value: &str) -> Result<i64, String> {
 }
 
 /// RFC 3339 or Unix milliseconds.
-fn instant(key: &str, value: &str) -> Result<i64, String> {
+pub(super) fn instant(key: &str, value: &str) -> Result<i64, String> {
     if let Ok(ms) = value.parse::<i64>() {
         return Ok(ms);
     }

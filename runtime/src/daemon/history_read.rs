@@ -251,23 +251,23 @@ fn attempt_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Value)> {
 
 /// A `WHERE` clause and its numbered parameters.
 #[derive(Default)]
-struct Where {
+pub(super) struct Where {
     clauses: Vec<String>,
-    args: Vec<Sql>,
+    pub args: Vec<Sql>,
 }
 
 impl Where {
     /// Adds `clause`, whose one `?` is bound to `value`.
-    fn bind(&mut self, clause: &str, value: Sql) {
+    pub fn bind(&mut self, clause: &str, value: Sql) {
         self.args.push(value);
         self.clauses.push(clause.replace('?', &format!("?{}", self.args.len())));
     }
 
-    fn raw(&mut self, clause: &str) {
+    pub fn raw(&mut self, clause: &str) {
         self.clauses.push(clause.to_owned());
     }
 
-    fn sql(&self) -> String {
+    pub fn sql(&self) -> String {
         if self.clauses.is_empty() { String::new() } else { format!("WHERE {}", self.clauses.join(" AND ")) }
     }
 }

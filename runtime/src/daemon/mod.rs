@@ -30,6 +30,11 @@ mod history;
 mod history_api;
 mod history_read;
 pub mod ingress;
+mod job_run;
+mod jobs;
+mod jobs_api;
+#[cfg(test)]
+mod jobs_tests;
 mod log;
 mod log_write;
 #[cfg(test)]
@@ -104,6 +109,7 @@ struct State {
     log: SignalLog,
     backlog: StoreBacklog,
     history: history_read::HistoryReader,
+    jobs: Arc<job_run::Jobs>,
     admission: Arc<Admission>,
     server: config::ServerConfig,
     stored: SubscriptionStore,
@@ -196,11 +202,14 @@ impl Daemon {
         // Lanes an operator paused start paused.
         let paused = stored.paused().map_err(|e| store_error(e.0))?;
         let backlog = StoreBacklog::open(&store_path, log.clone(), paused).map_err(store_error)?;
+        let job_store = jobs::JobStore::open(&store_path).map_err(|e| store_error(e.0))?;
+        let jobs = job_run::Jobs::new(job_store, runtime.clone(), history.clone());
         let state = Arc::new(State {
             runtime: runtime.clone(),
             log,
             backlog,
             history,
+            jobs,
             admission,
             server: config.server.clone(),
             stored,
@@ -218,6 +227,10 @@ impl Daemon {
             tracing::info!(signals = opened.signals, "delivering signals accepted before the last stop");
         }
         attach_unrouted(&state, opened.unrouted).await.map_err(|e| store_error(e.0))?;
+        let resumed = state.jobs.resume().map_err(|e| store_error(e.0))?;
+        if resumed > 0 {
+            tracing::info!(jobs = resumed, "resuming jobs a stop interrupted");
+        }
         let listener = tokio::net::TcpListener::bind(&config.server.listen)
             .await
             .map_err(|error| DaemonError::Listen { address: config.server.listen.clone(), error })?;

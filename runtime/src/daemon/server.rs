@@ -62,7 +62,12 @@ pub(super) async fn serve(
             "/admin/dead-letters",
             get(super::history_api::dead_letters).delete(super::admin::purge_dead_letters),
         )
+        .route("/admin/dead-letters/redrive", post(super::jobs_api::redrive))
         .route("/admin/dead-letters/{id}/redrive", post(super::admin::redrive))
+        .route("/admin/replay", post(super::jobs_api::replay))
+        .route("/admin/jobs", get(super::jobs_api::list))
+        .route("/admin/jobs/{id}", get(super::jobs_api::get))
+        .route("/admin/jobs/{id}/cancel", post(super::jobs_api::cancel))
         .route("/admin/dead-letters/{id}", delete(super::admin::remove_dead_letter))
         .route("/admin/signals", get(super::history_api::signals))
         .route("/admin/signals/{id}", get(super::history_api::signal))
@@ -77,6 +82,8 @@ pub(super) async fn serve(
     if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
         tracing::error!("server error: {e}");
     }
+    // Jobs stop where they are and resume at the next start.
+    state.jobs.stop_all();
     let deadline = Duration::from_millis(state.server.shutdown_timeout);
     let mut left = 0;
     for name in state.runtime.bus_names() {

@@ -84,4 +84,9 @@ pub trait DeadLetterStore: Send + Sync + 'static {
     fn count(&self) -> Result<usize, StoreError> {
         self.list().map(|letters| letters.len())
     }
+    /// The largest id of a letter now stored (0: none); bulk redrive stops there, so
+    /// letters recorded while it runs are not taken.
+    fn last_id(&self) -> Result<u64, StoreError> {
+        Ok(self.list()?.last().map_or(0, |letter| letter.id))
+    }
 }

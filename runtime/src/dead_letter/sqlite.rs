@@ -174,4 +174,11 @@ impl DeadLetterStore for SqliteStore {
         self.with(|c| c.query_row("SELECT COUNT(*) FROM dead_letters", [], |row| row.get::<_, i64>(0)))
             .map(|n| n as usize)
     }
+
+    fn last_id(&self) -> Result<u64, StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT coalesce(max(id), 0) FROM dead_letters", [], |row| row.get::<_, i64>(0))
+        })
+        .map(|n| u64::try_from(n).unwrap_or(0))
+    }
 }

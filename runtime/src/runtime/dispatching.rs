@@ -13,10 +13,21 @@ impl Runtime {
     /// Delivers `signal` to one target: `Ok` or that target's error (also recorded as a
     /// dead letter).
     pub async fn dispatch(&self, signal: &Signal, target: &Target) -> Result<(), DeliveryError> {
+        self.dispatch_from("dispatch", signal, target).await
+    }
+
+    /// [`Runtime::dispatch`], its dead letter recording `origin` (e.g. `job/7` for a
+    /// replay) as where the delivery came from.
+    pub async fn dispatch_from(
+        &self,
+        origin: &str,
+        signal: &Signal,
+        target: &Target,
+    ) -> Result<(), DeliveryError> {
         let (outcome, attempts) = target.deliver_counted(signal, 0).await;
         if let Err(error) = &outcome {
             // A store failure is logged by the sink; the caller has the error either way.
-            let _ = self.dispatch_sink().record(target, signal, error, attempts);
+            let _ = self.failure_sink(origin).record(target, signal, error, attempts);
         }
         outcome
     }

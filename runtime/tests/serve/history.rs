@@ -1,8 +1,6 @@
 //! The history: every accepted signal and attempt, paged and filtered over the admin API,
 //! kept across restarts and within its byte budget; dead letters paged too.
 
-use std::time::Duration;
-
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -12,16 +10,7 @@ use crate::support::{Serve, temp_dir};
 
 /// Polls `path` until `ready` holds for its body (30 s at most).
 async fn until(serve: &Serve, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (status, body) = serve.admin(Method::GET, path, None).await;
-        assert_eq!(status, StatusCode::OK, "{path}: {body}");
-        if ready(&body) {
-            return body;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{path} never got ready: {body}");
-        tokio::task::yield_now().await;
-    }
+    serve.until(path, ready).await
 }
 
 fn len(body: &Value, key: &str) -> usize {

@@ -19,6 +19,7 @@ mod delivery;
 mod embedded;
 mod filters;
 mod history;
+mod jobs;
 mod lanes;
 mod otlp;
 mod pause;

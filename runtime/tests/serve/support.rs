@@ -157,6 +157,20 @@ impl Serve {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// Polls the admin route `path` until `ready` holds for its body (30 s at most).
+    pub async fn until(&self, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let (status, body) = self.admin(reqwest::Method::GET, path, None).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            if ready(&body) {
+                return body;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{path} never got ready: {body}");
+            tokio::task::yield_now().await;
+        }
+    }
+
     /// GET `path` as text.
     pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
         let response = reqwest::get(format!("{}{path}", self.base)).await.expect("request");
