@@ -3,7 +3,7 @@
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::lane::pause::{Pause, PauseReason};
+use super::lane::pause::Pause;
 use sha2::{Digest, Sha256};
 
 use super::lane::feed::{Backlog, Durable};
@@ -122,8 +122,7 @@ impl Subscription {
                     Arc::new(Durable::new(lane_key(&d.key, index, target).into(), d.backlog.clone()))
                 });
                 // A lane an operator paused before a restart starts paused.
-                let paused = durable.as_ref().filter(|d| d.backlog.starts_paused(&d.key));
-                let pause = Pause::starting(paused.map(|_| PauseReason::Operator));
+                let pause = Pause::starting(durable.as_ref().and_then(|d| d.backlog.starts_paused(&d.key)));
                 let ctx = LaneCtx {
                     subscription: id,
                     index,

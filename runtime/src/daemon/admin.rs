@@ -33,7 +33,7 @@ pub(super) async fn list_subscriptions(Extract(state): Extract<Arc<State>>, head
                 "filters": info.filters,
                 "dispatch": info.targets.iter().map(|t| state.runtime.redacted_target(t)).collect::<Vec<_>>(),
                 "pending": info.pending,
-                "paused": info.paused.iter().map(|p| p.map(pause_name)).collect::<Vec<_>>(),
+                "paused": info.paused.iter().map(|p| p.map(super::subscriptions::reason_name)).collect::<Vec<_>>(),
                 "source": source,
             }));
         }
@@ -106,13 +106,6 @@ pub(super) async fn remove_subscription(
     }
 }
 
-fn pause_name(reason: crate::bus::PauseReason) -> &'static str {
-    match reason {
-        crate::bus::PauseReason::NoSuccess => "no_success",
-        _ => "operator",
-    }
-}
-
 /// `POST /admin/subscriptions/{id}/targets/{index}/{pause|resume}`: the lane takes no new
 /// deliveries while paused and keeps its backlog in the store; the state survives restarts.
 pub(super) async fn set_paused(
@@ -136,7 +129,7 @@ pub(super) async fn set_paused(
         return error(StatusCode::NOT_FOUND, format!("subscription {} has no target {index}", id.0));
     };
     if let Some(key) = bus.lane_key(id, index)
-        && let Err(e) = state.stored.set_paused(&key, paused)
+        && let Err(e) = state.stored.set_paused(&key, paused.then_some(crate::bus::PauseReason::Operator))
     {
         return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
     }

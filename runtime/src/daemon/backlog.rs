@@ -2,6 +2,7 @@
 //! through a reader thread with its own connection (WAL readers never wait for the
 //! writer), and reports finished signals to the writer.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
@@ -10,8 +11,9 @@ use rusqlite::{Connection, OpenFlags, params};
 use tokio::sync::oneshot;
 
 use super::log::SignalLog;
+use super::subscriptions::SubscriptionStore;
 use crate::adapter::BoxFuture;
-use crate::bus::{Backlog, StoredSignal};
+use crate::bus::{Backlog, PauseReason, StoredSignal};
 use crate::signal::Signal;
 
 struct Read {
@@ -26,17 +28,16 @@ struct Read {
 pub struct StoreBacklog {
     reads: std_mpsc::Sender<Read>,
     log: SignalLog,
-    /// Lanes an operator paused, as stored at start-up.
-    paused: Arc<std::collections::HashSet<String>>,
+    /// Paused lanes and why, as stored at start-up.
+    paused: Arc<HashMap<String, PauseReason>>,
+    /// Where a lane that pauses itself is remembered.
+    stored: Arc<SubscriptionStore>,
 }
 
 impl StoreBacklog {
     /// Opens a reader on `path` beside the writer `log`.
-    pub fn open(
-        path: &Path,
-        log: SignalLog,
-        paused: std::collections::HashSet<String>,
-    ) -> Result<Self, String> {
+    pub fn open(path: &Path, log: SignalLog, stored: Arc<SubscriptionStore>) -> Result<Self, String> {
+        let paused = stored.paused().map_err(|e| e.to_string())?;
         let connection = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -52,7 +53,7 @@ impl StoreBacklog {
                 }
             })
             .map_err(|e| e.to_string())?;
-        Ok(StoreBacklog { reads, log, paused: Arc::new(paused) })
+        Ok(StoreBacklog { reads, log, paused: Arc::new(paused), stored })
     }
 }
 
@@ -102,7 +103,13 @@ impl Backlog for StoreBacklog {
         self.log.done(lane.clone(), seq);
     }
 
-    fn starts_paused(&self, lane: &Arc<str>) -> bool {
-        self.paused.contains(&**lane)
+    fn starts_paused(&self, lane: &Arc<str>) -> Option<PauseReason> {
+        self.paused.get(&**lane).copied()
+    }
+
+    fn paused_itself(&self, lane: &Arc<str>) {
+        if let Err(e) = self.stored.set_paused(lane, Some(PauseReason::NoSuccess)) {
+            tracing::error!(lane = %lane, "cannot remember that the lane paused itself: {e}");
+        }
     }
 }

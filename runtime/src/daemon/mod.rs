@@ -112,7 +112,7 @@ struct State {
     jobs: Arc<job_run::Jobs>,
     admission: Arc<Admission>,
     server: config::ServerConfig,
-    stored: SubscriptionStore,
+    stored: Arc<SubscriptionStore>,
     /// Live subscriptions: id → (bus, origin).
     subscriptions: Mutex<HashMap<SubscriptionId, (String, Origin)>>,
     /// The configuration file, read again by reloads.
@@ -198,10 +198,9 @@ impl Daemon {
         }
         let history = history_read::HistoryReader::open(&store_path).map_err(|e| store_error(e.0))?;
         admission.force_admit(opened.signals, opened.bytes);
-        let stored = SubscriptionStore::open(&store_path).map_err(|e| store_error(e.0))?;
-        // Lanes an operator paused start paused.
-        let paused = stored.paused().map_err(|e| store_error(e.0))?;
-        let backlog = StoreBacklog::open(&store_path, log.clone(), paused).map_err(store_error)?;
+        let stored = Arc::new(SubscriptionStore::open(&store_path).map_err(|e| store_error(e.0))?);
+        // Paused lanes (by an operator, or by themselves) start paused.
+        let backlog = StoreBacklog::open(&store_path, log.clone(), stored.clone()).map_err(store_error)?;
         let job_store = jobs::JobStore::open(&store_path).map_err(|e| store_error(e.0))?;
         let jobs = job_run::Jobs::new(job_store, runtime.clone(), history.clone());
         let state = Arc::new(State {

@@ -1,5 +1,7 @@
-//! Subscriptions the admin API added: kept in the store so they survive restarts.
+//! Subscriptions the admin API added, and paused lanes (by an operator, or by themselves
+//! under `auto_pause_after`): kept in the store so they survive restarts.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
@@ -7,6 +9,7 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use super::log::LogError;
+use crate::bus::PauseReason;
 use crate::routing::Filter;
 
 /// A subscription as the admin API takes it (and as it is stored).
@@ -56,6 +59,12 @@ impl SubscriptionStore {
                  CREATE TABLE IF NOT EXISTS paused_lanes (key TEXT PRIMARY KEY);",
             )
             .map_err(store_error)?;
+        // Stores made before lanes could pause themselves have no `reason` (operator).
+        if connection.prepare("SELECT reason FROM paused_lanes LIMIT 0").is_err() {
+            connection
+                .execute_batch("ALTER TABLE paused_lanes ADD COLUMN reason TEXT")
+                .map_err(store_error)?;
+        }
         Ok(SubscriptionStore { connection: Mutex::new(connection) })
     }
 
@@ -97,23 +106,46 @@ impl SubscriptionStore {
         Ok(())
     }
 
-    /// Remembers that lane `key` is paused by an operator (or is no longer).
-    pub fn set_paused(&self, key: &str, paused: bool) -> Result<(), LogError> {
+    /// Remembers that lane `key` is paused and why (or, with `None`, that it is no longer).
+    pub fn set_paused(&self, key: &str, reason: Option<PauseReason>) -> Result<(), LogError> {
         let connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
-        let sql = if paused {
-            "INSERT OR IGNORE INTO paused_lanes (key) VALUES (?1)"
-        } else {
-            "DELETE FROM paused_lanes WHERE key = ?1"
-        };
-        connection.execute(sql, params![key]).map_err(store_error)?;
+        match reason {
+            Some(reason) => connection.execute(
+                "INSERT OR REPLACE INTO paused_lanes (key, reason) VALUES (?1, ?2)",
+                params![key, reason_name(reason)],
+            ),
+            None => connection.execute("DELETE FROM paused_lanes WHERE key = ?1", params![key]),
+        }
+        .map_err(store_error)?;
         Ok(())
     }
 
-    /// The lanes an operator paused.
-    pub fn paused(&self) -> Result<std::collections::HashSet<String>, LogError> {
+    /// The paused lanes and why.
+    pub fn paused(&self) -> Result<HashMap<String, PauseReason>, LogError> {
         let connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut statement = connection.prepare("SELECT key FROM paused_lanes").map_err(store_error)?;
-        let keys = statement.query_map([], |r| r.get(0)).map_err(store_error)?;
-        keys.collect::<Result<_, _>>().map_err(store_error)
+        let mut statement =
+            connection.prepare("SELECT key, reason FROM paused_lanes").map_err(store_error)?;
+        let rows = statement
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))
+            .map_err(store_error)?;
+        let mut paused = HashMap::new();
+        for row in rows {
+            let (key, reason) = row.map_err(store_error)?;
+            let reason = if reason.as_deref() == Some("no_success") {
+                PauseReason::NoSuccess
+            } else {
+                PauseReason::Operator
+            };
+            paused.insert(key, reason);
+        }
+        Ok(paused)
+    }
+}
+
+/// How a pause reason is stored (and shown by the admin API).
+pub(super) fn reason_name(reason: PauseReason) -> &'static str {
+    match reason {
+        PauseReason::NoSuccess => "no_success",
+        _ => "operator",
     }
 }

@@ -85,7 +85,7 @@ async fn a_target_without_success_for_auto_pause_after_pauses_and_tells_its_on_p
         down.url("/pay"),
         ops.url("/ops"),
     );
-    let serve = Serve::start(&temp_dir("auto-pause"), &config);
+    let mut serve = Serve::start(&temp_dir("auto-pause"), &config);
     assert_eq!(
         serve.event(json!({"type": "pay.in", "source": "/p", "id": "p-1"})).await.0,
         StatusCode::ACCEPTED
@@ -115,6 +115,13 @@ async fn a_target_without_success_for_auto_pause_after_pauses_and_tells_its_on_p
     down.wait_for(2, WAIT).await;
     ops.wait_for(2, WAIT).await;
     assert_eq!(subscription(&serve, "pay.*").await.1, json!(["no_success"]));
+
+    // It stays paused (for the same reason) across a restart: nothing is delivered.
+    serve.restart();
+    assert_eq!(subscription(&serve, "pay.*").await.1, json!(["no_success"]));
+    let (_, metrics) = serve.get_text("/metrics").await;
+    assert!(metrics.contains("jido_lane_paused{bus=\"default\",subscription=\""), "{metrics}");
+    assert!(metrics.contains("target=\"0\"} 2"), "{metrics}");
 }
 
 #[test]

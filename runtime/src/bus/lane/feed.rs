@@ -42,10 +42,15 @@ pub trait Backlog: Send + Sync + 'static {
     /// `lane` has finished `seq` (delivered, or finally failed and recorded).
     fn done(&self, lane: &Arc<str>, seq: u64);
 
-    /// Whether `lane` starts paused (an operator paused it before a restart).
-    fn starts_paused(&self, _lane: &Arc<str>) -> bool {
-        false
+    /// Whether `lane` starts paused, and why (an operator paused it, or it paused itself
+    /// under `auto_pause_after`, before a restart).
+    fn starts_paused(&self, _lane: &Arc<str>) -> Option<crate::bus::PauseReason> {
+        None
     }
+
+    /// `lane` paused itself (`auto_pause_after`): a store keeps it paused across restarts
+    /// until an operator resumes it.
+    fn paused_itself(&self, _lane: &Arc<str>) {}
 }
 
 /// Whether offers reach memory or are left in the store.

@@ -5,7 +5,8 @@
 //! `auto_pause_after`: a lane whose target has had no success for that long (since its last
 //! success, or since the lane started) pauses itself at its next final failure, and says
 //! so: a `warn` log line, the `jido_lane_paused` gauge, and an operator signal
-//! `jido.target.paused` to the target's `on_pause` target, if it has one.
+//! `jido.target.paused` to the target's `on_pause` target, if it has one. A durable lane's
+//! store keeps either kind of pause across restarts until an operator resumes it.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -101,11 +102,15 @@ impl Pause {
 }
 
 impl super::LaneCtx {
-    /// The lane paused itself after `since` without a success: log line, and the operator
+    /// The lane paused itself after `since` without a success: a durable lane's store
+    /// remembers it (still paused after a restart), a log line, and the operator
     /// signal to the target's `on_pause` target (delivered with that target's own retries,
     /// on a task of its own so the lane's worker does not wait for it).
     pub(super) fn paused_for_no_success(&self, since: Duration, error: &crate::adapter::DeliveryError) {
         let label = self.target.label().to_owned();
+        if let Some(durable) = &self.durable {
+            durable.backlog.paused_itself(&durable.key);
+        }
         tracing::warn!(
             subscription = self.subscription.0,
             target = self.index,
