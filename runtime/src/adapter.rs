@@ -73,6 +73,13 @@ impl DeliveryError {
         }
     }
 
+    /// The same error with its message replaced by `message`.
+    pub(crate) fn with_message(mut self, message: String) -> Self {
+        let (DeliveryError::Retryable(f) | DeliveryError::Permanent(f)) = &mut self;
+        f.message = message;
+        self
+    }
+
     /// The same error, its message ending with what the component wrote to stderr last
     /// (`said`, when it wrote anything): why a trap happened, in the component's words.
     pub(crate) fn with_stderr(mut self, said: Option<String>) -> Self {

@@ -57,6 +57,7 @@ impl Runtime {
             adapter: Arc::from(spec.adapter.as_str()),
             lane: None,
             on_pause: None,
+            secrets: crate::target::secret_values(&spec.options, &resolved.profile.secret_options).into(),
         };
         let (key, label) = destination(&target);
         target.label = Arc::from(label);

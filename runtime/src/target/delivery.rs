@@ -210,6 +210,7 @@ impl Target {
         );
         let started = std::time::Instant::now();
         let outcome = self.endpoint.deliver(signal, ctx).instrument(span.clone()).await;
+        let outcome = self.scrubbed(outcome);
         let duration = started.elapsed();
         if self.telemetry.tracing().exporting() {
             self.describe(&mut traced);
@@ -246,7 +247,8 @@ impl Target {
         let batch: Vec<Signal> = left.iter().map(|&i| (*signals[i]).clone()).collect();
         let span = tracing::debug_span!("jido.deliver_batch", adapter = %self.spec.adapter, target = %self.label, signals = batch.len());
         let started = std::time::Instant::now();
-        let mut outcomes = self.endpoint.deliver_batch(&batch, ctx).instrument(span).await;
+        let outcomes = self.endpoint.deliver_batch(&batch, ctx).instrument(span).await;
+        let mut outcomes: Vec<_> = outcomes.into_iter().map(|o| self.scrubbed(o)).collect();
         let duration = started.elapsed();
         let missing = HostFailure::AdapterError.error("deliver-batch returned fewer results than signals");
         outcomes.resize(left.len(), Err(missing));
@@ -260,6 +262,20 @@ impl Target {
 }
 
 impl Target {
+    /// `outcome` with this target's secret values hidden from its message (logs, attempt
+    /// records, dead letters and `on_failure` signals all see the scrubbed one).
+    fn scrubbed(&self, outcome: Result<(), DeliveryError>) -> Result<(), DeliveryError> {
+        match outcome {
+            Err(error) if !self.secrets.is_empty() => {
+                match super::scrub(&error.failure().message, &self.secrets) {
+                    Some(message) => Err(error.with_message(message)),
+                    None => Err(error),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// The span attributes naming the delivery: adapter and target (the signal is named
     /// by its ingress span and, on attempts, by `cloudevents.event_id`).
     fn describe(&self, span: &mut SpanGuard) {

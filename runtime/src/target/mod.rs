@@ -15,6 +15,7 @@ pub use health::{Health, HealthStatus};
 pub use opened::Target;
 pub use profile::AdapterProfile;
 pub use redact::{SECRET_OPTIONS, fingerprint, is_credential_header};
+pub(crate) use redact::{scrub, secret_values};
 pub use settings::TargetSettings;
 
 use serde_json::{Map, Value};

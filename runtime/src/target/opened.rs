@@ -33,6 +33,8 @@ pub struct Target {
     pub(crate) lane: Option<Arc<LaneTag>>,
     /// Where the operator signal goes when this target's lane pauses itself.
     pub(crate) on_pause: Option<Arc<Target>>,
+    /// Its secret option values: scrubbed from failure messages before anything sees them.
+    pub(crate) secrets: Arc<[String]>,
 }
 
 impl std::fmt::Debug for Target {
@@ -113,7 +115,12 @@ impl Target {
                 },
                 message: failure.map(|failure| failure.message.clone()),
                 status: answer.0,
-                body: answer.1.clone(),
+                // A receiver may echo what it was sent (an `Authorization` header in an
+                // error page): the body prefix is scrubbed like the message.
+                body: answer
+                    .1
+                    .as_ref()
+                    .map(|body| super::scrub(body, &self.secrets).unwrap_or_else(|| body.clone())),
             });
         }
         self.telemetry.emit(&self.adapter, duration, outcome, || DeliveryEvent {

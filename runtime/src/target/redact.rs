@@ -103,6 +103,61 @@ pub fn redact_options(options: &Map<String, Value>, declared: &[String]) -> Map<
         .collect()
 }
 
+/// Shortest value [`scrub`] hides (shorter ones would blank out ordinary words).
+const MIN_SCRUBBED: usize = 4;
+
+/// Every secret string in `options` (as [`redact_options`] sees them), longest first.
+pub(crate) fn secret_values(options: &Map<String, Value>, declared: &[String]) -> Vec<String> {
+    fn strings(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Null => {}
+            Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+            Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+            Value::String(text) => out.push(text.clone()),
+            other => out.push(other.to_string()),
+        }
+    }
+    let mut out = Vec::new();
+    for (key, value) in options {
+        let lower = key.to_ascii_lowercase();
+        if SECRET_OPTIONS.contains(&lower.as_str()) || declared.iter().any(|d| d == key) {
+            strings(value, &mut out);
+        } else if lower == "headers" {
+            let credentials: Vec<&Value> = match value {
+                Value::Object(map) => {
+                    map.iter().filter(|(n, _)| is_credential_header(n)).map(|(_, v)| v).collect()
+                }
+                Value::Array(pairs) => pairs
+                    .iter()
+                    .filter_map(|pair| match pair.as_array().map(Vec::as_slice) {
+                        Some([Value::String(name), value]) if is_credential_header(name) => Some(value),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            credentials.into_iter().for_each(|v| strings(v, &mut out));
+        }
+    }
+    out.retain(|s| s.len() >= MIN_SCRUBBED);
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out.dedup();
+    out
+}
+
+/// `message` with every occurrence of a `secrets` value replaced by its fingerprint (an
+/// adapter's failure message may quote an option, e.g. a URL an adapter declares secret).
+pub(crate) fn scrub(message: &str, secrets: &[String]) -> Option<String> {
+    let mut scrubbed: Option<String> = None;
+    for secret in secrets {
+        let text = scrubbed.as_deref().unwrap_or(message);
+        if text.contains(secret.as_str()) {
+            scrubbed = Some(text.replace(secret.as_str(), &fingerprint(secret)));
+        }
+    }
+    scrubbed
+}
+
 impl TargetSpec {
     /// The whole target as [`to_value`](Self::to_value) shows it, with its secrets
     /// fingerprinted; `declared` are its adapter's own secret options (its profile's
@@ -119,6 +174,25 @@ impl TargetSpec {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn secret_values_are_scrubbed_from_messages_longest_first() {
+        let spec = TargetSpec::from_value(json!({
+            "adapter": "slack", "url": "https://hooks.example.com/services/T1/B2/xyz",
+            "secret": "abc", "token": "tok-1234", "headers": [["Authorization", "Bearer tok-1234-long"]]
+        }))
+        .expect("target");
+        let secrets = secret_values(&spec.options, &["url".to_owned()]);
+        assert_eq!(
+            secrets,
+            ["https://hooks.example.com/services/T1/B2/xyz", "Bearer tok-1234-long", "tok-1234"]
+        );
+        let message = "https://hooks.example.com/services/T1/B2/xyz answered 403: Bearer tok-1234-long";
+        let scrubbed = scrub(message, &secrets).expect("scrubbed");
+        assert!(!scrubbed.contains("xyz") && !scrubbed.contains("tok-1234"), "{scrubbed}");
+        assert!(scrubbed.starts_with("redacted:sha256:") && scrubbed.contains(" answered 403: redacted:"));
+        assert_eq!(scrub("nothing secret here", &secrets), None);
+    }
 
     #[test]
     fn secrets_and_credential_headers_become_fingerprints() {

@@ -92,7 +92,13 @@ fn an_unreachable_cluster_stops_the_start_with_the_url_named() {
 /// listings show fingerprints instead, and the receiver still got the real values.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn planted_secrets_appear_in_no_admin_response_log_line_or_metric() {
-    let receiver = Receiver::start(|_, _| crate::receiver::Reply::status(500)).await;
+    // The receiver echoes the credential it got, as some error pages do: the failure message
+    // and the stored answer body quote it, and must show a fingerprint instead.
+    let receiver = Receiver::start(|_, request| {
+        let echoed = format!("denied for {}", request.header("authorization").unwrap_or("nobody"));
+        crate::receiver::Reply::Status(500, Vec::new(), echoed.into_bytes())
+    })
+    .await;
     let planted = [
         "planted-secret-1",
         "Bearer planted-token-2",
@@ -139,10 +145,20 @@ async fn planted_secrets_appear_in_no_admin_response_log_line_or_metric() {
     };
     let (_, subscriptions) = serve.admin(Method::GET, "/admin/subscriptions", None).await;
     let (_, health) = serve.admin(Method::GET, "/admin/health", None).await;
+    let (_, attempts) = serve.admin(Method::GET, "/admin/attempts", None).await;
+    assert!(attempts.to_string().contains("denied for redacted:sha256:"), "{attempts}");
     let (_, metrics) = serve.get_text("/metrics").await;
     let log = std::fs::read_to_string(&serve.log).expect("log");
-    let shown = [letters.to_string(), subscriptions.to_string(), health.to_string(), metrics, log];
-    for (place, text) in ["dead letters", "subscriptions", "health", "metrics", "log"].iter().zip(&shown) {
+    let shown = [
+        letters.to_string(),
+        subscriptions.to_string(),
+        health.to_string(),
+        attempts.to_string(),
+        metrics,
+        log,
+    ];
+    let places = ["dead letters", "subscriptions", "health", "attempts", "metrics", "log"];
+    for (place, text) in places.iter().zip(&shown) {
         for secret in planted {
             assert!(!text.contains(secret), "{secret} appears in {place}: {text}");
         }
