@@ -26,6 +26,7 @@ mod admin;
 mod admission;
 mod backlog;
 pub mod config;
+mod console;
 mod history;
 mod history_api;
 mod history_read;

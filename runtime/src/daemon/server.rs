@@ -73,6 +73,9 @@ pub(super) async fn serve(
         .route("/admin/signals/{id}", get(super::history_api::signal))
         .route("/admin/attempts", get(super::history_api::attempts))
         .route("/admin/health", get(super::admin::health))
+        .route("/admin/stats", get(super::console::stats))
+        .route("/admin/events", get(super::console::events))
+        .route("/ui", get(super::console::page))
         .route("/admin/adapters/reload", post(super::admin::reload))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
         .with_state(state.clone());

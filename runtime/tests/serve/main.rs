@@ -14,6 +14,7 @@ mod verify;
 mod admin;
 mod bad_input;
 mod cluster;
+mod console;
 mod crash;
 mod delivery;
 mod embedded;
@@ -25,6 +26,7 @@ mod otlp;
 mod pause;
 mod reload;
 mod sdk;
+mod webdriver;
 
 /// The `[server]` and `[egress]` every test uses: tokens, and loopback receivers allowed.
 pub const SERVER: &str = r#"
