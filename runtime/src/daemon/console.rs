@@ -75,13 +75,21 @@ pub(super) async fn events(Extract(state): Extract<Arc<State>>, headers: HeaderM
 async fn collect(state: &State) -> Result<Value, LogError> {
     let since = unix_ms(SystemTime::now()) - 3_600_000;
     let history = state.history.run(move |c| last_hour(c, since)).await?;
+    let stored = state.history.run(lane_backlogs).await?;
     let mut lanes = Vec::new();
     for name in state.runtime.bus_names() {
-        for info in state.runtime.bus(&name).subscriptions() {
-            lanes.push(json!({
-                "bus": name, "subscription": info.id.0, "path": info.path, "pending": info.pending,
-                "paused": info.paused.iter().map(|p| p.map(super::subscriptions::reason_name)).collect::<Vec<_>>(),
-            }));
+        let bus = state.runtime.bus(&name);
+        for info in bus.subscriptions() {
+            let targets = bus.targets_of(info.id).unwrap_or_default();
+            for (index, target) in targets.iter().enumerate() {
+                let backlog = bus.lane_key(info.id, index).and_then(|key| stored.get(&*key).copied());
+                lanes.push(json!({
+                    "bus": name, "subscription": info.id.0, "path": info.path, "target": index,
+                    "label": target.label(), "adapter": target.spec().adapter,
+                    "backlog": backlog.unwrap_or(0),
+                    "paused": info.paused.get(index).copied().flatten().map(super::subscriptions::reason_name),
+                }));
+            }
         }
     }
     let dead_letters = state.runtime.dead_letters().count().unwrap_or(0);
@@ -89,6 +97,16 @@ async fn collect(state: &State) -> Result<Value, LogError> {
         "pending": state.admission.pending(), "dead_letters": dead_letters,
         "lanes": lanes, "last_hour": history,
     }))
+}
+
+/// Signals each durable lane holds in the store (delivered ones leave it), by lane key: a
+/// scan of the `(lane, seq)` key, about 30 ms per million items here.
+fn lane_backlogs(c: &Connection) -> Result<std::collections::HashMap<String, i64>, LogError> {
+    let mut statement = c
+        .prepare("SELECT l.key, count(*) FROM lane_items i JOIN lanes l ON l.id = i.lane GROUP BY i.lane")
+        .map_err(log_error)?;
+    let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(log_error)?;
+    rows.collect::<Result<_, _>>().map_err(log_error)
 }
 
 /// The first attempt row at or after `since`: a binary search over the primary key (rows

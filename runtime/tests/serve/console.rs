@@ -74,7 +74,8 @@ async fn an_operator_finds_a_signal_opens_its_timeline_and_bulk_redrives_after_r
     browser.type_into("#token", "admin-secret").await;
     browser.click("#login-form button").await;
     browser.wait_text("#status", "live").await;
-    browser.wait_text("#lanes", "order.**").await;
+    let lanes = browser.wait_text("#lanes", "order.**").await;
+    assert!(lanes.contains("webhook") && lanes.contains("audit"), "{lanes}");
     browser.wait_text("#breakers", "webhook").await;
     browser.screenshot(&shots.join("overview.png")).await;
 

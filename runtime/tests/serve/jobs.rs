@@ -184,6 +184,16 @@ async fn a_cancelled_job_stays_cancelled_and_jobs_show_no_secret_and_refuse_bad_
     let (_, listed) = serve.admin(Method::GET, "/admin/jobs", None).await;
     assert!(!listed.to_string().contains("planted-job-secret"));
 
+    // Jobs are paged newest first.
+    let (status, second) =
+        serve.admin(Method::POST, "/admin/dead-letters/redrive", Some(json!({"code": "none"}))).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{second}");
+    let first_page = serve.until("/admin/jobs?limit=1", |_| true).await;
+    assert_eq!(first_page["jobs"][0]["id"], second["id"]);
+    let cursor = first_page["next_cursor"].as_str().expect("a next page").to_owned();
+    let next_page = serve.until(&format!("/admin/jobs?limit=1&cursor={cursor}"), |_| true).await;
+    assert_eq!(next_page["jobs"][0]["id"], job["id"]);
+
     for (path, body, expected) in [
         ("/admin/dead-letters/redrive", json!({"colour": "red"}), "unknown field `colour`"),
         ("/admin/dead-letters/redrive", json!({"since": "yesterday"}), "since: expected RFC 3339"),
