@@ -56,20 +56,20 @@ impl LetterFilter {
     }
 
     fn to_json(&self) -> Value {
-        let mut body = serde_json::Map::new();
-        for (key, value) in [
+        given_flags([
             ("target", &self.target),
             ("code", &self.code),
             ("origin", &self.origin),
             ("since", &self.since),
             ("until", &self.until),
-        ] {
-            if let Some(value) = value {
-                body.insert(key.to_owned(), json!(value));
-            }
-        }
-        Value::Object(body)
+        ])
     }
+}
+
+/// A JSON object of the flags that were given.
+fn given_flags<const N: usize>(flags: [(&str, &Option<String>); N]) -> Value {
+    let given = flags.into_iter().filter_map(|(key, value)| Some((key.to_owned(), json!(value.as_ref()?))));
+    Value::Object(given.collect())
 }
 
 /// Arguments of `replay`.
@@ -166,18 +166,13 @@ pub async fn replay(args: Replay) -> anyhow::Result<ExitCode> {
         (None, Some(subscription), Some(index)) => json!({ "subscription": subscription, "target": index }),
         _ => bail!("name the target: --to JSON, or --subscription ID --target-index N"),
     };
-    let mut filter = serde_json::Map::new();
-    for (key, value) in [
+    let filter = given_flags([
         ("type", &args.ty),
         ("source", &args.source),
         ("bus", &args.bus),
         ("since", &args.since),
         ("until", &args.until),
-    ] {
-        if let Some(value) = value {
-            filter.insert(key.to_owned(), json!(value));
-        }
-    }
+    ]);
     let body = json!({ "filter": filter, "target": target });
     let job = args.daemon.call(reqwest::Method::POST, "/admin/replay", Some(body)).await?;
     follow(&args.daemon, job, "delivered").await

@@ -100,7 +100,8 @@ async fn collect(state: &State) -> Result<Value, LogError> {
 }
 
 /// Signals each durable lane holds in the store (delivered ones leave it), by lane key: a
-/// scan of the `(lane, seq)` key, about 30 ms per million items here.
+/// scan of the `(lane, seq)` key, so its cost grows with the total backlog (not measured
+/// yet at millions of items).
 fn lane_backlogs(c: &Connection) -> Result<std::collections::HashMap<String, i64>, LogError> {
     let mut statement = c
         .prepare("SELECT l.key, count(*) FROM lane_items i JOIN lanes l ON l.id = i.lane GROUP BY i.lane")
