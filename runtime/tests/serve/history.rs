@@ -8,11 +8,6 @@ use crate::SERVER;
 use crate::receiver::{Receiver, Reply};
 use crate::support::{Serve, temp_dir};
 
-/// Polls `path` until `ready` holds for its body (30 s at most).
-async fn until(serve: &Serve, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    serve.until(path, ready).await
-}
-
 fn len(body: &Value, key: &str) -> usize {
     body[key].as_array().map_or(0, Vec::len)
 }
@@ -38,25 +33,25 @@ async fn signals_and_attempts_are_searchable_paged_and_kept_across_a_restart() {
         assert_eq!(accepted.0, StatusCode::ACCEPTED);
     }
     // Three successes, and two 503s for each signal on the down receiver.
-    let all = until(&serve, "/admin/attempts?limit=100", |b| len(b, "attempts") == 9).await;
+    let all = serve.until("/admin/attempts?limit=100", |b| len(b, "attempts") == 9).await;
     assert_eq!(all["next_cursor"], Value::Null);
 
     // Pages, newest first, with a cursor; filters.
-    let first = until(&serve, "/admin/signals?limit=2", |_| true).await;
+    let first = serve.until("/admin/signals?limit=2", |_| true).await;
     assert_eq!(ids(&first, "signals"), ["o-3", "o-2"]);
     let cursor = first["next_cursor"].as_str().expect("a next page").to_owned();
-    let second = until(&serve, &format!("/admin/signals?limit=2&cursor={cursor}"), |_| true).await;
+    let second = serve.until(&format!("/admin/signals?limit=2&cursor={cursor}"), |_| true).await;
     assert_eq!(ids(&second, "signals"), ["o-1"]);
     assert_eq!(second["next_cursor"], Value::Null);
-    let paid = until(&serve, "/admin/signals?type=order.paid", |_| true).await;
+    let paid = serve.until("/admin/signals?type=order.paid", |_| true).await;
     assert_eq!(ids(&paid, "signals"), ["o-2"]);
-    let failed = until(&serve, "/admin/signals?outcome=http_503&source=/shop", |_| true).await;
+    let failed = serve.until("/admin/signals?outcome=http_503&source=/shop", |_| true).await;
     assert_eq!(ids(&failed, "signals"), ["o-3", "o-2", "o-1"]);
-    let none = until(&serve, "/admin/signals?since=2999-01-01T00:00:00Z", |_| true).await;
+    let none = serve.until("/admin/signals?since=2999-01-01T00:00:00Z", |_| true).await;
     assert_eq!(len(&none, "signals"), 0);
 
     // One signal's timeline: per lane, each attempt with its status and body.
-    let shown = until(&serve, "/admin/signals/o-1", |_| true).await;
+    let shown = serve.until("/admin/signals/o-1", |_| true).await;
     assert_eq!(shown["signal"]["type"], json!("order.created"));
     let lanes = shown["lanes"].as_array().expect("lanes");
     assert_eq!(lanes.len(), 2, "{shown}");
@@ -73,16 +68,16 @@ async fn signals_and_attempts_are_searchable_paged_and_kept_across_a_restart() {
 
     // Attempts by target and outcome.
     let target = good_lane["target"].as_str().expect("target").to_owned();
-    let by_target = until(&serve, &format!("/admin/attempts?target={target}&outcome=ok"), |_| true).await;
+    let by_target = serve.until(&format!("/admin/attempts?target={target}&outcome=ok"), |_| true).await;
     assert_eq!(len(&by_target, "attempts"), 3);
-    let failures = until(&serve, "/admin/attempts?outcome=failed&limit=4", |_| true).await;
+    let failures = serve.until("/admin/attempts?outcome=failed&limit=4", |_| true).await;
     assert_eq!(len(&failures, "attempts"), 4);
     assert!(failures["next_cursor"].is_string(), "a full page has a next cursor");
 
     // Dead letters, paged.
-    let letters = until(&serve, "/admin/dead-letters?limit=2", |b| len(b, "dead_letters") == 2).await;
+    let letters = serve.until("/admin/dead-letters?limit=2", |b| len(b, "dead_letters") == 2).await;
     let cursor = letters["next_cursor"].as_str().expect("a next page").to_owned();
-    let rest = until(&serve, &format!("/admin/dead-letters?limit=2&cursor={cursor}"), |_| true).await;
+    let rest = serve.until(&format!("/admin/dead-letters?limit=2&cursor={cursor}"), |_| true).await;
     assert_eq!(len(&rest, "dead_letters"), 1);
     assert_eq!(rest["next_cursor"], Value::Null);
 
@@ -98,9 +93,9 @@ async fn signals_and_attempts_are_searchable_paged_and_kept_across_a_restart() {
     }
 
     serve.restart();
-    let kept = until(&serve, "/admin/signals", |_| true).await;
+    let kept = serve.until("/admin/signals", |_| true).await;
     assert_eq!(ids(&kept, "signals"), ["o-3", "o-2", "o-1"]);
-    let kept = until(&serve, "/admin/attempts?limit=100", |_| true).await;
+    let kept = serve.until("/admin/attempts?limit=100", |_| true).await;
     assert_eq!(len(&kept, "attempts"), 9);
 }
 
@@ -115,11 +110,12 @@ async fn the_history_keeps_within_its_byte_budget_newest_first() {
         assert_eq!(accepted.0, StatusCode::ACCEPTED);
     }
     // Each signal and its attempt take a few hundred bytes: the oldest go, the newest stay.
-    let kept = until(&serve, "/admin/signals?limit=1000", |b| {
-        let ids = ids(b, "signals");
-        ids.first().map(String::as_str) == Some("t-59") && !ids.contains(&"t-0".to_owned())
-    })
-    .await;
+    let kept = serve
+        .until("/admin/signals?limit=1000", |b| {
+            let ids = ids(b, "signals");
+            ids.first().map(String::as_str) == Some("t-59") && !ids.contains(&"t-0".to_owned())
+        })
+        .await;
     let kept = len(&kept, "signals");
     assert!(kept > 0 && kept < 20, "{kept} signals kept in 4000 bytes");
 }
@@ -146,6 +142,6 @@ async fn signals_past_the_retention_window_are_pruned() {
         StatusCode::ACCEPTED
     );
     // The writer prunes at least every 5 s; with a zero window everything older than now goes.
-    until(&serve, "/admin/signals", |b| len(b, "signals") == 0).await;
-    until(&serve, "/admin/attempts", |b| len(b, "attempts") == 0).await;
+    serve.until("/admin/signals", |b| len(b, "signals") == 0).await;
+    serve.until("/admin/attempts", |b| len(b, "attempts") == 0).await;
 }
