@@ -1,6 +1,8 @@
-//! Builds the built-in adapter components of `adapters/` (feature `builtin-adapters`), each
+//! Builds the built-in adapter components of `adapters/` and the built-in transforms of
+//! `adapters/transforms/` (feature `builtin-adapters`), each
 //! of which must have a `README.md` (its options and failure codes) and a `profile.toml`
-//! (its host profile: stdio, call limit, instances, target defaults).
+//! (its host profile: stdio, call limit, instances, target defaults); each transform a
+//! `README.md`.
 
 use std::path::PathBuf;
 
@@ -25,4 +27,16 @@ fn main() {
         }
     }
     jido_guest_build::build_and_embed(&workspace, &guests, "builtin_adapters");
+    // Transforms build in a cargo call of their own and embed as a list of their own.
+    let transforms = jido_guest_build::discover(&adapters.join("transforms"), &[]);
+    for guest in &transforms {
+        let path = guest.dir.join("README.md");
+        assert!(
+            path.is_file(),
+            "built-in transform `{}` has no {}: document its options there",
+            guest.name,
+            path.display()
+        );
+    }
+    jido_guest_build::build_and_embed(&workspace, &transforms, "builtin_transforms");
 }

@@ -1,5 +1,6 @@
-//! The built-in adapters: components compiled from `adapters/` by the build script and
-//! embedded in the library (feature `builtin-adapters`).
+//! The built-in adapters and transforms: components compiled from `adapters/` and
+//! `adapters/transforms/` by the build script and embedded in the library (feature
+//! `builtin-adapters`).
 //!
 //! The generated `for_each_builtin_adapters!` macro (exported at the crate root) calls
 //! `$m!(name)` once per built-in; the contract tests use it so that an adapter without a
@@ -22,6 +23,27 @@ pub struct Builtin {
 #[cfg(feature = "builtin-adapters")]
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/builtin_adapters.rs"));
+}
+
+#[cfg(feature = "builtin-adapters")]
+mod embedded_transforms {
+    include!(concat!(env!("OUT_DIR"), "/builtin_transforms.rs"));
+}
+
+/// Every built-in transform (`template`, `select`), sorted by name; `profile` is empty
+/// (empty without the `builtin-adapters` feature).
+pub fn transforms() -> Vec<Builtin> {
+    #[cfg(feature = "builtin-adapters")]
+    {
+        embedded_transforms::BUILTIN_TRANSFORMS
+            .iter()
+            .map(|(name, component, readme, profile)| Builtin { name, component, readme, profile })
+            .collect()
+    }
+    #[cfg(not(feature = "builtin-adapters"))]
+    {
+        Vec::new()
+    }
 }
 
 /// Every built-in adapter, sorted by name (empty without the `builtin-adapters` feature).

@@ -128,20 +128,59 @@ impl crate::Runtime {
         manifest: &AdapterManifest,
         base_dir: &std::path::Path,
     ) -> Result<crate::host::CacheOutcome, crate::host::LoadError> {
-        let path = if manifest.component.is_absolute() {
-            manifest.component.clone()
-        } else {
-            base_dir.join(&manifest.component)
-        };
-        let bytes = std::fs::read(&path)
-            .map_err(|e| crate::host::LoadError::Read { path: path.clone(), message: e.to_string() })?;
+        let bytes = manifest.read_component(base_dir)?;
         let config = manifest.to_config().map_err(|e| crate::host::LoadError::Limits(e.message))?;
         let profile = manifest.profile().map_err(|e| crate::host::LoadError::Profile(e.message))?;
         self.load_adapter_with(&manifest.name, &bytes, config, profile).await
     }
+
+    /// Loads (or replaces under its live targets, see
+    /// [`Runtime::load_transform`](crate::Runtime::load_transform)) the transform a
+    /// `[[transforms]]` manifest names: the same keys as an adapter's, of which a transform
+    /// uses the limits, tenant and `stdio`/`wasi_stubs` grants
+    /// ([`AdapterManifest::check_transform`] refuses the rest).
+    pub async fn load_transform_manifest(
+        &self,
+        manifest: &AdapterManifest,
+        base_dir: &std::path::Path,
+    ) -> Result<crate::host::CacheOutcome, crate::host::LoadError> {
+        manifest.check_transform().map_err(|e| crate::host::LoadError::Limits(e.message))?;
+        let bytes = manifest.read_component(base_dir)?;
+        let config = manifest.to_config().map_err(|e| crate::host::LoadError::Limits(e.message))?;
+        self.load_transform(&manifest.name, &bytes, config).await
+    }
 }
 
 impl AdapterManifest {
+    /// The component's bytes; a relative path is resolved against `base_dir`.
+    fn read_component(&self, base_dir: &std::path::Path) -> Result<Vec<u8>, crate::host::LoadError> {
+        let path = if self.component.is_absolute() {
+            self.component.clone()
+        } else {
+            base_dir.join(&self.component)
+        };
+        std::fs::read(&path)
+            .map_err(|e| crate::host::LoadError::Read { path: path.clone(), message: e.to_string() })
+    }
+
+    /// Checks a `[[transforms]]` entry: transforms import neither `http` nor `channel` and
+    /// have no targets of their own, so those grants and `target_defaults` are refused
+    /// rather than ignored.
+    pub fn check_transform(&self) -> Result<(), ManifestError> {
+        let error =
+            |message: &str| Err(ManifestError { adapter: self.name.clone(), message: message.to_owned() });
+        let g = &self.grants;
+        if !(g.http.is_empty() && g.mailboxes.is_empty() && g.topics.is_empty() && g.buses.is_empty()) {
+            return error(
+                "grants: a transform imports neither http nor channel; grant only stdio or wasi_stubs",
+            );
+        }
+        if !self.target_defaults.is_empty() || !self.secret_options.is_empty() {
+            return error("target_defaults, secret_options: belong to adapters, not transforms");
+        }
+        self.to_config().map(|_| ())
+    }
+
     /// Its host profile (the `target_defaults`), checked.
     pub fn profile(&self) -> Result<AdapterProfile, ManifestError> {
         AdapterProfile::custom(self.target_defaults.clone(), self.secret_options.clone())

@@ -315,3 +315,26 @@ fn dispatch_waits_for_async_targets_before_it_exits() {
     let listed = text(&run_with_data(&["dlq", "list"], &data).stdout);
     assert!(listed.contains("\thttp\thttp_500\t"), "the async failure was recorded: {listed}");
 }
+
+#[test]
+fn transform_test_runs_the_transform_kit() {
+    let dir = std::path::PathBuf::from(concat!(env!("CARGO_TARGET_TMPDIR"), "/transform-test"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let template = dir.join("template.wasm");
+    let component = jido_dispatch::builtin::transforms()
+        .into_iter()
+        .find(|t| t.name == "template")
+        .expect("built in")
+        .component;
+    std::fs::write(&template, component).expect("write");
+    let file = template.display().to_string();
+    let out = run(&["transform", "test", &file, "--opts", r#"{"template":{"text":"$type"}}"#]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("PASS  transform binary") && stdout.contains("all 8 checks passed"), "{stdout}");
+
+    let out = run(&["transform", "test", &file, "--opts", r#"{"template":{"text":"${x"}}"#]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  validate-opts"), "{stdout}");
+}

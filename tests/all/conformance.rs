@@ -72,3 +72,30 @@ async fn broken_guests_fail_the_check_that_names_their_defect() {
     assert!(report.checks[0].detail.contains("does not export `jido:dispatch/adapter@0.1.0`"));
     assert!(report.to_string().ends_with("1 of 1 checks failed"), "{report}");
 }
+
+#[tokio::test]
+async fn the_transform_kit_passes_the_builtins_and_the_examples_and_names_broken_ones() {
+    use jido_dispatch::conformance::transform;
+    let template = r#"{"template":{"text":"$type"}}"#;
+    let builtin = |name: &str| {
+        jido_dispatch::builtin::transforms().into_iter().find(|t| t.name == name).expect("built in").component
+    };
+    let good = [
+        ("template", builtin("template"), template),
+        ("select", builtin("select"), r#"{"keep":["data.n"]}"#),
+        ("probe", guest("transform-probe"), "{}"),
+        ("slack example", guest("rust-slack-transform"), r##"{"channel":"#ops"}"##),
+    ];
+    for (name, bytes, opts) in good {
+        let report = transform::run(&runtime(), bytes, opts, false).await;
+        assert!(report.passed(), "{name}:\n{report}");
+        assert_eq!(report.checks.len(), 8, "{name}: every check ran:\n{report}");
+    }
+    // An adapter is not a transform; a refused option is named.
+    let adapter = jido_dispatch::builtin::get("noop").expect("built in").component;
+    let report = transform::run(&runtime(), adapter, "{}", false).await;
+    assert_eq!(failed(&report)[0].0, "world");
+    assert!(failed(&report)[0].1.contains("does not export `jido:dispatch/transform@0.1.0`"), "{report}");
+    let report = transform::run(&runtime(), builtin("template"), r#"{"template":"${x"}"#, false).await;
+    assert_eq!(failed(&report)[0].0, "validate-opts", "{report}");
+}

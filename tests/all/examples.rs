@@ -1,8 +1,9 @@
 //! The guest examples of `guest-examples/`: each is built, passes the conformance kit and
 //! delivers a signal through the runtime.
 //!
-//! The Rust example is built with the test guests (always). The WAT, JavaScript and Python
-//! examples need their toolchains (wasm-tools, jco, componentize-py), which their build
+//! The Rust examples (the Slack adapter and the Slack-message transform) are built with the
+//! test guests (always; the transform's tests are in `transforms.rs` and `conformance.rs`).
+//! The WAT, JavaScript (an adapter and a transform) and Python examples need their toolchains (wasm-tools, jco, componentize-py), which their build
 //! scripts install into the example's folder; they run when `JIDO_EXAMPLES=1` is set, as
 //! `tests/run` (the README's test command, and so `.ci/run`) does.
 
@@ -50,6 +51,11 @@ async fn the_rust_slack_example_posts_to_its_webhook() {
 
 /// Runs `guest-examples/<dir>/build.sh` and returns the component it built.
 pub(crate) fn build_example(dir: &str) -> Option<Vec<u8>> {
+    build_example_file(dir, "adapter.wasm")
+}
+
+/// Runs `guest-examples/<dir>/build.sh` and returns the component `file` it built.
+fn build_example_file(dir: &str, file: &str) -> Option<Vec<u8>> {
     if std::env::var_os("JIDO_EXAMPLES").is_none() {
         #[expect(clippy::print_stderr, reason = "say why the test did nothing")]
         {
@@ -64,7 +70,7 @@ pub(crate) fn build_example(dir: &str) -> Option<Vec<u8>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../guest-examples").join(dir);
     let status = Command::new("bash").arg(root.join("build.sh")).status().expect("build.sh runs");
     assert!(status.success(), "{dir}/build.sh failed");
-    Some(std::fs::read(root.join("adapter.wasm")).expect("adapter.wasm built"))
+    Some(std::fs::read(root.join(file)).unwrap_or_else(|e| panic!("{dir}/{file} built: {e}")))
 }
 
 async fn check_example(dir: &str, opts: &str, wasi_stubs: bool) {
@@ -159,4 +165,42 @@ async fn a_python_exception_in_deliver_reaches_the_dead_letter() {
     let to = "        raise ValueError(f\"thrown from python: {signal.type}\")";
     let Some(bytes) = build_throwing("python", "adapter.py", from, to) else { return };
     check_throwing("python", &bytes, "ValueError: thrown from python: ").await;
+}
+
+#[tokio::test]
+async fn the_javascript_transform_example_builds_and_shapes_slack_messages() {
+    let Some(bytes) = build_example_file("javascript-slack-transform", "transform.wasm") else { return };
+    let runtime = loopback_builder(crate::CACHE_ROOT).build().expect("runtime");
+    let opts = r##"{"channel":"#ops","min_severity":3}"##;
+    let report = conformance::transform::run(&runtime, &bytes, opts, true).await;
+    assert!(report.passed(), "{report}");
+    let config = AdapterConfig { wasi_stubs: true, ..AdapterConfig::default() };
+    runtime.load_transform("slack-js", &bytes, config).await.expect("loads");
+    let receiver = Receiver::ok().await;
+    let spec = TargetSpec::new("http")
+        .with("url", json!(receiver.url("/slack")))
+        .with("mode", json!("binary"))
+        .with("transform", json!("slack-js"))
+        .with("transform_options", serde_json::from_str::<serde_json::Value>(opts).expect("json"));
+    let target = runtime.open_target(&spec).await.expect("opens");
+    let alert = |severity: u32| {
+        Signal::builder("alert.raised", "/monitor")
+            .data_json(&json!({"severity": severity}))
+            .build()
+            .expect("valid")
+    };
+    runtime.dispatch(&alert(5), &target).await.expect("delivered");
+    runtime.dispatch(&alert(1), &target).await.expect("dropped, which is not a failure");
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 1, "the low-severity alert was dropped");
+    let body: serde_json::Value = serde_json::from_slice(&requests[0].body).expect("json");
+    assert_eq!(body, json!({"text": "*alert.raised* from /monitor", "channel": "#ops"}));
+    // The interpreted transform keeps working on large signals, call after call.
+    let large = Signal::builder("user.large", "/examples")
+        .data_json(&json!({"blob": "x".repeat(256 * 1024)}))
+        .build()
+        .expect("valid");
+    for i in 0..200 {
+        runtime.dispatch(&large, &target).await.unwrap_or_else(|e| panic!("large delivery {i}: {e}"));
+    }
 }

@@ -21,6 +21,7 @@ mod loading;
 mod reload;
 mod retry;
 mod telemetry;
+mod transforms;
 
 /// Where test runs keep their compile cache.
 pub const CACHE_ROOT: &str = env!("CARGO_TARGET_TMPDIR");

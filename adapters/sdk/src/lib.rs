@@ -78,6 +78,8 @@ pub mod json;
 pub mod log;
 pub mod options;
 pub mod outcome;
+pub mod path;
+pub mod transform;
 
 /// Generated bindings of the `dispatch-adapter` world (imports and export traits).
 #[expect(missing_docs, reason = "generated code")]

@@ -10,6 +10,7 @@ mod jobs;
 mod publish;
 mod scaffold;
 mod serve;
+mod transform_test;
 
 use std::process::ExitCode;
 
@@ -48,6 +49,16 @@ enum Command {
     /// Look after a running daemon's jobs (bulk redrive, replay).
     #[command(subcommand)]
     Jobs(jobs::Command),
+    /// Work with transform components (the dispatch-transform world).
+    #[command(subcommand)]
+    Transform(TransformCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TransformCommand {
+    /// Run the conformance kit against a transform: world, options, open, transforms of
+    /// small, large and binary signals, purity; exit 1 when a check fails.
+    Test(transform_test::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +90,7 @@ pub fn main() -> ExitCode {
         Command::Dlq(command) => tokio_main(dlq::run(command)),
         Command::Replay(args) => tokio_main(jobs::replay(args)),
         Command::Jobs(command) => tokio_main(jobs::run(command)),
+        Command::Transform(TransformCommand::Test(args)) => tokio_main(transform_test::run(args)),
     };
     match result {
         Ok(code) => code,

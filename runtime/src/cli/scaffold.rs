@@ -35,17 +35,18 @@ enum Language {
     Wat,
 }
 
-const WIT: [(&str, &str); 7] = [
+const WIT: [(&str, &str); 8] = [
     ("wit/adapter.wit", include_str!("../../../wit/adapter.wit")),
     ("wit/channel.wit", include_str!("../../../wit/channel.wit")),
     ("wit/crypto.wit", include_str!("../../../wit/crypto.wit")),
     ("wit/http.wit", include_str!("../../../wit/http.wit")),
     ("wit/log.wit", include_str!("../../../wit/log.wit")),
     ("wit/package.wit", include_str!("../../../wit/package.wit")),
+    ("wit/transform.wit", include_str!("../../../wit/transform.wit")),
     ("wit/types.wit", include_str!("../../../wit/types.wit")),
 ];
 
-const RUST_SDK: [(&str, &str); 7] = [
+const RUST_SDK: [(&str, &str); 9] = [
     ("sdk/src/lib.rs", include_str!("../../../adapters/sdk/src/lib.rs")),
     ("sdk/src/channel.rs", include_str!("../../../adapters/sdk/src/channel.rs")),
     ("sdk/src/http.rs", include_str!("../../../adapters/sdk/src/http.rs")),
@@ -53,6 +54,8 @@ const RUST_SDK: [(&str, &str); 7] = [
     ("sdk/src/log.rs", include_str!("../../../adapters/sdk/src/log.rs")),
     ("sdk/src/options.rs", include_str!("../../../adapters/sdk/src/options.rs")),
     ("sdk/src/outcome.rs", include_str!("../../../adapters/sdk/src/outcome.rs")),
+    ("sdk/src/path.rs", include_str!("../../../adapters/sdk/src/path.rs")),
+    ("sdk/src/transform.rs", include_str!("../../../adapters/sdk/src/transform.rs")),
 ];
 
 impl Language {

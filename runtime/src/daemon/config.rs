@@ -71,6 +71,10 @@ pub struct Config {
     /// `[[adapters]]`: custom components.
     #[serde(default)]
     pub adapters: Vec<AdapterManifest>,
+    /// `[[transforms]]`: custom transform components (same keys as `[[adapters]]`; only
+    /// limits, tenant and the `stdio`/`wasi_stubs` grants apply).
+    #[serde(default)]
+    pub transforms: Vec<AdapterManifest>,
     /// `[[subscriptions]]`.
     #[serde(default)]
     pub subscriptions: Vec<SubscriptionSection>,
@@ -263,6 +267,9 @@ impl Config {
         for (i, adapter) in config.adapters.iter().enumerate() {
             adapter.to_config().map_err(|e| invalid(format!("adapters[{i}]: {e}")))?;
             adapter.profile().map_err(|e| invalid(format!("adapters[{i}]: {e}")))?;
+        }
+        for (i, transform) in config.transforms.iter().enumerate() {
+            transform.check_transform().map_err(|e| invalid(format!("transforms[{i}]: {e}")))?;
         }
         if config.server.max_body_bytes == 0 {
             return Err(invalid("server.max_body_bytes: must be at least 1".to_owned()));

@@ -66,7 +66,7 @@ use admission::Admission;
 use backlog::StoreBacklog;
 pub(crate) use log::Routed;
 use log::{Committed, SignalLog};
-use setup::{build_runtime, load_manifest};
+use setup::{build_runtime, load_manifest, load_transform_manifest};
 use subscriptions::SubscriptionStore;
 
 /// Why the daemon could not start.
@@ -120,6 +120,8 @@ struct State {
     source: Option<PathBuf>,
     /// Custom adapters loaded from `[[adapters]]`, by name.
     custom: Mutex<Vec<String>>,
+    /// Custom transforms loaded from `[[transforms]]`, by name.
+    custom_transforms: Mutex<Vec<String>>,
 }
 
 /// A running daemon.
@@ -137,9 +139,10 @@ impl Daemon {
         self.address
     }
 
-    /// Reads the configuration file again and loads its `[[adapters]]`: changed components
-    /// replace the running ones under their live targets (nothing in flight is lost), new
-    /// ones are registered, removed ones unloaded. Returns the adapters (re)loaded.
+    /// Reads the configuration file again and loads its `[[adapters]]` and `[[transforms]]`:
+    /// changed components replace the running ones under their live targets (nothing in
+    /// flight is lost), new ones are registered, removed ones unloaded. Returns the adapters
+    /// and transforms (re)loaded.
     pub async fn reload(&self) -> Result<Vec<String>, DaemonError> {
         self.state.reload_adapters().await
     }
@@ -216,6 +219,7 @@ impl Daemon {
             subscriptions: Mutex::default(),
             source: config.source.clone(),
             custom: Mutex::new(config.adapters.iter().map(|a| a.name.clone()).collect()),
+            custom_transforms: Mutex::new(config.transforms.iter().map(|t| t.name.clone()).collect()),
         });
         let unopened = subscribe_all(&state, &config).await?;
         // Lanes of subscriptions that no longer exist lose their backlog; those of stored
@@ -365,12 +369,25 @@ impl State {
             load_manifest(&self.runtime, &config, i, manifest).await?;
             loaded.push(manifest.name.clone());
         }
-        let mut custom = self.custom.lock().unwrap_or_else(PoisonError::into_inner);
-        for gone in custom.iter().filter(|name| !loaded.contains(name)) {
-            self.runtime.unload_adapter(gone);
+        {
+            let mut custom = self.custom.lock().unwrap_or_else(PoisonError::into_inner);
+            for gone in custom.iter().filter(|name| !loaded.contains(name)) {
+                self.runtime.unload_adapter(gone);
+            }
+            custom.clone_from(&loaded);
         }
-        custom.clone_from(&loaded);
-        tracing::info!(adapters = ?loaded, "custom adapters reloaded");
+        let mut transforms = Vec::new();
+        for (i, manifest) in config.transforms.iter().enumerate() {
+            load_transform_manifest(&self.runtime, &config, i, manifest).await?;
+            transforms.push(manifest.name.clone());
+        }
+        let mut custom = self.custom_transforms.lock().unwrap_or_else(PoisonError::into_inner);
+        for gone in custom.iter().filter(|name| !transforms.contains(name)) {
+            self.runtime.unload_transform(gone);
+        }
+        custom.clone_from(&transforms);
+        tracing::info!(adapters = ?loaded, transforms = ?transforms, "custom adapters and transforms reloaded");
+        loaded.extend(transforms);
         Ok(loaded)
     }
 

@@ -74,7 +74,24 @@ pub(super) async fn build_runtime(
     for (i, manifest) in config.adapters.iter().enumerate() {
         load_manifest(&runtime, config, i, manifest).await?;
     }
+    for (i, manifest) in config.transforms.iter().enumerate() {
+        load_transform_manifest(&runtime, config, i, manifest).await?;
+    }
     Ok(runtime)
+}
+
+/// Loads (or replaces) the component of `[[transforms]]` entry `i`.
+pub(super) async fn load_transform_manifest(
+    runtime: &Runtime,
+    config: &Config,
+    i: usize,
+    manifest: &crate::manifest::AdapterManifest,
+) -> Result<(), DaemonError> {
+    runtime
+        .load_transform_manifest(manifest, &config.base_dir)
+        .await
+        .map_err(|e| DaemonError::Config(format!("transforms[{i}] ({}): {e}", manifest.name)))?;
+    Ok(())
 }
 
 /// Loads (or replaces) the component of `[[adapters]]` entry `i`.

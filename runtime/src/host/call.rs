@@ -1,5 +1,5 @@
-//! Typed calls into an instance: each export of the adapter world is a [`Call`] with its
-//! own output, so the pool runs any of them the same way and each caller gets exactly the
+//! Typed calls into an instance: each export of the adapter and transform worlds is a
+//! [`Call`] with its own output, so the pool runs any of them the same way and each caller gets exactly the
 //! type its export returns (no shared answer enum to match with an "unexpected" arm).
 
 use std::future::Future;
@@ -48,7 +48,7 @@ impl Call for Validate<'_> {
     }
 
     async fn call(&self, instance: &mut Instance) -> wasmtime::Result<Self::Output> {
-        let guest = instance.bindings.jido_dispatch_adapter();
+        let guest = instance.exports.adapter()?.jido_dispatch_adapter();
         guest.call_validate_opts(&mut instance.store, self.0).await
     }
 }
@@ -96,7 +96,7 @@ impl Call for Deliver<'_> {
             Err(message) => return Ok(Err(message)),
         };
         let signal = signal_to_wit(self.signal);
-        let guest = instance.bindings.jido_dispatch_adapter().target();
+        let guest = instance.exports.adapter()?.jido_dispatch_adapter().target();
         Ok(Ok(guest.call_deliver(&mut instance.store, resource, &signal).await?))
     }
 }
@@ -125,7 +125,7 @@ impl Call for Batch<'_> {
             Err(message) => return Ok(Err(message)),
         };
         let signals: Vec<wit::Signal> = self.signals.iter().map(signal_to_wit).collect();
-        let guest = instance.bindings.jido_dispatch_adapter().target();
+        let guest = instance.exports.adapter()?.jido_dispatch_adapter().target();
         Ok(Ok(guest.call_deliver_batch(&mut instance.store, resource, &signals).await?))
     }
 }
@@ -152,7 +152,7 @@ impl Call for Health<'_> {
             Ok(resource) => resource,
             Err(message) => return Ok(Err(message)),
         };
-        let guest = instance.bindings.jido_dispatch_adapter().target();
+        let guest = instance.exports.adapter()?.jido_dispatch_adapter().target();
         Ok(Ok(guest.call_health_check(&mut instance.store, resource).await?))
     }
 }
@@ -166,4 +166,52 @@ async fn opened(
 ) -> wasmtime::Result<Result<ResourceAny, OpenFailed>> {
     instance.store.data_mut().call = ctx.clone();
     instance.target(target).await
+}
+
+/// The transform world's `validate-opts`.
+pub(super) struct ValidateTransform<'a>(pub &'a str);
+
+impl Call for ValidateTransform<'_> {
+    type Output = Result<String, String>;
+
+    fn target_key(&self) -> u64 {
+        0
+    }
+
+    fn delivery(&self) -> Option<&DeliveryContext> {
+        None
+    }
+
+    async fn call(&self, instance: &mut Instance) -> wasmtime::Result<Self::Output> {
+        let guest = instance.exports.transform()?.jido_dispatch_transform();
+        guest.call_validate_opts(&mut instance.store, self.0).await
+    }
+}
+
+/// `transformer.transform`.
+pub(super) struct Transform<'a> {
+    pub transformer: TargetRef<'a>,
+    pub signal: &'a Signal,
+}
+
+impl Call for Transform<'_> {
+    type Output = Result<Result<Option<wit::Signal>, String>, OpenFailed>;
+
+    fn target_key(&self) -> u64 {
+        self.transformer.key
+    }
+
+    fn delivery(&self) -> Option<&DeliveryContext> {
+        None
+    }
+
+    async fn call(&self, instance: &mut Instance) -> wasmtime::Result<Self::Output> {
+        let resource = match instance.target(self.transformer).await? {
+            Ok(resource) => resource,
+            Err(message) => return Ok(Err(message)),
+        };
+        let signal = signal_to_wit(self.signal);
+        let guest = instance.exports.transform()?.jido_dispatch_transform().transformer();
+        Ok(Ok(guest.call_transform(&mut instance.store, resource, &signal).await?))
+    }
 }

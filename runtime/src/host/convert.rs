@@ -68,6 +68,17 @@ pub fn error_from_wit(error: wit::DeliveryError) -> DeliveryError {
 /// The host form of a signal a component handed back (e.g. to `publish-bus`): validated
 /// like any signal from outside, since the component controls every byte of it.
 pub fn signal_from_wit(signal: wit::Signal) -> Result<Signal, SignalError> {
+    from_wit(signal, None)
+}
+
+/// The host form of the signal a transform returned for `original`: validated like
+/// [`signal_from_wit`], except that JSON data equal to the original's (validated when the
+/// original was accepted) is shared with it rather than parsed again.
+pub fn transformed_from_wit(signal: wit::Signal, original: &Signal) -> Result<Signal, SignalError> {
+    from_wit(signal, original.data.as_ref())
+}
+
+fn from_wit(signal: wit::Signal, known: Option<&Data>) -> Result<Signal, SignalError> {
     let mut builder =
         Signal::builder(signal.type_, signal.source).id(signal.id).specversion(signal.specversion);
     if let Some(subject) = signal.subject {
@@ -84,9 +95,10 @@ pub fn signal_from_wit(signal: wit::Signal) -> Result<Signal, SignalError> {
     }
     if let Some(data) = signal.data {
         builder = builder.data(match data {
-            wit::Data::Json(text) => {
-                Data::Json(JsonText::parse(&text).map_err(|e| SignalError::Json(format!("data: {e}")))?)
-            }
+            wit::Data::Json(text) => match known {
+                Some(Data::Json(same)) if same.as_str() == text => Data::Json(same.clone()),
+                _ => Data::Json(JsonText::parse(&text).map_err(|e| SignalError::Json(format!("data: {e}")))?),
+            },
             wit::Data::Binary(bytes) => Data::binary(bytes),
         });
     }

@@ -9,6 +9,9 @@
 //! - [`crypto`](../../wit/crypto.wit) in `crypto.rs` (native HMAC-SHA256),
 //! - WASI p2 for stdio, clocks and random (stdout/stderr only when granted).
 //!
+//! Transforms (the `dispatch-transform` world, `transform.rs`) run on the same pools and
+//! limits; their world imports `log` only.
+//!
 //! [`AdapterHost::load`] compiles a component once (through the on-disk [`CompileCache`]),
 //! checks it against the world, pre-instantiates it and wraps it in an [`InstancePool`].
 
@@ -29,6 +32,7 @@ mod pool;
 mod state;
 mod stderr;
 mod tenant;
+mod transform;
 mod wasm;
 mod world;
 
@@ -45,11 +49,13 @@ pub use limits::{DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_INSTANCES, DEFAULT_MEMORY_BYT
 pub use pool::{InstancePool, PoolStats};
 pub use state::Stdio;
 pub use tenant::{DEFAULT_TENANT_CONCURRENCY, Tenant, TenantSpec};
+pub use transform::{OpenedTransform, TRANSFORM_FAILED, WasmTransform};
 pub use wasm::{WasmAdapter, WasmEndpoint};
 pub use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-pub use world::{ADAPTER_EXPORT, ComponentInfo, ImportInfo, WORLD_VERSION};
+pub use world::{ADAPTER_EXPORT, ComponentInfo, ImportInfo, TRANSFORM_EXPORT, WORLD_VERSION};
 
 use bindings::DispatchAdapterPre;
+use bindings::transform_world::DispatchTransformPre;
 use state::HostState;
 use wasmtime::Engine;
 use wasmtime::component::{HasSelf, Linker};
@@ -216,9 +222,33 @@ impl AdapterHost {
         bytes: &[u8],
         config: AdapterConfig,
     ) -> Result<(WasmAdapter, CacheOutcome), LoadError> {
+        let (pool, outcome) = self.pool(name, bytes, config, world::Kind::Adapter)?;
+        Ok((WasmAdapter::new(pool), outcome))
+    }
+
+    /// Loads `bytes` as the transform `name` (the `dispatch-transform` world), with the
+    /// same limits, tenant and stdio rules as an adapter; grants for `http` and `channel`
+    /// mean nothing to a transform, whose world imports neither.
+    pub fn load_transform(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        config: AdapterConfig,
+    ) -> Result<(WasmTransform, CacheOutcome), LoadError> {
+        let (pool, outcome) = self.pool(name, bytes, config, world::Kind::Transform)?;
+        Ok((WasmTransform::new(pool), outcome))
+    }
+
+    fn pool(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        config: AdapterConfig,
+        kind: world::Kind,
+    ) -> Result<(InstancePool, CacheOutcome), LoadError> {
         let (component, outcome) = self.compile(bytes)?;
         let info = world::describe(&self.engine, &component);
-        world::check(&info, config.wasi_stubs)?;
+        world::check(&info, config.wasi_stubs, kind)?;
         if config.limits.fuel.is_some() && !self.fuel {
             return Err(LoadError::Limits(
                 "a fuel limit needs an engine with fuel metering (EngineSettings { fuel: true, .. })"
@@ -228,7 +258,13 @@ impl AdapterHost {
         let waits_on_host = info.imports.iter().any(|i| i.waits_on_host());
         let pre =
             self.linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(e.to_string()))?;
-        let pre = DispatchAdapterPre::new(pre).map_err(|e| LoadError::WrongWorld(e.to_string()))?;
+        let wrong = |e: wasmtime::Error| LoadError::WrongWorld(e.to_string());
+        let pre = match kind {
+            world::Kind::Adapter => instance::Pre::Adapter(DispatchAdapterPre::new(pre).map_err(wrong)?),
+            world::Kind::Transform => {
+                instance::Pre::Transform(DispatchTransformPre::new(pre).map_err(wrong)?)
+            }
+        };
         let setup = pool::InstanceSetup {
             name: Arc::from(name),
             limits: config.limits,
@@ -239,8 +275,7 @@ impl AdapterHost {
             tenant: config.tenant.as_ref().map(|spec| self.tenants.get(spec)),
             fuel: self.fuel,
         };
-        let pool = InstancePool::new(self.engine.clone(), pre, setup);
-        Ok((WasmAdapter::new(pool), outcome))
+        Ok((InstancePool::new(self.engine.clone(), pre, setup), outcome))
     }
 
     fn compile(&self, bytes: &[u8]) -> Result<(wasmtime::component::Component, CacheOutcome), LoadError> {

@@ -12,13 +12,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use wasmtime::{Engine, Store, Trap};
 
-use super::bindings::DispatchAdapterPre;
 use super::call::Call;
 use super::channel::ChannelCtx;
 use super::failure::HostFailure;
 use super::fair::FairPermits;
 use super::http::HttpService;
-use super::instance::{Instance, guard_call};
+use super::instance::{Instance, Pre, guard_call};
 use super::limits::{Limits, LogBudget};
 use super::state::{HostState, Stdio};
 use super::tenant::Tenant;
@@ -64,7 +63,7 @@ pub struct PoolStats {
 pub struct InstancePool {
     name: Arc<str>,
     engine: Engine,
-    pre: DispatchAdapterPre<HostState>,
+    pre: Pre,
     limits: Limits,
     stdio: Stdio,
     channels: ChannelCtx,
@@ -86,7 +85,7 @@ impl std::fmt::Debug for InstancePool {
 
 impl InstancePool {
     /// A pool for the component behind `pre`, its instances made as `setup` says.
-    pub fn new(engine: Engine, pre: DispatchAdapterPre<HostState>, setup: InstanceSetup) -> Self {
+    pub(super) fn new(engine: Engine, pre: Pre, setup: InstanceSetup) -> Self {
         let InstanceSetup { name, limits, stdio, channels, http, waits_on_host, tenant, fuel } = setup;
         let permits = FairPermits::new(limits.max_instances.max(1));
         let log_budget = Arc::new(LogBudget::new(limits.log_lines_per_second));
@@ -235,54 +234,63 @@ impl InstancePool {
         if self.fuel {
             store.set_fuel(self.limits.fuel.unwrap_or(u64::MAX)).map_err(|e| self.classify(&e, false))?;
         }
-        let bindings = match self.pre.instantiate_async(&mut store).await {
-            Ok(bindings) => bindings,
+        let exports = match self.pre.instantiate(&mut store).await {
+            Ok(exports) => exports,
             Err(error) => return Err(self.classify(&error, store.data().limiter.hit())),
         };
         self.stats.instantiated.fetch_add(1, Ordering::Relaxed);
-        Ok(Instance { store, bindings, targets: HashMap::new() })
+        Ok(Instance { store, exports, targets: HashMap::new() })
     }
 
     fn classify(&self, error: &wasmtime::Error, memory_hit: bool) -> DeliveryError {
-        let name = &self.name;
+        let name = self.who();
         if memory_hit {
             return HostFailure::MemoryLimit.error(format!(
-                "adapter `{name}` exceeded its memory limit of {} KiB",
+                "{name} exceeded its memory limit of {} KiB",
                 self.limits.memory_bytes / 1024
             ));
         }
         match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => self.time_limit(),
-            Some(Trap::OutOfFuel) => HostFailure::FuelLimit.error(format!(
-                "adapter `{name}` ran out of fuel ({} units per call)",
-                self.limits.fuel.unwrap_or(0)
-            )),
-            Some(Trap::StackOverflow) => HostFailure::StackLimit
-                .error(format!("adapter `{name}` exhausted its call stack (runaway recursion)")),
-            Some(trap) => HostFailure::AdapterTrap.error(format!("adapter `{name}` trapped: {trap}")),
-            None => HostFailure::AdapterError.error(format!("adapter `{name}` failed: {error}")),
+            Some(Trap::OutOfFuel) => HostFailure::FuelLimit
+                .error(format!("{name} ran out of fuel ({} units per call)", self.limits.fuel.unwrap_or(0))),
+            Some(Trap::StackOverflow) => {
+                HostFailure::StackLimit.error(format!("{name} exhausted its call stack (runaway recursion)"))
+            }
+            Some(trap) => HostFailure::AdapterTrap.error(format!("{name} trapped: {trap}")),
+            None => HostFailure::AdapterError.error(format!("{name} failed: {error}")),
         }
+    }
+
+    /// How errors name the component: "adapter `name`" or "transform `name`".
+    fn who(&self) -> String {
+        let kind = match self.pre {
+            Pre::Adapter(_) => "adapter",
+            Pre::Transform(_) => "transform",
+        };
+        format!("{kind} `{}`", self.name)
     }
 
     fn pool_timeout(&self, pool: &str) -> DeliveryError {
         HostFailure::PoolTimeout.error(format!(
-            "adapter `{}`: no connection-pool slot of `{pool}` and instance free within pool_timeout",
-            self.name
+            "{}: no connection-pool slot of `{pool}` and instance free within pool_timeout",
+            self.who()
         ))
     }
 
     fn log_limit(&self, dropped: u64) -> DeliveryError {
         HostFailure::LogLimit.error(format!(
-            "adapter `{}` exceeded its log limit of {} records per second; the call was stopped \
+            "{} exceeded its log limit of {} records per second; the call was stopped \
                  ({dropped} record dropped)",
-            self.name, self.limits.log_lines_per_second
+            self.who(),
+            self.limits.log_lines_per_second
         ))
     }
 
     fn time_limit(&self) -> DeliveryError {
         HostFailure::TimeLimit.error(format!(
-            "adapter `{}` exceeded its time limit of {} ms per call",
-            self.name,
+            "{} exceeded its time limit of {} ms per call",
+            self.who(),
             self.limits.call_timeout.as_millis()
         ))
     }

@@ -19,18 +19,44 @@ use crate::signal::Signal;
 /// Keys of opened endpoints, unique in the process.
 static NEXT_TARGET_KEY: AtomicU64 = AtomicU64::new(1);
 
-/// The current pool of an adapter, shared with its endpoints.
+/// The current pool of an adapter (or transform), shared with its endpoints.
 #[derive(Debug)]
-struct Slot {
+pub(super) struct Slot {
     pool: RwLock<SharedPool>,
     /// Every distinct option set opened so far (checked against a replacement).
     opened: Mutex<BTreeSet<String>>,
 }
 
 impl Slot {
-    fn current(&self) -> SharedPool {
+    /// A slot holding `pool`.
+    pub(super) fn new(pool: InstancePool) -> Arc<Slot> {
+        Arc::new(Slot { pool: RwLock::new(Arc::new(pool)), opened: Mutex::default() })
+    }
+
+    /// The pool calls run on now.
+    pub(super) fn current(&self) -> SharedPool {
         self.pool.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
+
+    /// Notes an option set opened from this slot.
+    pub(super) fn opened(&self, opts: &str) {
+        self.opened.lock().unwrap_or_else(PoisonError::into_inner).insert(opts.to_owned());
+    }
+
+    /// Every option set opened so far.
+    pub(super) fn option_sets(&self) -> Vec<String> {
+        self.opened.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
+    }
+
+    /// Makes `next`'s pool the current one.
+    pub(super) fn swap(&self, next: &Slot) {
+        *self.pool.write().unwrap_or_else(PoisonError::into_inner) = next.current();
+    }
+}
+
+/// A fresh key for an opened endpoint or transformer.
+pub(super) fn next_key() -> u64 {
+    NEXT_TARGET_KEY.fetch_add(1, Ordering::Relaxed)
 }
 
 /// An adapter implemented by a Wasm component.
@@ -42,8 +68,7 @@ pub struct WasmAdapter {
 impl WasmAdapter {
     /// Wraps a pool.
     pub fn new(pool: InstancePool) -> Self {
-        let slot = Slot { pool: RwLock::new(Arc::new(pool)), opened: Mutex::default() };
-        WasmAdapter { slot: Arc::new(slot) }
+        WasmAdapter { slot: Slot::new(pool) }
     }
 
     /// The current instance pool (for statistics).
@@ -55,9 +80,7 @@ impl WasmAdapter {
     /// that the new component accepts each of their option sets; on refusal nothing changes
     /// and the error names the options it refused.
     pub async fn replace(&self, next: WasmAdapter) -> Result<(), OptionsError> {
-        let opened: Vec<String> =
-            self.slot.opened.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
-        for opts in &opened {
+        for opts in &self.slot.option_sets() {
             next.validate_opts(opts).await.map_err(|e| {
                 self.options_error(format!(
                     "the new component refuses options in use ({opts}): {}",
@@ -65,7 +88,7 @@ impl WasmAdapter {
                 ))
             })?;
         }
-        *self.slot.pool.write().unwrap_or_else(PoisonError::into_inner) = next.slot.current();
+        self.slot.swap(&next.slot);
         Ok(())
     }
 
@@ -89,10 +112,10 @@ impl Adapter for WasmAdapter {
 
     fn open(&self, opts: String) -> BoxFuture<'_, Result<Arc<dyn Endpoint>, OptionsError>> {
         Box::pin(async move {
-            let key = NEXT_TARGET_KEY.fetch_add(1, Ordering::Relaxed);
+            let key = next_key();
             match self.slot.current().run(Open(TargetRef { key, opts: &opts })).await {
                 Ok(Ok(())) => {
-                    self.slot.opened.lock().unwrap_or_else(PoisonError::into_inner).insert(opts.clone());
+                    self.slot.opened(&opts);
                     Ok(Arc::new(WasmEndpoint { slot: self.slot.clone(), key, opts }) as Arc<dyn Endpoint>)
                 }
                 Ok(Err(message)) => Err(self.options_error(message)),

@@ -13,6 +13,18 @@ pub const WORLD_VERSION: &str = "0.1.0";
 /// The exported interface every adapter must provide.
 pub const ADAPTER_EXPORT: &str = "jido:dispatch/adapter@0.1.0";
 
+/// The exported interface every transform must provide.
+pub const TRANSFORM_EXPORT: &str = "jido:dispatch/transform@0.1.0";
+
+/// Which world a component is loaded for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// `dispatch-adapter`.
+    Adapter,
+    /// `dispatch-transform`.
+    Transform,
+}
+
 /// One import of a component and what it takes to satisfy it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportInfo {
@@ -80,21 +92,45 @@ fn classify(name: &str) -> (bool, &'static str) {
     }
 }
 
-/// Checks that `info` describes an adapter of this host's world; `wasi:filesystem` and
-/// `wasi:sockets` pass only with the `wasi_stubs` grant.
-pub fn check(info: &ComponentInfo, wasi_stubs: bool) -> Result<(), LoadError> {
-    if !info.exports.iter().any(|e| e == ADAPTER_EXPORT) {
-        let other_version = info.exports.iter().find(|e| e.starts_with("jido:dispatch/adapter@"));
+/// Checks that `info` describes a component of this host's world `kind`; `wasi:filesystem`
+/// and `wasi:sockets` pass only with the `wasi_stubs` grant, and a transform may import
+/// nothing of ours but `log` (transforms are pure).
+pub(super) fn check(info: &ComponentInfo, wasi_stubs: bool, kind: Kind) -> Result<(), LoadError> {
+    let (export, world) = match kind {
+        Kind::Adapter => (ADAPTER_EXPORT, "dispatch-adapter"),
+        Kind::Transform => (TRANSFORM_EXPORT, "dispatch-transform"),
+    };
+    let interface = export.split('@').next().unwrap_or(export);
+    if !info.exports.iter().any(|e| e == export) {
+        let other_version = info.exports.iter().find(|e| e.starts_with(&format!("{interface}@")));
         return Err(match other_version {
             Some(found) => LoadError::WrongWorld(format!(
                 "it exports `{found}`, but this host speaks jido:dispatch@{WORLD_VERSION}"
             )),
             None => LoadError::WrongWorld(format!(
-                "it does not export `{ADAPTER_EXPORT}` (its exports: {}); build it against the \
-                 `dispatch-adapter` world of wit/",
+                "it does not export `{export}` (its exports: {}); build it against the \
+                 `{world}` world of wit/",
                 list(info.exports.iter().map(String::as_str))
             )),
         });
+    }
+    if kind == Kind::Transform {
+        let impure: Vec<&str> = info
+            .imports
+            .iter()
+            .map(|i| i.name.as_str())
+            .filter(|name| {
+                name.starts_with("jido:dispatch/")
+                    && !name.starts_with("jido:dispatch/log@")
+                    && !name.starts_with("jido:dispatch/types@")
+            })
+            .collect();
+        if !impure.is_empty() {
+            return Err(LoadError::WrongWorld(format!(
+                "a transform may import only jido:dispatch/log (transforms are pure), but it imports {}",
+                list(impure.into_iter())
+            )));
+        }
     }
     let missing: Vec<&str> = info
         .imports
@@ -141,19 +177,39 @@ mod tests {
     }
 
     fn check_(info: &ComponentInfo) -> Result<(), LoadError> {
-        check(info, false)
+        check(info, false, Kind::Adapter)
+    }
+
+    #[test]
+    fn a_transform_may_import_log_but_not_http() {
+        let pure = info(&["jido:dispatch/log@0.1.0", "jido:dispatch/types@0.1.0"], &[TRANSFORM_EXPORT]);
+        assert_eq!(check(&pure, false, Kind::Transform), Ok(()));
+        let http = info(&["jido:dispatch/http@0.1.0"], &[TRANSFORM_EXPORT]);
+        let err = check(&http, false, Kind::Transform).expect_err("refused").to_string();
+        assert!(err.contains("only jido:dispatch/log") && err.contains("jido:dispatch/http@0.1.0"), "{err}");
+        let adapter = info(&[], &[ADAPTER_EXPORT]);
+        let err = check(&adapter, false, Kind::Transform).expect_err("refused").to_string();
+        assert!(err.contains("does not export `jido:dispatch/transform@0.1.0`"), "{err}");
     }
 
     #[test]
     fn filesystem_and_sockets_are_refused_unless_stubbed() {
         let fs = info(&["wasi:filesystem/preopens@0.2.6"], &[ADAPTER_EXPORT]);
         assert!(
-            check(&fs, false).expect_err("refused").to_string().contains("wasi:filesystem/preopens@0.2.6")
+            check(&fs, false, Kind::Adapter)
+                .expect_err("refused")
+                .to_string()
+                .contains("wasi:filesystem/preopens@0.2.6")
         );
-        assert_eq!(check(&fs, true), Ok(()));
+        assert_eq!(check(&fs, true, Kind::Adapter), Ok(()));
         let sockets = info(&["wasi:sockets/tcp@0.2.6"], &[ADAPTER_EXPORT]);
-        assert!(check(&sockets, false).expect_err("refused").to_string().contains("wasi:sockets/tcp@0.2.6"));
-        assert_eq!(check(&sockets, true), Ok(()));
+        assert!(
+            check(&sockets, false, Kind::Adapter)
+                .expect_err("refused")
+                .to_string()
+                .contains("wasi:sockets/tcp@0.2.6")
+        );
+        assert_eq!(check(&sockets, true, Kind::Adapter), Ok(()));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use super::breakers::Breakers;
 use super::buses::Buses;
 use super::messaging::Messaging;
 use super::registry::AdapterRegistry;
+use super::transforms::TransformRegistry;
 use super::{Inner, Runtime};
 use crate::builtin;
 use crate::dead_letter::{DeadLetterStore, MemoryStore};
@@ -156,9 +157,16 @@ impl RuntimeBuilder {
                 adapters.insert_builtin(builtin.name, builtin.component, config, profile);
             }
         }
+        let transforms = TransformRegistry::default();
+        if self.builtins {
+            for builtin in builtin::transforms() {
+                transforms.insert_builtin(builtin.name, builtin.component);
+            }
+        }
         let inner = Arc::new_cyclic(|weak: &Weak<Inner>| Inner {
             host: host.with_channel_backend(weak.clone() as Weak<dyn ChannelBackend>),
             adapters,
+            transforms,
             buses: Buses::default(),
             breakers: Breakers::default(),
             dead_letters: self.dead_letters,

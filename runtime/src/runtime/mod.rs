@@ -12,6 +12,7 @@ mod messaging;
 mod observe;
 mod opening;
 mod registry;
+mod transforms;
 
 pub use crate::target::{Health, HealthStatus, Target, TargetOpenError};
 pub use builder::RuntimeBuilder;
@@ -33,6 +34,8 @@ pub(crate) struct Inner {
     host: AdapterHost,
     /// Every adapter a target can name.
     adapters: registry::AdapterRegistry,
+    /// Every transform a target can name.
+    transforms: transforms::TransformRegistry,
     /// The named buses.
     buses: buses::Buses,
     /// Circuit breakers by destination (adapter + URL origins, or target identity).

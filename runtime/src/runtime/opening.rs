@@ -1,5 +1,6 @@
 //! Opening a target: its adapter validates and opens the options, the host keys are parsed
-//! over the adapter's profile, and the target gets its breaker, rate limiter and HTTP pool.
+//! over the adapter's profile, and the target gets its transform, breaker, rate limiter and
+//! HTTP pool.
 
 use std::sync::Arc;
 
@@ -40,6 +41,7 @@ impl Runtime {
         crate::target_http::pool_spec(spec).map_err(TargetOpenError::HostKey)?;
         let settings =
             TargetSettings::parse(&resolved.profile.host_keys(spec)).map_err(TargetOpenError::HostKey)?;
+        let transform = self.open_transform(spec).await?;
         let adapter = resolved.adapter;
         let normalised = adapter.validate_opts(&resolved.profile.options_json(spec)).await?;
         let endpoint = adapter.open(normalised.clone()).await?;
@@ -58,6 +60,7 @@ impl Runtime {
             lane: None,
             on_pause: None,
             secrets: crate::target::secret_values(&spec.options, &resolved.profile.secret_options).into(),
+            transform,
         };
         let (key, label) = destination(&target);
         target.label = Arc::from(label);

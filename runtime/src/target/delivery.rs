@@ -1,8 +1,9 @@
 //! The one delivery path. Bus lanes, batches, the dispatch API, the CLI and redrives all
 //! deliver through these two loops, with the same steps in the same order:
 //!
-//! rate limit → breaker admission → attempt (span, telemetry and metrics per signal) →
-//! trial report → retry decision (wait on tokio timers) → final outcome.
+//! transform (once, `transformed.rs`) → rate limit → breaker admission → attempt (span,
+//! telemetry and metrics per signal) → trial report → retry decision (wait on tokio
+//! timers) → final outcome.
 //!
 //! Traces: a delivery is a `lane` span, child of the signal's `traceparent` (a new trace
 //! without one), and each attempt a `attempt` span under it, whose context goes out as the
@@ -25,6 +26,7 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use super::Target;
+use super::transformed::Step;
 use crate::adapter::{DeliveryContext, DeliveryError};
 use crate::host::HostFailure;
 use crate::outbound::ResponseMemo;
@@ -41,8 +43,12 @@ impl Target {
     /// Delivers one signal with retries; returns the outcome and the attempts made
     /// (refusals by an open breaker are not attempts).
     pub(crate) async fn deliver_counted(&self, signal: &Signal, hops: u32) -> Counted {
+        let payload = match self.transform_step(signal).await {
+            Step::Deliver(payload) => payload,
+            Step::Done(counted) => return counted,
+        };
         let mut lane = self.telemetry.tracing().start("lane", Kind::Internal, TraceContext::of(signal));
-        let counted = self.deliver_traced(signal, hops, &lane).await;
+        let counted = self.deliver_traced(signal, &payload, hops, &lane).await;
         if self.telemetry.tracing().exporting() {
             self.describe(&mut lane);
             lane.set("jido.attempts", i64::from(counted.1));
@@ -51,7 +57,15 @@ impl Target {
         counted
     }
 
-    async fn deliver_traced(&self, signal: &Signal, hops: u32, lane: &SpanGuard) -> Counted {
+    /// The retry loop: `payload` (the transform's output, or `signal`) is what the adapter
+    /// gets; telemetry names `signal`.
+    async fn deliver_traced(
+        &self,
+        signal: &Signal,
+        payload: &Signal,
+        hops: u32,
+        lane: &SpanGuard,
+    ) -> Counted {
         let ctx = self.delivery_context(hops);
         let mut retry = 0;
         let mut attempts = 0;
@@ -64,7 +78,7 @@ impl Target {
                 refused
             } else {
                 attempts += 1;
-                self.attempt(signal, &ctx, attempts, lane.context()).await
+                self.attempt(signal, payload, &ctx, attempts, lane.context()).await
             };
             if let Some(trial) = trial {
                 trial.finish(answered(&outcome), Instant::now());
@@ -93,9 +107,16 @@ impl Target {
     /// each signal's outcome and attempts are returned in order.
     pub(crate) async fn deliver_batch_counted(&self, signals: &[Arc<Signal>], hops: u32) -> Vec<Counted> {
         let ctx = self.delivery_context(hops);
+        let (payloads, done) = self.transform_batch(signals).await;
         let mut results: Vec<Option<Result<(), DeliveryError>>> = vec![None; signals.len()];
         let mut attempts = vec![0u32; signals.len()];
-        let mut left: Vec<usize> = (0..signals.len()).collect();
+        let mut left = Vec::with_capacity(signals.len());
+        for (i, done) in done.into_iter().enumerate() {
+            match done {
+                Some((outcome, made)) => (results[i], attempts[i]) = (Some(outcome), made),
+                None => left.push(i),
+            }
+        }
         let mut retry = 0;
         while !left.is_empty() {
             self.wait_for_rate().await;
@@ -104,7 +125,7 @@ impl Target {
                 vec![Err(self.circuit_open()); left.len()]
             } else {
                 let parent = TraceContext::of(&signals[left[0]]);
-                self.attempt_batch(signals, &left, &ctx, &mut attempts, parent).await
+                self.attempt_batch(signals, &payloads, &left, &ctx, &mut attempts, parent).await
             };
             if let Some(trial) = trial {
                 trial.finish(outcomes.iter().all(answered), Instant::now());
@@ -176,7 +197,7 @@ impl Target {
     /// Records a delivery's final outcome in the health record and the breaker (closed
     /// state): a success resets the breaker's count, a retryable failure adds to it, a
     /// permanent failure leaves it alone (the destination answered).
-    fn final_outcome(&self, outcome: &Result<(), DeliveryError>, admission: Admission) {
+    pub(super) fn final_outcome(&self, outcome: &Result<(), DeliveryError>, admission: Admission) {
         match outcome {
             Ok(()) => self.record.success(),
             Err(error) => self.record.failure(error.to_string()),
@@ -187,10 +208,11 @@ impl Target {
         }
     }
 
-    /// One attempt; timed, traced and emitted as telemetry.
+    /// One attempt of `payload`; timed, traced and emitted as telemetry for `signal`.
     async fn attempt(
         &self,
         signal: &Signal,
+        payload: &Signal,
         ctx: &DeliveryContext,
         attempt: u32,
         parent: TraceContext,
@@ -209,7 +231,7 @@ impl Target {
             error = tracing::field::Empty,
         );
         let started = std::time::Instant::now();
-        let outcome = self.endpoint.deliver(signal, ctx).instrument(span.clone()).await;
+        let outcome = self.endpoint.deliver(payload, ctx).instrument(span.clone()).await;
         let outcome = self.scrubbed(outcome);
         let duration = started.elapsed();
         if self.telemetry.tracing().exporting() {
@@ -231,10 +253,12 @@ impl Target {
         outcome
     }
 
-    /// One `deliver-batch` call for the signals `left`; one telemetry event per signal.
+    /// One `deliver-batch` call with the `payloads` of the signals `left`; one telemetry
+    /// event per signal.
     async fn attempt_batch(
         &self,
         signals: &[Arc<Signal>],
+        payloads: &[Arc<Signal>],
         left: &[usize],
         ctx: &DeliveryContext,
         attempts: &mut [u32],
@@ -244,7 +268,7 @@ impl Target {
         traced.set("jido.batch_size", left.len() as i64);
         let ctx = self.traced_context(ctx, &traced, None);
         let observed = ctx.observed.clone();
-        let batch: Vec<Signal> = left.iter().map(|&i| (*signals[i]).clone()).collect();
+        let batch: Vec<Signal> = left.iter().map(|&i| (*payloads[i]).clone()).collect();
         let span = tracing::debug_span!("jido.deliver_batch", adapter = %self.spec.adapter, target = %self.label, signals = batch.len());
         let started = std::time::Instant::now();
         let outcomes = self.endpoint.deliver_batch(&batch, ctx).instrument(span).await;
@@ -264,7 +288,7 @@ impl Target {
 impl Target {
     /// `outcome` with this target's secret values hidden from its message (logs, attempt
     /// records, dead letters and `on_failure` signals all see the scrubbed one).
-    fn scrubbed(&self, outcome: Result<(), DeliveryError>) -> Result<(), DeliveryError> {
+    pub(super) fn scrubbed(&self, outcome: Result<(), DeliveryError>) -> Result<(), DeliveryError> {
         match outcome {
             Err(error) if !self.secrets.is_empty() => {
                 match super::scrub(&error.failure().message, &self.secrets) {

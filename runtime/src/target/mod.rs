@@ -9,6 +9,7 @@ mod opened;
 mod profile;
 mod redact;
 mod settings;
+mod transformed;
 
 pub(crate) use health::DeliveryRecord;
 pub use health::{Health, HealthStatus};
@@ -40,6 +41,8 @@ pub const HOST_KEYS: &[&str] = &[
     "rate_limit",
     "auto_pause_after",
     "on_pause",
+    "transform",
+    "transform_options",
 ];
 
 /// Host-level keys of the spec that this version does not act on yet. A target that uses

@@ -35,6 +35,8 @@ pub struct Target {
     pub(crate) on_pause: Option<Arc<Target>>,
     /// Its secret option values: scrubbed from failure messages before anything sees them.
     pub(crate) secrets: Arc<[String]>,
+    /// Its `transform`, run once per delivery before the first attempt.
+    pub(crate) transform: Option<Arc<crate::host::OpenedTransform>>,
 }
 
 impl std::fmt::Debug for Target {

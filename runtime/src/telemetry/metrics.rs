@@ -32,6 +32,8 @@ pub struct Metrics {
     series: Mutex<BTreeMap<Arc<str>, [Series; 3]>>,
     /// Attempts that ended in a host failure, by adapter and failure (both bounded).
     host_failures: Mutex<BTreeMap<(Arc<str>, &'static str), u64>>,
+    /// Signals a target's transform dropped, by adapter.
+    filtered: Mutex<BTreeMap<Arc<str>, u64>>,
 }
 
 /// The index in [`OUTCOMES`] of an attempt's outcome.
@@ -64,6 +66,17 @@ impl Metrics {
                 *bucket += 1;
             }
         }
+    }
+
+    /// Counts one signal a transform dropped for a target of `adapter`.
+    pub(crate) fn filtered(&self, adapter: &Arc<str>) {
+        *self.filtered.lock().unwrap_or_else(PoisonError::into_inner).entry(adapter.clone()).or_default() +=
+            1;
+    }
+
+    /// Signals transforms dropped for targets of `adapter`.
+    pub fn filtered_count(&self, adapter: &str) -> u64 {
+        self.filtered.lock().unwrap_or_else(PoisonError::into_inner).get(adapter).copied().unwrap_or(0)
     }
 
     /// Attempts counted for `adapter` with `outcome` (`ok`, `retryable`, `permanent`).
@@ -141,6 +154,13 @@ impl Metrics {
                 "jido_host_failures_total{{adapter=\"{}\",failure=\"{failure}\"}} {count}",
                 escape(&adapter)
             );
+        }
+        let filtered = self.filtered.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        out.push_str("# HELP jido_transform_filtered_total Signals a target's transform dropped (delivered as filtered).\n");
+        out.push_str("# TYPE jido_transform_filtered_total counter\n");
+        for (adapter, count) in filtered {
+            let _ =
+                writeln!(out, "jido_transform_filtered_total{{adapter=\"{}\"}} {count}", escape(&adapter));
         }
     }
 }

@@ -65,3 +65,66 @@ dispatch = {{ adapter = "relay", url = "{}" }}
     let log = std::fs::read_to_string(&serve.log).unwrap_or_default();
     assert!(log.contains("SIGHUP: custom adapters reloaded"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_transforms_load_from_config_and_reload_under_traffic() {
+    let receiver = Receiver::ok().await;
+    let dir = temp_dir("reload-transforms");
+    let component = dir.join("shape.wasm");
+    let template = jido_dispatch::builtin::transforms()
+        .into_iter()
+        .find(|t| t.name == "template")
+        .expect("builtin template")
+        .component;
+    std::fs::write(&component, template).expect("write component");
+    let config = format!(
+        r#"{SERVER}
+[[transforms]]
+name = "shape"
+component = "shape.wasm"
+tenant = "acme"
+limits = {{ call_timeout = 500 }}
+
+[[subscriptions]]
+path = "**"
+dispatch = {{ adapter = "webhook", url = "{}", secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+             transform = "shape", transform_options = {{ template = {{ text = "got $type" }} }} }}
+"#,
+        receiver.url("/shaped")
+    );
+    let serve = Serve::start(&dir, &config);
+    let post = async |serve: &Serve, n: usize| {
+        for _ in 0..n {
+            let (status, body) = serve.event(json!({"type": "t.x", "source": "/r"})).await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        }
+        n
+    };
+    let mut sent = post(&serve, 20).await;
+    let reload = async {
+        let (status, body) = serve.admin(Method::POST, "/admin/adapters/reload", None).await;
+        assert_eq!((status, body), (StatusCode::OK, json!({"reloaded": ["shape"]})));
+    };
+    let (posted, ()) = tokio::join!(post(&serve, 40), reload);
+    sent += posted;
+    receiver.wait_for(sent, Duration::from_secs(30)).await;
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), sent, "every signal delivered once");
+    for request in &requests {
+        let body: serde_json::Value = serde_json::from_slice(&request.body).expect("json");
+        assert_eq!(body["data"], json!({"text": "got t.x"}));
+    }
+
+    // A transform granted http is refused by `config check` rather than silently ignored.
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, config.replace("tenant = \"acme\"", "grants = { http = [\"https://x.example\"] }"))
+        .expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jido-dispatch"))
+        .args(["config", "check"])
+        .arg(&bad)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("transforms[0]"), "{stderr}");
+    assert!(stderr.contains("a transform imports neither http nor channel"), "{stderr}");
+}

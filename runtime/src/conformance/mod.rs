@@ -10,7 +10,9 @@
 //! 5. `health-check`: answers (healthy or a reason) without trapping.
 //!
 //! Everything runs under the default limits, so "stays within default limits" is part of
-//! every call.
+//! every call. [`transform::run`] is the kit for transforms (`jido-dispatch transform test`).
+
+pub mod transform;
 
 use std::fmt;
 
@@ -44,7 +46,7 @@ impl Report {
         !self.checks.is_empty() && self.checks.iter().all(|c| c.passed)
     }
 
-    fn record(&mut self, name: &str, passed: bool, detail: impl Into<String>) -> bool {
+    pub(crate) fn record(&mut self, name: &str, passed: bool, detail: impl Into<String>) -> bool {
         self.checks.push(Check { name: name.to_owned(), passed, detail: detail.into() });
         passed
     }
@@ -76,7 +78,7 @@ fn judge(outcome: &Result<(), DeliveryError>) -> (bool, String) {
     }
 }
 
-fn samples() -> Result<[(&'static str, Signal); 3], String> {
+pub(crate) fn samples() -> Result<[(&'static str, Signal); 3], String> {
     let build = |ty: &str, data: Data| Signal::builder(ty, "/conformance").data(data).build();
     let small = build("conformance.small", Data::json(&serde_json::json!({"n": 1})));
     let large = build("conformance.large", Data::json(&serde_json::json!({"blob": "x".repeat(64 * 1024)})));

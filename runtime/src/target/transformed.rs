@@ -1,0 +1,96 @@
+//! The transform step of the delivery path: a target's `transform` runs once per delivery,
+//! before the first attempt (retries reuse its output). A dropped signal is a success
+//! counted as filtered; a failing transform is a permanent failure of the delivery, so the
+//! caller dead-letters the *original* signal (a redrive transforms it again).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::Target;
+use super::delivery::Counted;
+use crate::resilience::Admission;
+use crate::signal::Signal;
+use crate::telemetry::attempts::AttemptRecord;
+
+/// What the transform step decided for one signal.
+pub(crate) enum Step<'s> {
+    /// Deliver this (the signal itself, or the transform's output).
+    Deliver(Cow<'s, Signal>),
+    /// Finished already: dropped (a success) or failed.
+    Done(Counted),
+}
+
+impl Target {
+    /// Runs the target's transform on `signal`, recording a drop or a failure.
+    pub(crate) async fn transform_step<'s>(&self, signal: &'s Signal) -> Step<'s> {
+        let Some(transform) = &self.transform else { return Step::Deliver(Cow::Borrowed(signal)) };
+        let started = Instant::now();
+        match transform.apply(signal).await {
+            Ok(Some(out)) => Step::Deliver(Cow::Owned(out)),
+            Ok(None) => {
+                self.emit_filtered(signal, started.elapsed());
+                Step::Done((Ok(()), 0))
+            }
+            Err(error) => {
+                let outcome = self.scrubbed(Err(error));
+                self.emit_attempt(signal, 1, started.elapsed(), &outcome, &(None, None));
+                self.final_outcome(&outcome, Admission::Allowed);
+                Step::Done((outcome, 1))
+            }
+        }
+    }
+
+    /// The transform step for a batch: what to send for each signal (the original where
+    /// the signal is done already), and the outcomes of those done.
+    pub(crate) async fn transform_batch(
+        &self,
+        signals: &[Arc<Signal>],
+    ) -> (Vec<Arc<Signal>>, Vec<Option<Counted>>) {
+        if self.transform.is_none() {
+            return (signals.to_vec(), vec![None; signals.len()]);
+        }
+        let steps = futures::future::join_all(signals.iter().map(|s| self.transform_step(s))).await;
+        let mut payloads = Vec::with_capacity(signals.len());
+        let mut done = Vec::with_capacity(signals.len());
+        for (signal, step) in signals.iter().zip(steps) {
+            match step {
+                Step::Deliver(Cow::Owned(out)) => {
+                    payloads.push(Arc::new(out));
+                    done.push(None);
+                }
+                Step::Deliver(Cow::Borrowed(_)) => {
+                    payloads.push(signal.clone());
+                    done.push(None);
+                }
+                Step::Done(counted) => {
+                    payloads.push(signal.clone());
+                    done.push(Some(counted));
+                }
+            }
+        }
+        (payloads, done)
+    }
+
+    /// Counts a signal the transform dropped for this target (metrics, attempt log).
+    fn emit_filtered(&self, signal: &Signal, duration: Duration) {
+        self.telemetry.metrics().filtered(&self.adapter);
+        if let Some(log) = self.telemetry.attempt_log() {
+            log.record(AttemptRecord {
+                at: std::time::SystemTime::now(),
+                signal_id: signal.id.clone(),
+                signal_source: signal.source.clone(),
+                subscription: self.lane.as_ref().map(|lane| lane.subscription),
+                lane: self.lane.as_ref().and_then(|lane| lane.key.clone()),
+                target: self.label.clone(),
+                adapter: self.adapter.clone(),
+                attempt: 0,
+                duration,
+                outcome: "filtered".to_owned(),
+                message: None,
+                status: None,
+                body: None,
+            });
+        }
+    }
+}
