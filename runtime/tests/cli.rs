@@ -116,6 +116,8 @@ fn adapters_lists_every_builtin_with_its_options() {
         "# `console` adapter",
         "# `logger` adapter",
         "# `noop` adapter",
+        "# `template` transform",
+        "# `select` transform",
         "`format`",
         "`metadata`",
     ] {

@@ -87,11 +87,8 @@ pub(super) async fn load_transform_manifest(
     i: usize,
     manifest: &crate::manifest::AdapterManifest,
 ) -> Result<(), DaemonError> {
-    runtime
-        .load_transform_manifest(manifest, &config.base_dir)
-        .await
-        .map_err(|e| DaemonError::Config(format!("transforms[{i}] ({}): {e}", manifest.name)))?;
-    Ok(())
+    let loaded = runtime.load_transform_manifest(manifest, &config.base_dir).await;
+    loaded.map(drop).map_err(|e| entry_error("transforms", i, manifest, e))
 }
 
 /// Loads (or replaces) the component of `[[adapters]]` entry `i`.
@@ -101,9 +98,16 @@ pub(super) async fn load_manifest(
     i: usize,
     manifest: &crate::manifest::AdapterManifest,
 ) -> Result<(), DaemonError> {
-    runtime
-        .load_manifest(manifest, &config.base_dir)
-        .await
-        .map_err(|e| DaemonError::Config(format!("adapters[{i}] ({}): {e}", manifest.name)))?;
-    Ok(())
+    let loaded = runtime.load_manifest(manifest, &config.base_dir).await;
+    loaded.map(drop).map_err(|e| entry_error("adapters", i, manifest, e))
+}
+
+/// The error of a `[[table]]` entry that could not be loaded, naming it.
+fn entry_error(
+    table: &str,
+    i: usize,
+    manifest: &crate::manifest::AdapterManifest,
+    error: crate::host::LoadError,
+) -> DaemonError {
+    DaemonError::Config(format!("{table}[{i}] ({}): {error}", manifest.name))
 }

@@ -101,29 +101,20 @@ impl Target {
     ) {
         if let Some(log) = self.telemetry.attempt_log() {
             let failure = outcome.as_ref().err().map(DeliveryError::failure);
-            log.record(AttemptRecord {
-                at: std::time::SystemTime::now(),
-                signal_id: signal.id.clone(),
-                signal_source: signal.source.clone(),
-                subscription: self.lane.as_ref().map(|lane| lane.subscription),
-                lane: self.lane.as_ref().and_then(|lane| lane.key.clone()),
-                target: self.label.clone(),
-                adapter: self.adapter.clone(),
-                attempt,
-                duration,
-                outcome: match failure {
-                    None => "ok".to_owned(),
-                    Some(failure) => failure.code.clone().unwrap_or_else(|| "error".to_owned()),
-                },
-                message: failure.map(|failure| failure.message.clone()),
-                status: answer.0,
-                // A receiver may echo what it was sent (an `Authorization` header in an
-                // error page): the body prefix is scrubbed like the message.
-                body: answer
-                    .1
-                    .as_ref()
-                    .map(|body| super::scrub(body, &self.secrets).unwrap_or_else(|| body.clone())),
-            });
+            let name = match failure {
+                None => "ok".to_owned(),
+                Some(failure) => failure.code.clone().unwrap_or_else(|| "error".to_owned()),
+            };
+            let mut record = self.attempt_record(signal, attempt, duration, name);
+            record.message = failure.map(|failure| failure.message.clone());
+            record.status = answer.0;
+            // A receiver may echo what it was sent (an `Authorization` header in an error
+            // page): the body prefix is scrubbed like the message.
+            record.body = answer
+                .1
+                .as_ref()
+                .map(|body| super::scrub(body, &self.secrets).unwrap_or_else(|| body.clone()));
+            log.record(record);
         }
         self.telemetry.emit(&self.adapter, duration, outcome, || DeliveryEvent {
             adapter: self.adapter.clone(),
@@ -134,6 +125,32 @@ impl Target {
             success: outcome.is_ok(),
             error: outcome.as_ref().err().cloned(),
         });
+    }
+
+    /// An attempt record of `signal` for this target's lane, with outcome `outcome` and no
+    /// message, status or body.
+    pub(crate) fn attempt_record(
+        &self,
+        signal: &Signal,
+        attempt: u32,
+        duration: Duration,
+        outcome: String,
+    ) -> AttemptRecord {
+        AttemptRecord {
+            at: std::time::SystemTime::now(),
+            signal_id: signal.id.clone(),
+            signal_source: signal.source.clone(),
+            subscription: self.lane.as_ref().map(|lane| lane.subscription),
+            lane: self.lane.as_ref().and_then(|lane| lane.key.clone()),
+            target: self.label.clone(),
+            adapter: self.adapter.clone(),
+            attempt,
+            duration,
+            outcome,
+            message: None,
+            status: None,
+            body: None,
+        }
     }
 
     /// This target as delivered by lane `key` of `subscription` (its attempt records

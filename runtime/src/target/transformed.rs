@@ -11,7 +11,6 @@ use super::Target;
 use super::delivery::Counted;
 use crate::resilience::Admission;
 use crate::signal::Signal;
-use crate::telemetry::attempts::AttemptRecord;
 
 /// What the transform step decided for one signal.
 pub(crate) enum Step<'s> {
@@ -76,21 +75,7 @@ impl Target {
     fn emit_filtered(&self, signal: &Signal, duration: Duration) {
         self.telemetry.metrics().filtered(&self.adapter);
         if let Some(log) = self.telemetry.attempt_log() {
-            log.record(AttemptRecord {
-                at: std::time::SystemTime::now(),
-                signal_id: signal.id.clone(),
-                signal_source: signal.source.clone(),
-                subscription: self.lane.as_ref().map(|lane| lane.subscription),
-                lane: self.lane.as_ref().and_then(|lane| lane.key.clone()),
-                target: self.label.clone(),
-                adapter: self.adapter.clone(),
-                attempt: 0,
-                duration,
-                outcome: "filtered".to_owned(),
-                message: None,
-                status: None,
-                body: None,
-            });
+            log.record(self.attempt_record(signal, 0, duration, "filtered".to_owned()));
         }
     }
 }

@@ -87,10 +87,15 @@ limits = {{ call_timeout = 500 }}
 
 [[subscriptions]]
 path = "**"
-dispatch = {{ adapter = "webhook", url = "{}", secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-             transform = "shape", transform_options = {{ template = {{ text = "got $type" }} }} }}
+dispatch = [
+  {{ adapter = "webhook", url = "{}", secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+     transform = "shape", transform_options = {{ template = {{ text = "got $type" }} }} }},
+  {{ adapter = "webhook", url = "{}", secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+     transform = "select", transform_options = {{ when = ["data.keep"] }} }},
+]
 "#,
-        receiver.url("/shaped")
+        receiver.url("/shaped"),
+        receiver.url("/dropped")
     );
     let serve = Serve::start(&dir, &config);
     let post = async |serve: &Serve, n: usize| {
@@ -100,7 +105,9 @@ dispatch = {{ adapter = "webhook", url = "{}", secret = "whsec_MfKQ9r8GKYqrTwjUP
         }
         n
     };
-    let mut sent = post(&serve, 20).await;
+    let (status, body) = serve.event(json!({"type": "t.x", "source": "/r", "id": "f-1"})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let mut sent = 1 + post(&serve, 19).await;
     let reload = async {
         let (status, body) = serve.admin(Method::POST, "/admin/adapters/reload", None).await;
         assert_eq!((status, body), (StatusCode::OK, json!({"reloaded": ["shape"]})));
@@ -111,9 +118,19 @@ dispatch = {{ adapter = "webhook", url = "{}", secret = "whsec_MfKQ9r8GKYqrTwjUP
     let requests = receiver.requests();
     assert_eq!(requests.len(), sent, "every signal delivered once");
     for request in &requests {
+        assert_eq!(request.path, "/shaped", "the other target's transform drops every signal");
         let body: serde_json::Value = serde_json::from_slice(&request.body).expect("json");
         assert_eq!(body["data"], json!({"text": "got t.x"}));
     }
+    // The history shows the drop as a `filtered` attempt of the second lane.
+    let shown = serve
+        .until("/admin/signals/f-1", |v| {
+            v["lanes"].as_array().is_some_and(|l| l.iter().any(|lane| lane["outcome"] == json!("filtered")))
+        })
+        .await;
+    let outcomes: Vec<&serde_json::Value> =
+        shown["lanes"].as_array().expect("lanes").iter().map(|l| &l["outcome"]).collect();
+    assert!(outcomes.contains(&&json!("ok")) && outcomes.contains(&&json!("filtered")), "{shown}");
 
     // A transform granted http is refused by `config check` rather than silently ignored.
     let bad = dir.join("bad.toml");
