@@ -1,7 +1,7 @@
 //! Routing and bus throughput.
 //!
 //! Run: `cargo bench -p jido-dispatch --bench routing` (`JIDO_BENCH_ONLY=filters` runs
-//! the filter comparison alone; `JIDO_SIGNALS=16` runs it over 16 signals instead of 4096,
+//! the filter comparison alone, `JIDO_BENCH_ONLY=matching` the matches table alone; `JIDO_SIGNALS=16` runs it over 16 signals instead of 4096,
 //! so that what they touch stays in cache: the cost of the instructions alone).
 //!
 //! Router workload ("mixed patterns"): subscriptions belong to tenants of 10 each; a tenant
@@ -236,6 +236,10 @@ fn main() {
     }
     if std::env::var("JIDO_BENCH_ONLY").is_ok_and(|only| only == "filters") {
         filtered();
+        return;
+    }
+    if std::env::var("JIDO_BENCH_ONLY").is_ok_and(|only| only == "matching") {
+        matching();
         return;
     }
     matching();

@@ -161,9 +161,29 @@ impl<V> Router<V> {
     }
 
     /// The routes `ty` reaches; with a signal, those whose filters accept it.
+    ///
+    /// The walk allocates only the result: the type's segments and the states visited
+    /// through `**` live on the stack (up to [`INLINE`] of each), and the matched ends are
+    /// collected, sorted and turned into routes in one vector.
     fn collect(&self, ty: &str, signal: Option<&Signal>) -> Vec<&Route<V>> {
-        let parts: Vec<&str> = ty.split('.').collect();
-        let mut walk = Walk { parts: &parts, found: Vec::new(), visited: Vec::new() };
+        let mut inline = [""; INLINE];
+        let spilled: Vec<&str>;
+        let mut count = 0;
+        for part in ty.split('.') {
+            if count == INLINE {
+                count += 1;
+                break;
+            }
+            inline[count] = part;
+            count += 1;
+        }
+        let parts: &[&str] = if count > INLINE {
+            spilled = ty.split('.').collect();
+            &spilled
+        } else {
+            &inline[..count]
+        };
+        let mut walk = Walk { parts, found: Vec::with_capacity(8), visited: Visited::default() };
         walk.from(&self.root, 0);
         let mut found = walk.found;
         if let Some(signal) = signal {
@@ -173,7 +193,40 @@ impl<V> Router<V> {
             found.retain(|end| end.filters.accepts(signal));
         }
         found.sort_unstable_by_key(|end| end.key);
+        // `&End` and `&Route` have one layout: this reuses `found`'s allocation.
         found.into_iter().map(|end| &*end.route).collect()
+    }
+}
+
+/// Type segments, and `**` states, kept on the stack before spilling to the heap.
+const INLINE: usize = 16;
+
+/// The (node, position) pairs a walk reached through `**`.
+struct Visited<V> {
+    inline: [(*const Node<V>, usize); INLINE],
+    len: usize,
+    spilled: Vec<(*const Node<V>, usize)>,
+}
+
+impl<V> Default for Visited<V> {
+    fn default() -> Self {
+        Visited { inline: [(std::ptr::null(), 0); INLINE], len: 0, spilled: Vec::new() }
+    }
+}
+
+impl<V> Visited<V> {
+    /// Records `key`; false if it was already there.
+    fn insert(&mut self, key: (*const Node<V>, usize)) -> bool {
+        if self.inline[..self.len].contains(&key) || self.spilled.contains(&key) {
+            return false;
+        }
+        if self.len < INLINE {
+            self.inline[self.len] = key;
+            self.len += 1;
+        } else {
+            self.spilled.push(key);
+        }
+        true
     }
 }
 
@@ -183,7 +236,7 @@ struct Walk<'n, 'p, V> {
     found: Vec<&'n End<V>>,
     /// (node, position) pairs reached through `**`: keeps patterns with several `**` from
     /// exploring the same state twice (and from reporting a route twice).
-    visited: Vec<(*const Node<V>, usize)>,
+    visited: Visited<V>,
 }
 
 impl<'n, V> Walk<'n, '_, V> {
@@ -201,9 +254,7 @@ impl<'n, V> Walk<'n, '_, V> {
         }
         if let Some(child) = &node.double_star {
             for next in at..=self.parts.len() {
-                let key = (&**child as *const Node<V>, next);
-                if !self.visited.contains(&key) {
-                    self.visited.push(key);
+                if self.visited.insert((&**child as *const Node<V>, next)) {
                     self.from(child, next);
                 }
             }
