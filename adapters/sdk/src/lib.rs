@@ -131,20 +131,34 @@ pub trait Adapter: Sized + 'static {
     }
 }
 
+/// Options parsed from JSON and passed through `check`: what `validate-opts` and `open` of
+/// adapters and transforms both start with.
+#[doc(hidden)]
+pub fn __checked<O: serde::de::DeserializeOwned>(
+    opts: &str,
+    check: impl FnOnce(&O) -> Result<(), String>,
+) -> Result<O, String> {
+    let parsed: O = options::parse(opts)?;
+    check(&parsed)?;
+    Ok(parsed)
+}
+
+/// Options normalised to JSON (defaults filled in), as `validate-opts` returns them.
+#[doc(hidden)]
+pub fn __normalised<O: serde::Serialize>(parsed: &O) -> Result<String, String> {
+    serde_json::to_string(parsed).map_err(|e| format!("cannot normalise options: {e}"))
+}
+
 /// Implementation of `validate-opts` for an [`Adapter`]; used by [`export_adapter!`].
 #[doc(hidden)]
 pub fn __validate<A: Adapter>(opts: &str) -> Result<String, String> {
-    let parsed: A::Options = options::parse(opts)?;
-    A::check(&parsed)?;
-    serde_json::to_string(&parsed).map_err(|e| format!("cannot normalise options: {e}"))
+    __normalised(&__checked(opts, A::check)?)
 }
 
 /// Implementation of `target.open` for an [`Adapter`]; used by [`export_adapter!`].
 #[doc(hidden)]
 pub fn __open<A: Adapter>(opts: &str) -> Result<A, String> {
-    let parsed: A::Options = options::parse(opts)?;
-    A::check(&parsed)?;
-    A::open(parsed)
+    A::open(__checked(opts, A::check)?)
 }
 
 /// Exports a type implementing [`Adapter`] as this component's `adapter` interface.

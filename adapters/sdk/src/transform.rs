@@ -37,7 +37,7 @@
 //! jido_dispatch_sdk::export_transform!(OnlyOneType);
 //! ```
 
-use crate::{Signal, options};
+use crate::Signal;
 
 /// Generated bindings of the `dispatch-transform` world; its `types` and `log` are the
 /// adapter world's, so [`Signal`] and the helpers are shared.
@@ -85,17 +85,13 @@ pub trait Transform: Sized + 'static {
 /// Implementation of `validate-opts` for a [`Transform`].
 #[doc(hidden)]
 pub fn __validate<T: Transform>(opts: &str) -> Result<String, String> {
-    let parsed: T::Options = options::parse(opts)?;
-    T::check(&parsed)?;
-    serde_json::to_string(&parsed).map_err(|e| format!("cannot normalise options: {e}"))
+    crate::__normalised(&crate::__checked(opts, T::check)?)
 }
 
 /// Implementation of `transformer.open` for a [`Transform`].
 #[doc(hidden)]
 pub fn __open<T: Transform>(opts: &str) -> Result<T, String> {
-    let parsed: T::Options = options::parse(opts)?;
-    T::check(&parsed)?;
-    T::open(parsed)
+    T::open(crate::__checked(opts, T::check)?)
 }
 
 /// Exports a type implementing [`Transform`] as this component's `transform` interface.
