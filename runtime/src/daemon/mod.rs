@@ -66,7 +66,7 @@ use admission::Admission;
 use backlog::StoreBacklog;
 pub(crate) use log::Routed;
 use log::{Committed, SignalLog};
-use setup::{build_runtime, load_manifest, load_transform_manifest};
+use setup::{build_runtime, load_components};
 use subscriptions::SubscriptionStore;
 
 /// Why the daemon could not start.
@@ -356,6 +356,15 @@ async fn subscribe(
 /// Signals a durable lane holds in memory ahead of its deliveries.
 const READ_AHEAD: usize = 256;
 
+/// Unloads the components `loaded` names that `now` does not, and remembers `now`.
+fn forget_gone(loaded: &Mutex<Vec<String>>, now: &[String], unload: impl Fn(&str) -> bool) {
+    let mut loaded = loaded.lock().unwrap_or_else(PoisonError::into_inner);
+    for gone in loaded.iter().filter(|name| !now.contains(name)) {
+        unload(gone);
+    }
+    *loaded = now.to_vec();
+}
+
 impl State {
     async fn reload_adapters(&self) -> Result<Vec<String>, DaemonError> {
         let Some(source) = &self.source else {
@@ -364,31 +373,11 @@ impl State {
             ));
         };
         let config = Config::load(source).map_err(|e| DaemonError::Config(e.to_string()))?;
-        let mut loaded = Vec::new();
-        for (i, manifest) in config.adapters.iter().enumerate() {
-            load_manifest(&self.runtime, &config, i, manifest).await?;
-            loaded.push(manifest.name.clone());
-        }
-        {
-            let mut custom = self.custom.lock().unwrap_or_else(PoisonError::into_inner);
-            for gone in custom.iter().filter(|name| !loaded.contains(name)) {
-                self.runtime.unload_adapter(gone);
-            }
-            custom.clone_from(&loaded);
-        }
-        let mut transforms = Vec::new();
-        for (i, manifest) in config.transforms.iter().enumerate() {
-            load_transform_manifest(&self.runtime, &config, i, manifest).await?;
-            transforms.push(manifest.name.clone());
-        }
-        let mut custom = self.custom_transforms.lock().unwrap_or_else(PoisonError::into_inner);
-        for gone in custom.iter().filter(|name| !transforms.contains(name)) {
-            self.runtime.unload_transform(gone);
-        }
-        custom.clone_from(&transforms);
-        tracing::info!(adapters = ?loaded, transforms = ?transforms, "custom adapters and transforms reloaded");
-        loaded.extend(transforms);
-        Ok(loaded)
+        let (adapters, transforms) = load_components(&self.runtime, &config).await?;
+        forget_gone(&self.custom, &adapters, |name| self.runtime.unload_adapter(name));
+        forget_gone(&self.custom_transforms, &transforms, |name| self.runtime.unload_transform(name));
+        tracing::info!(adapters = ?adapters, transforms = ?transforms, "custom adapters and transforms reloaded");
+        Ok(adapters.into_iter().chain(transforms).collect())
     }
 
     fn remember(&self, id: SubscriptionId, bus: &str, origin: Origin) {

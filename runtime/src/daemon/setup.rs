@@ -71,43 +71,28 @@ pub(super) async fn build_runtime(
         .dead_letter_store(dead_letters)
         .build()
         .map_err(|e| DaemonError::Config(e.to_string()))?;
-    for (i, manifest) in config.adapters.iter().enumerate() {
-        load_manifest(&runtime, config, i, manifest).await?;
-    }
-    for (i, manifest) in config.transforms.iter().enumerate() {
-        load_transform_manifest(&runtime, config, i, manifest).await?;
-    }
+    load_components(&runtime, config).await?;
     Ok(runtime)
 }
 
-/// Loads (or replaces) the component of `[[transforms]]` entry `i`.
-pub(super) async fn load_transform_manifest(
+/// Loads (or replaces under their live targets) the `[[adapters]]` and `[[transforms]]`
+/// components; returns their names. An entry that cannot be loaded is an error naming it.
+pub(super) async fn load_components(
     runtime: &Runtime,
     config: &Config,
-    i: usize,
-    manifest: &crate::manifest::AdapterManifest,
-) -> Result<(), DaemonError> {
-    let loaded = runtime.load_transform_manifest(manifest, &config.base_dir).await;
-    loaded.map(drop).map_err(|e| entry_error("transforms", i, manifest, e))
-}
-
-/// Loads (or replaces) the component of `[[adapters]]` entry `i`.
-pub(super) async fn load_manifest(
-    runtime: &Runtime,
-    config: &Config,
-    i: usize,
-    manifest: &crate::manifest::AdapterManifest,
-) -> Result<(), DaemonError> {
-    let loaded = runtime.load_manifest(manifest, &config.base_dir).await;
-    loaded.map(drop).map_err(|e| entry_error("adapters", i, manifest, e))
-}
-
-/// The error of a `[[table]]` entry that could not be loaded, naming it.
-fn entry_error(
-    table: &str,
-    i: usize,
-    manifest: &crate::manifest::AdapterManifest,
-    error: crate::host::LoadError,
-) -> DaemonError {
-    DaemonError::Config(format!("{table}[{i}] ({}): {error}", manifest.name))
+) -> Result<(Vec<String>, Vec<String>), DaemonError> {
+    let base = &config.base_dir;
+    let named = |table: &str, i: usize, name: &str, error: crate::host::LoadError| {
+        DaemonError::Config(format!("{table}[{i}] ({name}): {error}"))
+    };
+    for (i, manifest) in config.adapters.iter().enumerate() {
+        let loaded = runtime.load_manifest(manifest, base).await;
+        loaded.map_err(|e| named("adapters", i, &manifest.name, e))?;
+    }
+    for (i, manifest) in config.transforms.iter().enumerate() {
+        let loaded = runtime.load_transform_manifest(manifest, base).await;
+        loaded.map_err(|e| named("transforms", i, &manifest.name, e))?;
+    }
+    let names = |all: &[crate::manifest::AdapterManifest]| all.iter().map(|m| m.name.clone()).collect();
+    Ok((names(&config.adapters), names(&config.transforms)))
 }

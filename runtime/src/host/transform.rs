@@ -59,13 +59,9 @@ impl WasmTransform {
     /// Replaces the component under every target using it, after checking that the new
     /// one accepts each option set in use; on refusal nothing changes.
     pub async fn replace(&self, next: WasmTransform) -> Result<(), String> {
-        for opts in &self.slot.option_sets() {
-            next.validate_opts(opts)
-                .await
-                .map_err(|e| format!("the new component refuses options in use ({opts}): {e}"))?;
-        }
-        self.slot.swap(&next.slot);
-        Ok(())
+        let next = &next;
+        let accepts = |opts: String| async move { next.validate_opts(&opts).await.map(drop) };
+        self.slot.replace(&next.slot, accepts).await
     }
 }
 

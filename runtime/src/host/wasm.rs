@@ -44,13 +44,24 @@ impl Slot {
     }
 
     /// Every option set opened so far.
-    pub(super) fn option_sets(&self) -> Vec<String> {
+    fn option_sets(&self) -> Vec<String> {
         self.opened.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
     }
 
-    /// Makes `next`'s pool the current one.
-    pub(super) fn swap(&self, next: &Slot) {
+    /// Makes `next`'s pool the current one once `accepts` (the new component's
+    /// `validate-opts`) has accepted every option set opened from this slot; on a refusal
+    /// nothing changes and the error names the options refused.
+    pub(super) async fn replace<F>(&self, next: &Slot, accepts: impl Fn(String) -> F) -> Result<(), String>
+    where
+        F: Future<Output = Result<(), String>>,
+    {
+        for opts in self.option_sets() {
+            accepts(opts.clone())
+                .await
+                .map_err(|e| format!("the new component refuses options in use ({opts}): {e}"))?;
+        }
         *self.pool.write().unwrap_or_else(PoisonError::into_inner) = next.current();
+        Ok(())
     }
 }
 
@@ -80,16 +91,10 @@ impl WasmAdapter {
     /// that the new component accepts each of their option sets; on refusal nothing changes
     /// and the error names the options it refused.
     pub async fn replace(&self, next: WasmAdapter) -> Result<(), OptionsError> {
-        for opts in &self.slot.option_sets() {
-            next.validate_opts(opts).await.map_err(|e| {
-                self.options_error(format!(
-                    "the new component refuses options in use ({opts}): {}",
-                    e.message
-                ))
-            })?;
-        }
-        self.slot.swap(&next.slot);
-        Ok(())
+        let next = &next;
+        let accepts =
+            |opts: String| async move { next.validate_opts(&opts).await.map(drop).map_err(|e| e.message) };
+        self.slot.replace(&next.slot, accepts).await.map_err(|message| self.options_error(message))
     }
 
     fn options_error(&self, message: String) -> OptionsError {

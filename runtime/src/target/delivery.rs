@@ -107,16 +107,22 @@ impl Target {
     /// each signal's outcome and attempts are returned in order.
     pub(crate) async fn deliver_batch_counted(&self, signals: &[Arc<Signal>], hops: u32) -> Vec<Counted> {
         let ctx = self.delivery_context(hops);
-        let (payloads, done) = self.transform_batch(signals).await;
+        let transformed = self.transform_batch(signals).await;
         let mut results: Vec<Option<Result<(), DeliveryError>>> = vec![None; signals.len()];
         let mut attempts = vec![0u32; signals.len()];
-        let mut left = Vec::with_capacity(signals.len());
-        for (i, done) in done.into_iter().enumerate() {
-            match done {
-                Some((outcome, made)) => (results[i], attempts[i]) = (Some(outcome), made),
-                None => left.push(i),
+        let (payloads, mut left): (&[Arc<Signal>], Vec<usize>) = match &transformed {
+            None => (signals, (0..signals.len()).collect()),
+            Some((payloads, done)) => {
+                let mut left = Vec::with_capacity(signals.len());
+                for (i, done) in done.iter().enumerate() {
+                    match done {
+                        Some((outcome, made)) => (results[i], attempts[i]) = (Some(outcome.clone()), *made),
+                        None => left.push(i),
+                    }
+                }
+                (payloads, left)
             }
-        }
+        };
         let mut retry = 0;
         while !left.is_empty() {
             self.wait_for_rate().await;
@@ -125,7 +131,7 @@ impl Target {
                 vec![Err(self.circuit_open()); left.len()]
             } else {
                 let parent = TraceContext::of(&signals[left[0]]);
-                self.attempt_batch(signals, &payloads, &left, &ctx, &mut attempts, parent).await
+                self.attempt_batch(signals, payloads, &left, &ctx, &mut attempts, parent).await
             };
             if let Some(trial) = trial {
                 trial.finish(outcomes.iter().all(answered), Instant::now());

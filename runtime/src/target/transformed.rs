@@ -40,35 +40,27 @@ impl Target {
         }
     }
 
-    /// The transform step for a batch: what to send for each signal (the original where
-    /// the signal is done already), and the outcomes of those done.
+    /// The transform step for a batch (`None` without a transform: send `signals` as they
+    /// are): what to send for each signal (the original where the signal is done already),
+    /// and the outcomes of those done.
     pub(crate) async fn transform_batch(
         &self,
         signals: &[Arc<Signal>],
-    ) -> (Vec<Arc<Signal>>, Vec<Option<Counted>>) {
-        if self.transform.is_none() {
-            return (signals.to_vec(), vec![None; signals.len()]);
-        }
+    ) -> Option<(Vec<Arc<Signal>>, Vec<Option<Counted>>)> {
+        self.transform.as_ref()?;
         let steps = futures::future::join_all(signals.iter().map(|s| self.transform_step(s))).await;
         let mut payloads = Vec::with_capacity(signals.len());
         let mut done = Vec::with_capacity(signals.len());
         for (signal, step) in signals.iter().zip(steps) {
-            match step {
-                Step::Deliver(Cow::Owned(out)) => {
-                    payloads.push(Arc::new(out));
-                    done.push(None);
-                }
-                Step::Deliver(Cow::Borrowed(_)) => {
-                    payloads.push(signal.clone());
-                    done.push(None);
-                }
-                Step::Done(counted) => {
-                    payloads.push(signal.clone());
-                    done.push(Some(counted));
-                }
-            }
+            let (payload, finished) = match step {
+                Step::Deliver(Cow::Owned(out)) => (Arc::new(out), None),
+                Step::Deliver(Cow::Borrowed(_)) => (signal.clone(), None),
+                Step::Done(counted) => (signal.clone(), Some(counted)),
+            };
+            payloads.push(payload);
+            done.push(finished);
         }
-        (payloads, done)
+        Some((payloads, done))
     }
 
     /// Counts a signal the transform dropped for this target (metrics, attempt log).
