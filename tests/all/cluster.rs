@@ -156,3 +156,39 @@ async fn with_nats_down_deliveries_fail_clearly_and_recover_after_restart() {
     a.dispatch(&after, &named).await.expect("global names work again");
     assert_eq!(global.recv().await.expect("arrives").signal().id, after.id);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_racing_a_closing_global_mailbox_are_answered_not_left_to_time_out() {
+    let server = NatsServer::start();
+    let (a, b) = (node(&server, "a").await, node(&server, "b").await);
+    let spec = TargetSpec::new("named").with("name", json!({"global": "racer"})).with("async", json!(true));
+    for _ in 0..5 {
+        let mut racer = b.register_global("racer").await.expect("free name");
+        let target = a.open_target(&spec).await.expect("opens");
+        let sender = {
+            let a = a.clone();
+            tokio::spawn(async move {
+                let mut codes = Vec::new();
+                for _ in 0..200 {
+                    let outcome = a.dispatch(&sample_signal("race"), &target).await;
+                    codes.push(outcome.err().and_then(|e| e.code().map(str::to_owned)));
+                }
+                codes
+            })
+        };
+        // Close the mailbox while sends are on their way.
+        for _ in 0..20 {
+            racer.recv().await.expect("arrives");
+        }
+        drop(racer);
+        let codes = sender.await.expect("sender");
+        assert!(codes.iter().any(Option::is_none), "some sends arrived");
+        let failed: Vec<_> = codes.iter().flatten().collect();
+        assert!(!failed.is_empty(), "sends after the close fail");
+        let odd: Vec<_> = failed
+            .iter()
+            .filter(|code| **code != "process_not_found" && **code != "process_not_alive")
+            .collect();
+        assert!(odd.is_empty(), "a closing name answers at once, never by a timeout: {odd:?}");
+    }
+}
