@@ -11,6 +11,7 @@ pub mod cesql;
 pub mod filter;
 mod pattern;
 mod router;
+mod walk;
 
 pub use filter::{Filter, FilterError, SqlFilter};
 pub use pattern::{Pattern, PatternError, Segment, Specificity};

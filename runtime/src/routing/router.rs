@@ -3,6 +3,7 @@
 //! A route's compiled filters sit beside its sort key where its pattern ends in the trie,
 //! so [`Router::routes_for`] tests them while it collects the ends the signal's type
 //! reached: the type stays the first stage, and a filter costs no read of the route itself.
+//! The trie is kept in flat tables (see [`Router`]); the match itself is in `walk.rs`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,7 +29,7 @@ pub struct Route<V> {
 
 /// Where a match sorts: most specific, then highest priority, then first registered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct SortKey {
+pub(super) struct SortKey {
     specificity: Specificity,
     priority: std::cmp::Reverse<i32>,
     seq: u64,
@@ -37,48 +38,81 @@ struct SortKey {
 /// A route ending at a node, with its sort key and filters inline so that filtering and
 /// sorting matches read only the node's own vector.
 #[derive(Debug)]
-struct End<V> {
-    key: SortKey,
-    filters: FilterSet,
-    route: Arc<Route<V>>,
+pub(super) struct End<V> {
+    pub(super) key: SortKey,
+    pub(super) filters: FilterSet,
+    pub(super) route: Arc<Route<V>>,
 }
 
-/// Literal children. foldhash is seeded per map (so lookups cannot be steered into
-/// collisions by a publisher choosing types) and several times faster than SipHash on
-/// the short keys segments are.
-type Children<V> = HashMap<Box<str>, Node<V>, foldhash::fast::RandomState>;
+/// No child (a node index no node has: the root is 0 and never a child).
+pub(super) const NONE: u32 = u32::MAX;
 
+/// foldhash is seeded per map (so lookups cannot be steered into collisions by a publisher
+/// choosing types) and several times faster than SipHash on short keys.
+type Seeded = foldhash::fast::RandomState;
+
+/// One trie node, in the router's node arena. Literal children are not here but in the
+/// router's edge table, keyed by (this node, interned segment).
 #[derive(Debug)]
-struct Node<V> {
-    literals: Children<V>,
-    star: Option<Box<Node<V>>>,
-    double_star: Option<Box<Node<V>>>,
-    ends: Vec<End<V>>,
+pub(super) struct Node<V> {
+    pub(super) star: u32,
+    pub(super) double_star: u32,
+    literals: u32,
+    pub(super) ends: Vec<End<V>>,
 }
 
 impl<V> Default for Node<V> {
     fn default() -> Self {
-        Node { literals: Children::default(), star: None, double_star: None, ends: Vec::new() }
+        Node { star: NONE, double_star: NONE, literals: 0, ends: Vec::new() }
     }
 }
 
 impl<V> Node<V> {
     fn is_empty(&self) -> bool {
-        self.ends.is_empty() && self.literals.is_empty() && self.star.is_none() && self.double_star.is_none()
+        self.ends.is_empty() && self.literals == 0 && self.star == NONE && self.double_star == NONE
     }
 }
 
+/// A literal segment some pattern uses, and how many trie edges carry it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Interned {
+    pub(super) id: u32,
+    edges: u32,
+}
+
+/// The key of the literal edge from `parent` on segment `segment`.
+pub(super) fn edge(parent: u32, segment: u32) -> u64 {
+    (u64::from(parent) << 32) | u64::from(segment)
+}
+
 /// Maps signal types to the routes whose patterns match them.
+///
+/// The trie lives in flat tables: nodes in one arena (indices, not pointers), literal
+/// segments interned once, and every literal edge in one table keyed by (node, segment id),
+/// so a match hashes each segment of the type once and then follows integer keys, reading
+/// no key strings on the way.
 #[derive(Debug)]
 pub struct Router<V> {
-    root: Node<V>,
+    pub(super) nodes: Vec<Node<V>>,
+    free_nodes: Vec<u32>,
+    pub(super) segments: HashMap<Box<str>, Interned, Seeded>,
+    free_segments: Vec<u32>,
+    pub(super) edges: HashMap<u64, u32, Seeded>,
     routes: HashMap<u64, Arc<Route<V>>>,
     next_seq: u64,
 }
 
 impl<V> Default for Router<V> {
     fn default() -> Self {
-        Router { root: Node::default(), routes: HashMap::new(), next_seq: 0 }
+        Router {
+            nodes: vec![Node::default()],
+            free_nodes: Vec::new(),
+            segments: HashMap::default(),
+            free_segments: Vec::new(),
+            edges: HashMap::default(),
+            routes: HashMap::new(),
+            next_seq: 0,
+        }
     }
 }
 
@@ -125,26 +159,26 @@ impl<V> Router<V> {
         value: V,
     ) {
         self.remove(id);
-        let mut node = &mut self.root;
+        let mut node = 0;
         for segment in pattern.segments() {
             node = match segment {
-                Segment::Literal(text) => node.literals.entry(text.as_str().into()).or_default(),
-                Segment::Star => node.star.get_or_insert_with(Default::default),
-                Segment::DoubleStar => node.double_star.get_or_insert_with(Default::default),
+                Segment::Literal(text) => self.literal_child(node, text),
+                Segment::Star => self.wildcard_child(node, false),
+                Segment::DoubleStar => self.wildcard_child(node, true),
             };
         }
         let seq = self.next_seq;
         self.next_seq += 1;
         let key = SortKey { specificity: pattern.specificity(), priority: std::cmp::Reverse(priority), seq };
         let route = Arc::new(Route { id, pattern, priority, seq, value });
-        node.ends.push(End { key, filters, route: route.clone() });
+        self.nodes[node as usize].ends.push(End { key, filters, route: route.clone() });
         self.routes.insert(id, route);
     }
 
     /// Removes a route; prunes the trie branches it leaves empty.
     pub fn remove(&mut self, id: u64) -> Option<Arc<Route<V>>> {
         let route = self.routes.remove(&id)?;
-        remove_from(&mut self.root, route.pattern.segments(), id);
+        self.remove_from(0, route.pattern.segments(), id);
         Some(route)
     }
 
@@ -160,132 +194,100 @@ impl<V> Router<V> {
         self.collect(&signal.ty, Some(signal))
     }
 
-    /// The routes `ty` reaches; with a signal, those whose filters accept it.
-    ///
-    /// The walk allocates only the result: the type's segments and the states visited
-    /// through `**` live on the stack (up to [`INLINE`] of each), and the matched ends are
-    /// collected, sorted and turned into routes in one vector.
-    fn collect(&self, ty: &str, signal: Option<&Signal>) -> Vec<&Route<V>> {
-        let mut inline = [""; INLINE];
-        let spilled: Vec<&str>;
-        let mut count = 0;
-        for part in ty.split('.') {
-            if count == INLINE {
-                count += 1;
-                break;
+    /// Trie nodes in use, the root included (1 when empty: removal prunes what it empties).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len() - self.free_nodes.len()
+    }
+
+    /// The child of `node` through the literal `text`, created (and `text` interned) if new.
+    fn literal_child(&mut self, node: u32, text: &str) -> u32 {
+        let segment = match self.segments.get(text) {
+            Some(interned) => interned.id,
+            None => {
+                let id = self.free_segments.pop().unwrap_or(self.segments.len() as u32);
+                self.segments.insert(text.into(), Interned { id, edges: 0 });
+                id
             }
-            inline[count] = part;
-            count += 1;
-        }
-        let parts: &[&str] = if count > INLINE {
-            spilled = ty.split('.').collect();
-            &spilled
-        } else {
-            &inline[..count]
         };
-        let mut walk = Walk { parts, found: Vec::with_capacity(8), visited: Visited::default() };
-        walk.from(&self.root, 0);
-        let mut found = walk.found;
-        if let Some(signal) = signal {
-            // Read each compiled filter's memory before testing any: the reads do not depend
-            // on each other, so their cache misses overlap instead of following one another.
-            std::hint::black_box(found.iter().fold(0, |warm, end| warm ^ end.filters.warm()));
-            found.retain(|end| end.filters.accepts(signal));
+        if let Some(&child) = self.edges.get(&edge(node, segment)) {
+            return child;
         }
-        found.sort_unstable_by_key(|end| end.key);
-        // `&End` and `&Route` have one layout: this reuses `found`'s allocation.
-        found.into_iter().map(|end| &*end.route).collect()
-    }
-}
-
-/// Type segments, and `**` states, kept on the stack before spilling to the heap.
-const INLINE: usize = 16;
-
-/// The (node, position) pairs a walk reached through `**`.
-struct Visited<V> {
-    inline: [(*const Node<V>, usize); INLINE],
-    len: usize,
-    spilled: Vec<(*const Node<V>, usize)>,
-}
-
-impl<V> Default for Visited<V> {
-    fn default() -> Self {
-        Visited { inline: [(std::ptr::null(), 0); INLINE], len: 0, spilled: Vec::new() }
-    }
-}
-
-impl<V> Visited<V> {
-    /// Records `key`; false if it was already there.
-    fn insert(&mut self, key: (*const Node<V>, usize)) -> bool {
-        if self.inline[..self.len].contains(&key) || self.spilled.contains(&key) {
-            return false;
+        let child = self.alloc();
+        self.edges.insert(edge(node, segment), child);
+        self.nodes[node as usize].literals += 1;
+        if let Some(interned) = self.segments.get_mut(text) {
+            interned.edges += 1;
         }
-        if self.len < INLINE {
-            self.inline[self.len] = key;
-            self.len += 1;
-        } else {
-            self.spilled.push(key);
-        }
-        true
+        child
     }
-}
 
-/// One walk of the trie for a type split into `parts`.
-struct Walk<'n, 'p, V> {
-    parts: &'p [&'p str],
-    found: Vec<&'n End<V>>,
-    /// (node, position) pairs reached through `**`: keeps patterns with several `**` from
-    /// exploring the same state twice (and from reporting a route twice).
-    visited: Visited<V>,
-}
+    /// The `*` (or, with `double`, `**`) child slot of `node`.
+    fn wildcard(&mut self, node: u32, double: bool) -> &mut u32 {
+        let node = &mut self.nodes[node as usize];
+        if double { &mut node.double_star } else { &mut node.star }
+    }
 
-impl<'n, V> Walk<'n, '_, V> {
-    /// Collects the routes ending where `parts[at..]` leads from `node`.
-    fn from(&mut self, node: &'n Node<V>, at: usize) {
-        if let Some(part) = self.parts.get(at) {
-            if let Some(child) = node.literals.get(*part) {
-                self.from(child, at + 1);
+    /// The `*` (or `**`) child of `node`, created if new.
+    fn wildcard_child(&mut self, node: u32, double: bool) -> u32 {
+        match *self.wildcard(node, double) {
+            NONE => {
+                let child = self.alloc();
+                *self.wildcard(node, double) = child;
+                child
             }
-            if let Some(child) = &node.star {
-                self.from(child, at + 1);
-            }
-        } else {
-            self.found.extend(node.ends.iter());
+            child => child,
         }
-        if let Some(child) = &node.double_star {
-            for next in at..=self.parts.len() {
-                if self.visited.insert((&**child as *const Node<V>, next)) {
-                    self.from(child, next);
+    }
+
+    fn alloc(&mut self) -> u32 {
+        match self.free_nodes.pop() {
+            Some(index) => index,
+            None => {
+                self.nodes.push(Node::default());
+                (self.nodes.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Frees `node` (which is empty) for reuse.
+    fn release(&mut self, node: u32) {
+        self.nodes[node as usize] = Node::default();
+        self.free_nodes.push(node);
+    }
+
+    fn remove_from(&mut self, node: u32, segments: &[Segment], id: u64) {
+        let Some((segment, rest)) = segments.split_first() else {
+            self.nodes[node as usize].ends.retain(|end| end.route.id != id);
+            return;
+        };
+        match segment {
+            Segment::Literal(text) => {
+                let Some(interned) = self.segments.get(text.as_str()).copied() else { return };
+                let Some(&child) = self.edges.get(&edge(node, interned.id)) else { return };
+                self.remove_from(child, rest, id);
+                if self.nodes[child as usize].is_empty() {
+                    self.edges.remove(&edge(node, interned.id));
+                    self.nodes[node as usize].literals -= 1;
+                    self.release(child);
+                    if interned.edges == 1 {
+                        self.segments.remove(text.as_str());
+                        self.free_segments.push(interned.id);
+                    } else if let Some(interned) = self.segments.get_mut(text.as_str()) {
+                        interned.edges -= 1;
+                    }
                 }
             }
-        }
-    }
-}
-
-fn remove_from<V>(node: &mut Node<V>, segments: &[Segment], id: u64) {
-    let Some((segment, rest)) = segments.split_first() else {
-        node.ends.retain(|end| end.route.id != id);
-        return;
-    };
-    match segment {
-        Segment::Literal(text) => {
-            if let Some(child) = node.literals.get_mut(text.as_str()) {
-                remove_from(child, rest, id);
-                if child.is_empty() {
-                    node.literals.remove(text.as_str());
+            Segment::Star | Segment::DoubleStar => {
+                let double = *segment == Segment::DoubleStar;
+                let child = *self.wildcard(node, double);
+                if child != NONE {
+                    self.remove_from(child, rest, id);
+                    if self.nodes[child as usize].is_empty() {
+                        *self.wildcard(node, double) = NONE;
+                        self.release(child);
+                    }
                 }
             }
-        }
-        Segment::Star => prune(&mut node.star, rest, id),
-        Segment::DoubleStar => prune(&mut node.double_star, rest, id),
-    }
-}
-
-fn prune<V>(slot: &mut Option<Box<Node<V>>>, rest: &[Segment], id: u64) {
-    if let Some(child) = slot {
-        remove_from(child, rest, id);
-        if child.is_empty() {
-            *slot = None;
         }
     }
 }

@@ -143,6 +143,7 @@ fn removing_a_route_prunes_it_and_keeps_the_others() {
     router.remove(2);
     assert!(router.is_empty());
     assert!(router.matches("a.b").is_empty());
+    assert_eq!(router.node_count(), 1, "only the root is left");
 }
 
 fn segment() -> impl Strategy<Value = String> {
@@ -154,7 +155,9 @@ fn pattern_text() -> impl Strategy<Value = String> {
 }
 
 fn type_text() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop_oneof![Just("a"), Just("b"), Just("c")], 1..7).prop_map(|s| s.join("."))
+    // `d` is in no pattern: only `*` and `**` match it.
+    prop::collection::vec(prop_oneof![Just("a"), Just("b"), Just("c"), Just("d")], 1..7)
+        .prop_map(|s| s.join("."))
 }
 
 proptest! {
@@ -176,5 +179,33 @@ proptest! {
             got.sort_unstable();
             prop_assert_eq!(got, expected, "type {}", ty);
         }
+    }
+
+    #[test]
+    fn removals_keep_the_router_agreeing_and_prune_to_the_root(patterns in prop::collection::vec(pattern_text(), 1..24), types in prop::collection::vec(type_text(), 1..12), gone in prop::collection::vec(any::<bool>(), 24)) {
+        let mut router = Router::new();
+        let mut kept = Vec::new();
+        for (id, text) in patterns.iter().enumerate() {
+            let Ok(pattern) = Pattern::parse(text) else { continue };
+            router.insert(id as u64, pattern.clone(), 0, ());
+            if gone[id] {
+                continue;
+            }
+            kept.push((id as u64, pattern));
+        }
+        for (id, _) in patterns.iter().enumerate().filter(|(id, _)| gone[*id]) {
+            router.remove(id as u64);
+        }
+        for ty in &types {
+            let mut expected: Vec<u64> = kept.iter().filter(|(_, p)| p.matches(ty)).map(|(id, _)| *id).collect();
+            let mut got: Vec<u64> = router.matches(ty).iter().map(|r| r.id).collect();
+            expected.sort_unstable();
+            got.sort_unstable();
+            prop_assert_eq!(got, expected, "type {} after removals", ty);
+        }
+        for (id, _) in &kept {
+            router.remove(*id);
+        }
+        prop_assert_eq!(router.node_count(), 1, "removing every route prunes the trie to its root");
     }
 }
