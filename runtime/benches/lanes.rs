@@ -2,8 +2,8 @@
 //! lane against raw reqwest, and the daemon with a dead target whose backlog grows (the
 //! healthy subscription's latency, and the process's memory).
 //!
-//! Run: `cargo bench -p jido-dispatch --bench lanes` (`JIDO_BENCH_ONLY=slow|fast|dead|rss`
-//! runs one part; `lane`, `direct` and `raw` run one row of `fast` ten times longer, for
+//! Run: `cargo bench -p jido-dispatch --bench lanes` (`JIDO_BENCH_ONLY=slow|fast|curve|dead|rss`
+//! runs one part; `curve` also draws `docs/charts/lanes-concurrency.svg`; `lane`, `direct` and `raw` run one row of `fast` ten times longer, for
 //! `perf record`). Receivers, load and daemon share this process and the machine's cores.
 
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
@@ -20,6 +20,8 @@ use jido_dispatch::signal::Signal;
 use jido_dispatch::target::TargetSpec;
 use serde_json::json;
 
+#[path = "support/chart.rs"]
+mod chart;
 #[path = "support/receiver.rs"]
 mod receiver;
 #[path = "support/sign.rs"]
@@ -244,6 +246,39 @@ fn wanted(part: &str) -> bool {
     std::env::var("JIDO_BENCH_ONLY").map_or(true, |only| only == part)
 }
 
+/// Deliveries/s of one unordered webhook lane and of raw reqwest (the limit) as concurrency
+/// grows, against a fast receiver: a table, and the chart for `BENCHMARKS.md`.
+async fn concurrency_curve() {
+    let (mut lane, mut raw) = (Vec::new(), Vec::new());
+    println!(
+        "| fast receiver, 10,000 signed requests | webhook lane req/s | raw reqwest req/s | lane / raw |"
+    );
+    println!("|---|---:|---:|---:|");
+    for concurrency in [1u64, 2, 4, 8, 16, 32, 64] {
+        let ours = lane_rate(Duration::ZERO, concurrency, 10_000).await;
+        let limit = raw_rate(concurrency as usize, 10_000).await;
+        println!("| {concurrency} in flight | {ours:.0} | {limit:.0} | {:.2} |", ours / limit);
+        lane.push((concurrency as f64, ours));
+        raw.push((concurrency as f64, limit));
+    }
+    let chart = chart::Chart {
+        title: "One webhook lane against raw reqwest, fast receiver (same process, 2 cores)".to_owned(),
+        x_label: "requests in flight (max_in_flight / raw workers)".to_owned(),
+        y_label: "signed requests per second".to_owned(),
+        x_scale: chart::Scale::Log2,
+        series: vec![
+            chart::Series { name: "raw reqwest, same signing (the limit)".to_owned(), points: raw },
+            chart::Series {
+                name: "webhook lane: bus → Wasm webhook → host http".to_owned(), points: lane
+            },
+        ],
+    };
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/charts/lanes-concurrency.svg");
+    std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/charts")).unwrap();
+    std::fs::write(path, chart.to_svg()).unwrap();
+    println!("chart: docs/charts/lanes-concurrency.svg\n");
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async {
@@ -266,6 +301,9 @@ fn main() {
             println!("| Target::deliver from 16 tasks (no bus, no lane)      | {direct:>5.0} |");
             println!("| raw reqwest, same signing, same concurrency          | {raw:>5.0} |");
             println!("| ratio lane / raw: {:.2} (aim ≥ 0.8)\n", lane / raw);
+        }
+        if wanted("curve") {
+            concurrency_curve().await;
         }
         if std::env::var("JIDO_BENCH_ONLY").is_ok_and(|only| only == "direct") {
             // For profiling: the adapter path alone, long enough to sample.
