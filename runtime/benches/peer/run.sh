@@ -18,6 +18,7 @@ RATES=${RATES:-"1000 5000"}
 SECONDS_PER_RATE=${SECONDS_PER_RATE:-10}
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 LOGS=$WORK/logs
+source "$HERE/common.sh"
 PIDS=()
 
 cleanup() {
@@ -51,22 +52,7 @@ wait_delivered() { # path count
 
 start_nginx() {
     mkdir -p "$WORK/nginx" "$LOGS"
-    cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $LOGS/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-    log_format peer '\$msec \$uri \$http_webhook_id \$http_svix_id';
-    access_log $LOGS/access.log peer;
-    server {
-        listen 127.0.0.1:18080 reuseport backlog=4096;
-        keepalive_requests 1000000;
-        location / { return 204; }
-    }
-}
-CONF
+    nginx_config "$WORK/nginx/nginx.conf" "$WORK/nginx" "$LOGS" 18080
     : > "$LOGS/access.log"
     nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
     PIDS+=($!)
@@ -107,20 +93,7 @@ CONF
 start_jido() {
     mkdir -p "$WORK/jido-run"
     rm -f "$WORK/jido-run/store.sqlite"*
-    cat > "$WORK/jido-run/config.toml" <<CONF
-[server]
-listen = "127.0.0.1:14000"
-
-[store]
-path = "$WORK/jido-run/store.sqlite"
-
-[egress]
-allow_private = ["127.0.0.0/8"]
-
-[[subscriptions]]
-path = "bench.**"
-dispatch = [{ adapter = "webhook", url = "http://127.0.0.1:18080/jido", secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }]
-CONF
+    jido_config "$WORK/jido-run/config.toml" 127.0.0.1:14000 "$WORK/jido-run/store.sqlite" http://127.0.0.1:18080/jido
     JIDO_DISPATCH_CACHE_DIR=$WORK/jido-cache "$ROOT/target/release/jido-dispatch" serve \
         --config "$WORK/jido-run/config.toml" >"$LOGS/jido.log" 2>&1 &
     JIDO_PID=$!

@@ -14,31 +14,11 @@ ROOT=$(cd "$HERE/../../.." && pwd)
 LABEL=${1:?label} RATE=${2:?rate} SECONDS_TO_RUN=${3:-10}
 WORK=${WORK:-$ROOT/target/peer-steady}
 BIN=${BIN:-$ROOT/target/release/jido-dispatch}
+source "$HERE/common.sh"
 cargo build -q --release -p jido-dispatch --bin jido-dispatch --example peer_load --manifest-path "$ROOT/Cargo.toml"
 rm -rf "$WORK/store" && mkdir -p "$WORK/store" "$WORK/nginx/logs"
-cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-    log_format peer '\$msec \$uri \$http_webhook_id \$http_svix_id';
-    access_log $WORK/nginx/logs/access.log peer;
-    server { listen 127.0.0.1:18081 reuseport backlog=4096; keepalive_requests 1000000; location / { return 204; } }
-}
-CONF
-cat > "$WORK/store/config.toml" <<CONF
-[server]
-listen = "127.0.0.1:14010"
-[store]
-path = "$WORK/store/store.sqlite"
-[egress]
-allow_private = ["127.0.0.0/8"]
-[[subscriptions]]
-path = "bench.**"
-dispatch = [{ adapter = "webhook", url = "http://127.0.0.1:18081/jido", secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }]
-CONF
+nginx_config "$WORK/nginx/nginx.conf" "$WORK/nginx" "$WORK/nginx/logs" 18081
+jido_config "$WORK/store/config.toml" 127.0.0.1:14010 "$WORK/store/store.sqlite" http://127.0.0.1:18081/jido
 : > "$WORK/nginx/logs/access.log"
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
 NGINX=$!
