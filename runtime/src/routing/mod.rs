@@ -7,6 +7,7 @@
 //! [`Filter`]s (the Subscriptions API dialects, [`cesql`] among them) then run on the routes
 //! the trie returned.
 
+mod arena;
 pub mod cesql;
 pub mod filter;
 mod pattern;

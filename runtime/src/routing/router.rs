@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::arena::{Interned, NONE, Node};
 use super::filter::FilterSet;
 use super::pattern::{Pattern, Segment, Specificity};
 use crate::signal::Signal;
@@ -44,59 +45,22 @@ pub(super) struct End<V> {
     pub(super) route: Arc<Route<V>>,
 }
 
-/// No child (a node index no node has: the root is 0 and never a child).
-pub(super) const NONE: u32 = u32::MAX;
-
 /// foldhash is seeded per map (so lookups cannot be steered into collisions by a publisher
 /// choosing types) and several times faster than SipHash on short keys.
 type Seeded = foldhash::fast::RandomState;
 
-/// One trie node, in the router's node arena. Literal children are not here but in the
-/// router's edge table, keyed by (this node, interned segment).
-#[derive(Debug)]
-pub(super) struct Node<V> {
-    pub(super) star: u32,
-    pub(super) double_star: u32,
-    literals: u32,
-    pub(super) ends: Vec<End<V>>,
-}
-
-impl<V> Default for Node<V> {
-    fn default() -> Self {
-        Node { star: NONE, double_star: NONE, literals: 0, ends: Vec::new() }
-    }
-}
-
-impl<V> Node<V> {
-    fn is_empty(&self) -> bool {
-        self.ends.is_empty() && self.literals == 0 && self.star == NONE && self.double_star == NONE
-    }
-}
-
-/// A literal segment some pattern uses, and how many trie edges carry it.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Interned {
-    pub(super) id: u32,
-    edges: u32,
-}
-
-/// The key of the literal edge from `parent` on segment `segment`.
-pub(super) fn edge(parent: u32, segment: u32) -> u64 {
-    (u64::from(parent) << 32) | u64::from(segment)
-}
-
 /// Maps signal types to the routes whose patterns match them.
 ///
 /// The trie lives in flat tables: nodes in one arena (indices, not pointers), literal
-/// segments interned once, and every literal edge in one table keyed by (node, segment id),
-/// so a match hashes each segment of the type once and then follows integer keys, reading
-/// no key strings on the way.
+/// segments interned once, small nodes' literal children inline and large nodes' in one
+/// table keyed by (node, segment id), so a match hashes each segment of the type once and
+/// then follows integer keys, reading no key strings on the way.
 #[derive(Debug)]
 pub struct Router<V> {
     pub(super) nodes: Vec<Node<V>>,
-    free_nodes: Vec<u32>,
+    pub(super) free_nodes: Vec<u32>,
     pub(super) segments: HashMap<Box<str>, Interned, Seeded>,
-    free_segments: Vec<u32>,
+    pub(super) free_segments: Vec<u32>,
     pub(super) edges: HashMap<u64, u32, Seeded>,
     routes: HashMap<u64, Arc<Route<V>>>,
     next_seq: u64,
@@ -199,62 +163,6 @@ impl<V> Router<V> {
         self.nodes.len() - self.free_nodes.len()
     }
 
-    /// The child of `node` through the literal `text`, created (and `text` interned) if new.
-    fn literal_child(&mut self, node: u32, text: &str) -> u32 {
-        let segment = match self.segments.get(text) {
-            Some(interned) => interned.id,
-            None => {
-                let id = self.free_segments.pop().unwrap_or(self.segments.len() as u32);
-                self.segments.insert(text.into(), Interned { id, edges: 0 });
-                id
-            }
-        };
-        if let Some(&child) = self.edges.get(&edge(node, segment)) {
-            return child;
-        }
-        let child = self.alloc();
-        self.edges.insert(edge(node, segment), child);
-        self.nodes[node as usize].literals += 1;
-        if let Some(interned) = self.segments.get_mut(text) {
-            interned.edges += 1;
-        }
-        child
-    }
-
-    /// The `*` (or, with `double`, `**`) child slot of `node`.
-    fn wildcard(&mut self, node: u32, double: bool) -> &mut u32 {
-        let node = &mut self.nodes[node as usize];
-        if double { &mut node.double_star } else { &mut node.star }
-    }
-
-    /// The `*` (or `**`) child of `node`, created if new.
-    fn wildcard_child(&mut self, node: u32, double: bool) -> u32 {
-        match *self.wildcard(node, double) {
-            NONE => {
-                let child = self.alloc();
-                *self.wildcard(node, double) = child;
-                child
-            }
-            child => child,
-        }
-    }
-
-    fn alloc(&mut self) -> u32 {
-        match self.free_nodes.pop() {
-            Some(index) => index,
-            None => {
-                self.nodes.push(Node::default());
-                (self.nodes.len() - 1) as u32
-            }
-        }
-    }
-
-    /// Frees `node` (which is empty) for reuse.
-    fn release(&mut self, node: u32) {
-        self.nodes[node as usize] = Node::default();
-        self.free_nodes.push(node);
-    }
-
     fn remove_from(&mut self, node: u32, segments: &[Segment], id: u64) {
         let Some((segment, rest)) = segments.split_first() else {
             self.nodes[node as usize].ends.retain(|end| end.route.id != id);
@@ -263,11 +171,10 @@ impl<V> Router<V> {
         match segment {
             Segment::Literal(text) => {
                 let Some(interned) = self.segments.get(text.as_str()).copied() else { return };
-                let Some(&child) = self.edges.get(&edge(node, interned.id)) else { return };
+                let Some(child) = self.child(node, interned.id) else { return };
                 self.remove_from(child, rest, id);
                 if self.nodes[child as usize].is_empty() {
-                    self.edges.remove(&edge(node, interned.id));
-                    self.nodes[node as usize].literals -= 1;
+                    self.remove_child(node, interned.id);
                     self.release(child);
                     if interned.edges == 1 {
                         self.segments.remove(text.as_str());

@@ -132,6 +132,27 @@ fn duplicate_and_overlapping_routes_each_match_once() {
 }
 
 #[test]
+fn a_node_with_many_literal_children_finds_each_after_adds_and_removals() {
+    let mut router = Router::new();
+    for (id, name) in ["a", "b", "c", "d", "e", "f", "g"].iter().enumerate() {
+        router.insert(id as u64, p(&format!("x.{name}")), 0, ());
+    }
+    for (id, name) in ["a", "b", "c", "d", "e", "f", "g"].iter().enumerate() {
+        let ids: Vec<u64> = router.matches(&format!("x.{name}")).iter().map(|r| r.id).collect();
+        assert_eq!(ids, [id as u64], "x.{name}");
+    }
+    for id in [0, 2, 4, 6, 1] {
+        router.remove(id);
+    }
+    assert_eq!(router.matches("x.d").iter().map(|r| r.id).collect::<Vec<_>>(), [3]);
+    assert_eq!(router.matches("x.f").iter().map(|r| r.id).collect::<Vec<_>>(), [5]);
+    assert!(router.matches("x.a").is_empty() && router.matches("x.b").is_empty());
+    router.remove(3);
+    router.remove(5);
+    assert_eq!(router.node_count(), 1);
+}
+
+#[test]
 fn removing_a_route_prunes_it_and_keeps_the_others() {
     let mut router = Router::new();
     router.insert(1, p("a.b"), 0, ());
@@ -147,7 +168,9 @@ fn removing_a_route_prunes_it_and_keeps_the_others() {
 }
 
 fn segment() -> impl Strategy<Value = String> {
-    prop_oneof![Just("a"), Just("b"), Just("c"), Just("*"), Just("**")].prop_map(str::to_owned)
+    // Six literals, so a node can have more children than it keeps inline.
+    let literal = prop_oneof![Just("a"), Just("b"), Just("c"), Just("e"), Just("f"), Just("g")];
+    prop_oneof![3 => literal, 1 => Just("*"), 1 => Just("**")].prop_map(str::to_owned)
 }
 
 fn pattern_text() -> impl Strategy<Value = String> {

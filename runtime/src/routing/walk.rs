@@ -5,7 +5,8 @@
 //! live on the stack (up to [`INLINE`] of each), and the matched ends are collected, sorted
 //! and turned into routes in one vector.
 
-use super::router::{End, NONE, Node, Route, Router, edge};
+use super::arena::{NONE, Node};
+use super::router::{End, Route, Router};
 use crate::signal::Signal;
 
 /// Type segments, and `**` states, kept on the stack before spilling to the heap.
@@ -91,7 +92,7 @@ impl<'r, V> Walk<'r, '_, V> {
         let here: &'r Node<V> = &self.router.nodes[node as usize];
         if let Some(&part) = self.parts.get(at) {
             if part != UNKNOWN
-                && let Some(&child) = self.router.edges.get(&edge(node, part))
+                && let Some(child) = self.router.child(node, part)
             {
                 self.from(child, at + 1);
             }
