@@ -2,9 +2,11 @@
 //! lane against raw reqwest, and the daemon with a dead target whose backlog grows (the
 //! healthy subscription's latency, and the process's memory).
 //!
-//! Run: `cargo bench -p jido-dispatch --bench lanes` (`JIDO_BENCH_ONLY=slow|fast|curve|dead|rss`
-//! runs one part; `curve` also draws `docs/charts/lanes-concurrency.svg`; `lane`, `direct` and `raw` run one row of `fast` ten times longer, for
-//! `perf record`). Receivers, load and daemon share this process and the machine's cores.
+//! Run: `cargo bench -p jido-dispatch --bench lanes`
+//! (`JIDO_BENCH_ONLY=slow|fast|curve|dead|rss` runs one part; `curve` also draws
+//! `docs/charts/lanes-concurrency.svg`; `lane`, `direct` and `raw` run one row of `fast` ten
+//! times longer, for `perf record`). Receivers, load and daemon share this process and the
+//! machine's cores.
 
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 #![expect(clippy::unwrap_used, reason = "a benchmark may stop at the first error")]

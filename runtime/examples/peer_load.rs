@@ -20,7 +20,6 @@
 #![expect(clippy::expect_used, reason = "a load tool may stop at the first error")]
 
 use std::collections::HashMap;
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[path = "../benches/support/chart.rs"]
@@ -171,16 +170,18 @@ async fn send(args: &[String]) {
             if let Some(token) = token {
                 request = request.bearer_auth(token);
             }
-            let answer = match request.send().await {
-                Ok(response) if response.status().is_success() => {
-                    response.bytes().await.ok().and_then(|body| serde_json::from_slice::<Value>(&body).ok())
-                }
+            // The id the receiver will see: ours for jido, the one Svix answers for Svix.
+            let id = match request.send().await {
+                Ok(response) if response.status().is_success() => match kind {
+                    Kind::Jido => Some(own_id),
+                    Kind::Svix => response
+                        .bytes()
+                        .await
+                        .ok()
+                        .and_then(|body| serde_json::from_slice::<Value>(&body).ok())
+                        .and_then(|answer| answer["id"].as_str().map(str::to_owned)),
+                },
                 _ => None,
-            };
-            let id = match (kind, answer) {
-                (Kind::Jido, Some(_)) => Some(own_id),
-                (Kind::Svix, Some(answer)) => answer["id"].as_str().map(str::to_owned),
-                (_, None) => None,
             };
             let _ = tx.send(id.map(|id| (id, sent)));
         });
