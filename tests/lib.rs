@@ -8,6 +8,7 @@ use jido_dispatch::signal::Signal;
 use jido_dispatch::{Runtime, RuntimeBuilder};
 
 mod nats;
+mod nats_cluster;
 mod probe;
 mod receiver;
 mod recorder;
@@ -15,6 +16,7 @@ mod scripted;
 pub mod verify;
 
 pub use nats::NatsServer;
+pub use nats_cluster::NatsCluster;
 pub use probe::Probe;
 pub use receiver::{Receiver, Recorded, Reply};
 pub use recorder::Recorder;

@@ -64,7 +64,7 @@ impl NatsServer {
 }
 
 /// `nats-server` from `PATH`, or Debian's `/usr/sbin/nats-server` (not on a user's `PATH`).
-fn binary() -> &'static str {
+pub(crate) fn binary() -> &'static str {
     let on_path = std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("nats-server").is_file()));
     if on_path { "nats-server" } else { "/usr/sbin/nats-server" }

@@ -34,6 +34,8 @@ pub mod daemon;
 pub mod dead_letter;
 pub mod dispatch;
 pub mod host;
+#[cfg(feature = "cluster")]
+pub mod jetstream;
 pub mod mailbox;
 pub mod manifest;
 pub mod outbound;

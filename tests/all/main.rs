@@ -16,6 +16,7 @@ mod health;
 mod hostile;
 mod http;
 mod isolation;
+mod jetstream;
 mod lanes;
 mod loading;
 mod reload;

@@ -34,7 +34,7 @@ const H_TIMEOUT: &str = "jido-timeout-ms";
 /// The `[cluster]` settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterConfig {
-    /// NATS server URL, e.g. `nats://127.0.0.1:4222`.
+    /// NATS server URL, e.g. `nats://127.0.0.1:4222`, or several separated by commas.
     pub nats_url: String,
     /// This node's name (default: a fresh UUID).
     pub node: Option<String>,
@@ -83,6 +83,11 @@ impl Drop for Cluster {
     }
 }
 
+/// The servers of a `nats_url` that may list several, separated by commas.
+pub fn server_list(nats_url: &str) -> Vec<String> {
+    nats_url.split(',').map(str::trim).filter(|url| !url.is_empty()).map(str::to_owned).collect()
+}
+
 fn header(headers: Option<&HeaderMap>, name: &str) -> Option<String> {
     headers.and_then(|h| h.get(name)).map(|v| v.as_str().to_owned())
 }
@@ -112,7 +117,7 @@ impl Cluster {
                     };
                 }
             })
-            .connect(config.nats_url.as_str())
+            .connect(server_list(&config.nats_url).as_slice())
             .await
             .map_err(|e| ClusterError::Connect { url: config.nats_url.clone(), reason: e.to_string() })?;
         state_tx.send_replace(true);

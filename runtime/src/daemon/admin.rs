@@ -22,7 +22,7 @@ pub(super) async fn list_subscriptions(Extract(state): Extract<Arc<State>>, head
     for name in state.runtime.bus_names() {
         for info in state.runtime.bus(&name).subscriptions() {
             let source = match origins.get(&info.id) {
-                Some((_, Origin::Api(_))) => "api",
+                Some((_, Origin::Api(_) | Origin::Shared(_))) => "api",
                 _ => "config",
             };
             all.push(json!({
@@ -56,6 +56,17 @@ pub(super) async fn add_subscription(
         Ok(targets) => targets,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("dispatch: {e}")),
     };
+    if let Some(queue) = &state.queue {
+        return match queue.add(&state, &request).await {
+            Ok(id) => {
+                (StatusCode::CREATED, axum::Json(json!({ "id": id.0, "bus": request.bus }))).into_response()
+            }
+            Err(e @ super::queue::AddError::Invalid(_)) => error(StatusCode::BAD_REQUEST, e.to_string()),
+            Err(e @ super::queue::AddError::Store(_)) => {
+                error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+            }
+        };
+    }
     // The row first: its id names the subscription's lanes in the store.
     let row = match state.stored.add(&request) {
         Ok(row) => row,
@@ -90,6 +101,15 @@ pub(super) async fn remove_subscription(
             StatusCode::CONFLICT,
             format!("subscription {} comes from the config file; remove it there and restart", id.0),
         ),
+        Some((bus, Origin::Shared(key))) => {
+            let Some(queue) = &state.queue else {
+                return error(StatusCode::INTERNAL_SERVER_ERROR, "a shared subscription without a queue");
+            };
+            match queue.remove(&state, &key, id, &bus).await {
+                Ok(()) => StatusCode::NO_CONTENT.into_response(),
+                Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+            }
+        }
         Some((bus, Origin::Api(row))) => {
             if let Err(e) = state.stored.remove(row) {
                 return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());

@@ -157,6 +157,26 @@ pub struct StoreConfig {
     pub retention: Option<String>,
     /// Bytes the history may hold; the oldest rows go first (default 256 MiB).
     pub retention_bytes: Option<usize>,
+    /// Where lanes keep their backlog: `"sqlite"` (the default: the file above) or
+    /// `"jetstream"` (a work queue on the NATS servers of `[cluster] nats_url`, shared by
+    /// every daemon with the same configuration; see `docs/scaling.md`).
+    pub kind: Option<StoreKind>,
+    /// JetStream: servers each signal is stored on before ingress answers 202 (1 or 3,
+    /// default 1).
+    pub replicas: Option<usize>,
+    /// JetStream: prefix of the stream, consumer and subject names (default `jido`).
+    pub prefix: Option<String>,
+}
+
+/// `[store] kind`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// One SQLite file per daemon.
+    #[default]
+    Sqlite,
+    /// A NATS JetStream work queue shared by several daemons.
+    Jetstream,
 }
 
 impl StoreConfig {
@@ -200,7 +220,7 @@ pub struct EgressConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterSection {
-    /// NATS URL.
+    /// NATS URL, or several separated by commas (the client fails over between them).
     pub nats_url: String,
     /// This node's name.
     #[serde(default)]
@@ -271,6 +291,7 @@ impl Config {
         for (i, transform) in config.transforms.iter().enumerate() {
             transform.check_transform().map_err(|e| invalid(format!("transforms[{i}]: {e}")))?;
         }
+        super::queue::check(&config).map_err(invalid)?;
         if config.server.max_body_bytes == 0 {
             return Err(invalid("server.max_body_bytes: must be at least 1".to_owned()));
         }

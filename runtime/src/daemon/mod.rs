@@ -40,6 +40,7 @@ mod log;
 mod log_write;
 #[cfg(test)]
 mod manifest_tests;
+mod queue;
 mod server;
 mod setup;
 mod subscriptions;
@@ -95,12 +96,14 @@ pub enum DaemonError {
 }
 
 /// Where a live subscription came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Origin {
     /// `[[subscriptions]]` in the config file.
     Config,
     /// The admin API (row id in the store).
     Api(i64),
+    /// The admin API of any node, shared through JetStream (its key in the bucket).
+    Shared(String),
 }
 
 /// What the HTTP handlers share.
@@ -114,6 +117,9 @@ struct State {
     admission: Arc<Admission>,
     server: config::ServerConfig,
     stored: Arc<SubscriptionStore>,
+    /// The shared work queue (`[store] kind = "jetstream"`), which then holds the lanes'
+    /// backlogs instead of the SQLite file.
+    queue: Option<queue::Queue>,
     /// Live subscriptions: id → (bus, origin).
     subscriptions: Mutex<HashMap<SubscriptionId, (String, Origin)>>,
     /// The configuration file, read again by reloads.
@@ -184,6 +190,14 @@ impl Daemon {
                 .await
                 .map_err(|e| DaemonError::Config(format!("[cluster]: {e}")))?;
         }
+        let queue = match queue::settings(&config) {
+            Some(settings) => Some(
+                queue::Queue::connect(settings)
+                    .await
+                    .map_err(|e| DaemonError::Config(format!("[store]: {e}")))?,
+            ),
+            None => None,
+        };
         let budget = config.store.max_bytes.unwrap_or(config.server.max_pending_bytes);
         let admission = Arc::new(Admission::new(config.server.max_pending, budget));
         let (offers, own_log) = (runtime.clone(), Arc::new(std::sync::OnceLock::new()));
@@ -197,6 +211,14 @@ impl Daemon {
         )
         .map_err(|e| store_error(e.0))?;
         let _ = own_log.set(log.clone());
+        if queue.is_some() && opened.signals > 0 {
+            return Err(store_error(format!(
+                "it still holds {} undelivered signals accepted with kind = \"sqlite\"; deliver them \
+                 first (start once with kind = \"sqlite\") or move the file away, then start with \
+                 kind = \"jetstream\"",
+                opened.signals
+            )));
+        }
         if retention.enabled && !runtime.telemetry().set_attempt_log(Arc::new(log.clone())) {
             tracing::warn!("the runtime already has an attempt log: the store keeps no attempts");
         }
@@ -216,12 +238,16 @@ impl Daemon {
             admission,
             server: config.server.clone(),
             stored,
+            queue,
             subscriptions: Mutex::default(),
             source: config.source.clone(),
             custom: Mutex::new(config.adapters.iter().map(|a| a.name.clone()).collect()),
             custom_transforms: Mutex::new(config.transforms.iter().map(|t| t.name.clone()).collect()),
         });
         let unopened = subscribe_all(&state, &config).await?;
+        if let Some(queue) = &state.queue {
+            queue.follow(&state).await.map_err(|e| DaemonError::Config(format!("[store]: {e}")))?;
+        }
         // Lanes of subscriptions that no longer exist lose their backlog; those of stored
         // subscriptions that could not be opened this time keep it.
         let mut lanes = state.lane_keys();
@@ -342,7 +368,11 @@ async fn subscribe(
     targets: Vec<TargetSpec>,
     key: String,
 ) -> Result<SubscriptionId, crate::bus::SubscribeError> {
-    let durable = DurableLanes { backlog: Arc::new(state.backlog.clone()), key };
+    let backlog: Arc<dyn crate::bus::Backlog> = match &state.queue {
+        Some(queue) => Arc::new(queue.backlog().clone()),
+        None => Arc::new(state.backlog.clone()),
+    };
+    let durable = DurableLanes { backlog, key };
     let options = SubscribeOptions {
         priority: wanted.priority,
         queue_capacity: READ_AHEAD,
@@ -385,6 +415,17 @@ impl State {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(id, (bus.to_owned(), origin));
+    }
+
+    /// Unsubscribes `id` of `bus` and forgets where it came from.
+    fn forget(&self, id: SubscriptionId, bus: &str) {
+        self.runtime.bus(bus).unsubscribe(id);
+        self.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+    }
+
+    /// The bus of live subscription `id`.
+    fn bus_of(&self, id: SubscriptionId) -> Option<String> {
+        self.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).get(&id).map(|(bus, _)| bus.clone())
     }
 
     /// Buses that have subscriptions (or are the default).

@@ -87,6 +87,9 @@ pub(super) async fn serve(
     }
     // Jobs stop where they are and resume at the next start.
     state.jobs.stop_all();
+    if let Some(queue) = &state.queue {
+        queue.stop();
+    }
     let deadline = Duration::from_millis(state.server.shutdown_timeout);
     let mut left = 0;
     for name in state.runtime.bus_names() {
@@ -140,7 +143,7 @@ async fn signals(
     };
     let tracing = state.runtime.telemetry().tracing();
     let (signals, spans) = trace::continue_traces(tracing, &headers, signals, &bus);
-    let routed: Vec<Routed> = {
+    let mut routed: Vec<Routed> = {
         let router = state.runtime.bus(&bus);
         signals
             .into_iter()
@@ -166,6 +169,18 @@ async fn signals(
     let ids: Vec<String> = routed.iter().map(|r| r.signal.id.clone()).collect();
     let count = routed.len();
     let stored = trace::store_span(tracing, &spans);
+    if let Some(queue) = &state.queue {
+        // The lanes' work goes to the shared queue; the local store keeps the history row.
+        for routed in &mut routed {
+            if let Err(e) = queue.publish(&routed.signal, &routed.lanes).await {
+                state.admission.release(count, bytes);
+                let mut response = error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                return response;
+            }
+            routed.lanes.clear();
+        }
+    }
     let appended = state.log.append(&bus, routed).await;
     drop(stored);
     drop(spans);

@@ -3,6 +3,8 @@
 
 #[path = "../../../tests/nats.rs"]
 mod nats;
+#[path = "../../../tests/nats_cluster.rs"]
+mod nats_cluster;
 #[path = "../../../tests/receiver.rs"]
 #[allow(dead_code, reason = "shared with the tests crate; not every helper is used here")]
 mod receiver;
@@ -20,6 +22,7 @@ mod delivery;
 mod embedded;
 mod filters;
 mod history;
+mod jetstream;
 mod jobs;
 mod lanes;
 mod otlp;

@@ -51,6 +51,18 @@ pub trait Backlog: Send + Sync + 'static {
     /// `lane` paused itself (`auto_pause_after`): a store keeps it paused across restarts
     /// until an operator resumes it.
     fn paused_itself(&self, _lane: &Arc<str>) {}
+
+    /// Whether the store is the lanes' only source: signals reach them through `read`
+    /// alone, never through offers (a queue shared by several nodes). Such a lane never
+    /// returns to memory, and its `read` waits for work itself, returning empty when none
+    /// came within a moment.
+    fn reads_only(&self) -> bool {
+        false
+    }
+
+    /// `lane` started: at most `max_out` of its signals may be out (read and not `done`)
+    /// at once across every reader of the store (1 for ordered lanes).
+    fn lane_started(&self, _lane: &Arc<str>, _max_out: usize) {}
 }
 
 /// Whether offers reach memory or are left in the store.
@@ -156,11 +168,12 @@ impl Reader {
         match durable.backlog.read(&durable.key, self.cursor, PAGE).await {
             Ok(rows) => {
                 let (short, empty) = (rows.len() < PAGE, rows.is_empty());
+                let reads_only = durable.backlog.reads_only();
                 for row in rows {
                     self.cursor = self.cursor.max(row.seq + 1);
                     self.page.push_back(Item { seq: Some(row.seq), signal: row.signal, hops: 0 });
                 }
-                if short && !self.back_to_memory(durable) && empty {
+                if short && !reads_only && !self.back_to_memory(durable) && empty {
                     // Skipped past the cursor but not visible yet: never busy-wait.
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }

@@ -1,0 +1,200 @@
+//! `[store] kind = "jetstream"`: the daemon's lanes on a JetStream work queue shared by
+//! every daemon of the same configuration (`crate::jetstream`). The SQLite file stays for
+//! what is node-local: the history, attempts, dead letters, jobs and admin subscriptions.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use futures::StreamExt;
+use tokio::task::JoinHandle;
+
+use super::config::{Config, StoreKind};
+use super::subscriptions::SubscriptionRequest;
+use super::{Origin, State, Wanted, subscribe};
+use crate::bus::SubscriptionId;
+use crate::cluster::server_list;
+use crate::jetstream::{
+    Change, JetStreamBacklog, JetStreamConfig, JetStreamError, SharedSubscriptions, WorkQueue,
+};
+use crate::signal::Signal;
+use crate::target::TargetSpec;
+
+/// The daemon's side of the shared queue: where ingress publishes and lanes read.
+#[derive(Debug)]
+pub struct Queue {
+    work: WorkQueue,
+    backlog: JetStreamBacklog,
+    shared: SharedSubscriptions,
+    /// Shared subscriptions live on this node: KV key → local id.
+    live: Mutex<HashMap<String, SubscriptionId>>,
+    /// The task following the bucket (ended at shutdown).
+    follower: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Queue {
+    /// Connects and sets up the stream and the subscriptions bucket.
+    pub async fn connect(settings: JetStreamConfig) -> Result<Queue, JetStreamError> {
+        let work = WorkQueue::connect(settings).await?;
+        let backlog = work.backlog();
+        let shared = SharedSubscriptions::open(&work).await?;
+        Ok(Queue { work, backlog, shared, live: Mutex::default(), follower: Mutex::default() })
+    }
+
+    fn live(&self) -> std::sync::MutexGuard<'_, HashMap<String, SubscriptionId>> {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds an admin subscription for every node: opened here first (a refusal is the
+    /// caller's error, nothing is stored), then stored in the bucket, from which every other
+    /// node opens it.
+    pub async fn add(
+        &self,
+        state: &State,
+        request: &SubscriptionRequest,
+    ) -> Result<SubscriptionId, AddError> {
+        let targets = TargetSpec::list_from_value(request.dispatch.clone())
+            .map_err(|e| AddError::Invalid(format!("dispatch: {e}")))?;
+        let key = crate::signal::new_id();
+        let id = subscribe(state, Wanted::from(request), targets, shared_key(&key))
+            .await
+            .map_err(|e| AddError::Invalid(e.to_string()))?;
+        self.live().insert(key.clone(), id);
+        state.remember(id, &request.bus, Origin::Shared(key.clone()));
+        let text = serde_json::to_string(request).map_err(|e| AddError::Store(e.to_string()))?;
+        if let Err(e) = self.shared.put(&key, &text).await {
+            self.live().remove(&key);
+            state.forget(id, &request.bus);
+            return Err(AddError::Store(e.to_string()));
+        }
+        Ok(id)
+    }
+
+    /// Removes shared subscription `key` from every node, with its lanes' undelivered work.
+    pub async fn remove(
+        &self,
+        state: &State,
+        key: &str,
+        id: SubscriptionId,
+        bus: &str,
+    ) -> Result<(), JetStreamError> {
+        self.shared.delete(key).await?;
+        let lanes = state.runtime.bus(bus).lane_keys(id);
+        self.live().remove(key);
+        state.forget(id, bus);
+        for lane in lanes {
+            self.work.forget_lane(&lane).await?;
+        }
+        Ok(())
+    }
+
+    /// Opens the bucket's subscriptions on this node and follows its changes.
+    pub async fn follow(&self, state: &Arc<State>) -> Result<(), JetStreamError> {
+        let mut changes = Box::pin(self.shared.watch().await?);
+        let weak: Weak<State> = Arc::downgrade(state);
+        let task = tokio::spawn(async move {
+            while let Some(change) = changes.next().await {
+                let Some(state) = weak.upgrade() else { return };
+                if let Some(queue) = &state.queue {
+                    queue.apply(&state, change).await;
+                }
+            }
+        });
+        *self.follower.lock().unwrap_or_else(PoisonError::into_inner) = Some(task);
+        Ok(())
+    }
+
+    /// Stops following the bucket.
+    pub fn stop(&self) {
+        if let Some(task) = self.follower.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            task.abort();
+        }
+    }
+
+    async fn apply(&self, state: &State, change: Change) {
+        match change {
+            Change::Put { key, request } => {
+                if self.live().contains_key(&key) {
+                    return;
+                }
+                let request: SubscriptionRequest = match serde_json::from_str(&request) {
+                    Ok(request) => request,
+                    Err(e) => return tracing::error!(%key, "a shared subscription that does not parse: {e}"),
+                };
+                let targets = match TargetSpec::list_from_value(request.dispatch.clone()) {
+                    Ok(targets) => targets,
+                    Err(e) => return tracing::error!(%key, "a shared subscription's targets: {e}"),
+                };
+                match subscribe(state, Wanted::from(&request), targets, shared_key(&key)).await {
+                    Ok(id) => {
+                        self.live().insert(key.clone(), id);
+                        state.remember(id, &request.bus, Origin::Shared(key));
+                    }
+                    Err(e) => tracing::error!(%key, "a shared subscription does not open on this node: {e}"),
+                }
+            }
+            Change::Delete { key } => {
+                let Some(id) = self.live().remove(&key) else { return };
+                let bus = state.bus_of(id);
+                if let Some(bus) = bus {
+                    state.forget(id, &bus);
+                }
+            }
+        }
+    }
+
+    /// Publishes `signal` to its `lanes`; returns once every publish is acknowledged.
+    pub async fn publish(&self, signal: &Signal, lanes: &[Arc<str>]) -> Result<(), JetStreamError> {
+        self.work.publish(signal, lanes).await
+    }
+
+    /// The lanes' backlog (one per daemon: it holds what this node pulled).
+    pub fn backlog(&self) -> &JetStreamBacklog {
+        &self.backlog
+    }
+}
+
+/// The JetStream settings of `config`, when its store is JetStream.
+pub fn settings(config: &Config) -> Option<JetStreamConfig> {
+    if config.store.kind != Some(StoreKind::Jetstream) {
+        return None;
+    }
+    let urls = config.cluster.as_ref().map(|c| server_list(&c.nats_url)).unwrap_or_default();
+    let mut settings = JetStreamConfig::new(urls);
+    if let Some(replicas) = config.store.replicas {
+        settings.replicas = replicas;
+    }
+    if let Some(prefix) = &config.store.prefix {
+        settings.prefix.clone_from(prefix);
+    }
+    Some(settings)
+}
+
+/// Checks the store settings; the message names the key.
+pub fn check(config: &Config) -> Result<(), String> {
+    let Some(settings) = settings(config) else {
+        if config.store.replicas.is_some() || config.store.prefix.is_some() {
+            return Err("store.replicas and store.prefix apply to kind = \"jetstream\" only".to_owned());
+        }
+        return Ok(());
+    };
+    if config.cluster.is_none() {
+        return Err("store.kind = \"jetstream\" needs [cluster] nats_url (the NATS servers)".to_owned());
+    }
+    settings.check().map_err(|e| format!("store.{e}").replace("store.nats_url", "cluster.nats_url"))
+}
+
+/// Why a shared subscription was not added.
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    /// The request is invalid or its targets do not open (400).
+    #[error("{0}")]
+    Invalid(String),
+    /// The bucket did not take it (503).
+    #[error("{0}")]
+    Store(String),
+}
+
+/// The lane-store key of shared subscription `key` (the same on every node).
+fn shared_key(key: &str) -> String {
+    format!("shared/{key}")
+}

@@ -1,0 +1,248 @@
+//! Durable lanes on NATS JetStream: several daemons share one replicated work queue.
+//!
+//! ```text
+//! ingress (any node) ─▶ Bus::route ─▶ WorkQueue::publish: one message per lane
+//!     to `PREFIX.work.<lane token>` of the stream `PREFIX_WORK` (work-queue retention,
+//!     `Nats-Msg-Id` = `<signal id>:<lane token>`), 202 after every publish ack
+//! each lane ─▶ one durable pull consumer `PREFIX_lane_<token>`, shared by every node
+//!     (`max_ack_pending`: the lane's `max_in_flight`, 1 when ordered) ─▶ the lane's
+//!     worker on whichever node pulled it ─▶ ack when the lane is done with it
+//! ```
+//!
+//! A lane's work spreads over the nodes that pull from its consumer; the server hands out at
+//! most `max_ack_pending` of its messages at once, so a receiver never sees more than the
+//! lane's `max_in_flight` requests from the whole cluster, and an ordered lane has one
+//! message out at a time cluster-wide (its order holds whichever node delivers). A node
+//! keeps its unacknowledged messages alive with progress acks while it retries; a node that
+//! dies stops sending them and its messages go to the others after `ack_wait`. The lane
+//! token is a digest of the lane's store key, so a subject never carries user text.
+//!
+//! The server features used (streams, durable pull consumers, `Nats-Msg-Id`
+//! de-duplication, ack / nak / progress / term) are all in Debian's `nats-server` 2.9.10;
+//! the client is built without async-nats' `server_2_10`+ features.
+
+mod lanes;
+mod registry;
+
+pub use lanes::JetStreamBacklog;
+pub use registry::{Change, SharedSubscriptions};
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_nats::HeaderMap;
+use async_nats::jetstream::{self, stream};
+use sha2::{Digest, Sha256};
+
+use crate::signal::Signal;
+
+/// How long a duplicate publish (same signal id, same lane) is recognised and dropped.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+
+/// Where the shared queue lives.
+#[derive(Debug, Clone)]
+pub struct JetStreamConfig {
+    /// NATS servers (any of them; the client fails over between them).
+    pub urls: Vec<String>,
+    /// Prefix of stream, consumer and subject names (`[A-Za-z0-9_-]`, e.g. `jido`).
+    pub prefix: String,
+    /// Servers each message is stored on before it is acknowledged (1 or 3).
+    pub replicas: usize,
+    /// How long a pulled message may go without an ack or a progress ack before the
+    /// server hands it to another node (default 30 s).
+    pub ack_wait: Duration,
+}
+
+impl JetStreamConfig {
+    /// One server, prefix `jido`, one replica, `ack_wait` 30 s.
+    pub fn new(urls: Vec<String>) -> Self {
+        JetStreamConfig { urls, prefix: "jido".to_owned(), replicas: 1, ack_wait: Duration::from_secs(30) }
+    }
+
+    /// Checks the prefix and the replica count; the error names the setting.
+    pub fn check(&self) -> Result<(), JetStreamError> {
+        let bad = |message: String| Err(JetStreamError::Config(message));
+        if self.urls.is_empty() {
+            return bad("nats_url: expected at least one server".to_owned());
+        }
+        let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+        if self.prefix.is_empty() || !self.prefix.chars().all(valid) {
+            return bad(format!("prefix: expected letters, digits, `_` or `-`, got {:?}", self.prefix));
+        }
+        if !matches!(self.replicas, 1 | 3) {
+            return bad(format!("replicas: expected 1 or 3, got {}", self.replicas));
+        }
+        Ok(())
+    }
+}
+
+/// Why the queue could not be set up or used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JetStreamError {
+    /// The configuration is invalid (the message names the setting).
+    #[error("{0}")]
+    Config(String),
+    /// No server could be reached.
+    #[error("cannot connect to NATS at {urls}: {reason}")]
+    Connect {
+        /// The configured servers.
+        urls: String,
+        /// Why.
+        reason: String,
+    },
+    /// The stream could not be created or checked.
+    #[error("cannot set up the JetStream stream {stream}: {reason}")]
+    Setup {
+        /// The stream's name.
+        stream: String,
+        /// Why.
+        reason: String,
+    },
+    /// A publish was not acknowledged (the signal is not accepted).
+    #[error("JetStream did not store the signal: {0}")]
+    Publish(String),
+}
+
+/// The shared work queue: the stream every node publishes lanes' work to.
+#[derive(Debug, Clone)]
+pub struct WorkQueue {
+    inner: Arc<Shared>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub js: jetstream::Context,
+    pub config: JetStreamConfig,
+    pub stream: stream::Stream,
+}
+
+impl Shared {
+    /// `PREFIX.work.<token>`: where `lane`'s work is published.
+    pub fn subject(&self, token: &str) -> String {
+        format!("{}.work.{token}", self.config.prefix)
+    }
+}
+
+/// A lane's state on the server (its durable consumer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LaneInfo {
+    /// How many of its signals may be out at once, cluster-wide (`max_ack_pending`).
+    pub max_out: usize,
+    /// Signals out now (pulled by a node, not yet acknowledged).
+    pub out: usize,
+    /// Signals stored and not yet pulled.
+    pub waiting: u64,
+    /// Signals handed out more than once (a node died or was too slow to acknowledge).
+    pub redelivered: usize,
+}
+
+/// The durable consumer of the lane with `token`.
+pub(crate) fn consumer_name(prefix: &str, token: &str) -> String {
+    format!("{prefix}_lane_{token}")
+}
+
+/// A lane's token in subjects and consumer names: 16 hex digits of the digest of its key.
+pub fn lane_token(lane: &str) -> String {
+    let digest = Sha256::digest(lane.as_bytes());
+    hex::encode(&digest[..8])
+}
+
+impl WorkQueue {
+    /// Connects and creates (or checks) the work stream. A fresh cluster elects its
+    /// JetStream leader within seconds: creation is retried for up to 30 s.
+    pub async fn connect(config: JetStreamConfig) -> Result<WorkQueue, JetStreamError> {
+        config.check()?;
+        let urls = config.urls.join(",");
+        let client = async_nats::ConnectOptions::new()
+            .name("jido-dispatch")
+            .connection_timeout(Duration::from_secs(5))
+            .retry_on_initial_connect()
+            .connect(config.urls.as_slice())
+            .await
+            .map_err(|e| JetStreamError::Connect { urls: urls.clone(), reason: e.to_string() })?;
+        let js = jetstream::new(client);
+        let name = format!("{}_WORK", config.prefix);
+        let stream_config = stream::Config {
+            name: name.clone(),
+            subjects: vec![format!("{}.work.>", config.prefix)],
+            retention: stream::RetentionPolicy::WorkQueue,
+            storage: stream::StorageType::File,
+            num_replicas: config.replicas,
+            duplicate_window: DUPLICATE_WINDOW,
+            ..Default::default()
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let stream = loop {
+            match js.get_or_create_stream(stream_config.clone()).await {
+                Ok(stream) => break stream,
+                Err(error) if Instant::now() < deadline => {
+                    tracing::debug!("JetStream not ready ({error}); retrying");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(error) => {
+                    return Err(JetStreamError::Setup { stream: name, reason: error.to_string() });
+                }
+            }
+        };
+        Ok(WorkQueue { inner: Arc::new(Shared { js, config, stream }) })
+    }
+
+    /// Publishes `signal` to each of `lanes` (store keys from `Bus::route`) and returns once
+    /// the server acknowledged every publish (stored on `replicas` servers). A publish of the
+    /// same signal id to the same lane within [`DUPLICATE_WINDOW`] is dropped by the server.
+    pub async fn publish(&self, signal: &Signal, lanes: &[Arc<str>]) -> Result<(), JetStreamError> {
+        let payload = bytes::Bytes::from(signal.to_json());
+        let mut acks = Vec::with_capacity(lanes.len());
+        for lane in lanes {
+            let token = lane_token(lane);
+            let mut headers = HeaderMap::new();
+            headers.insert("Nats-Msg-Id", format!("{}:{token}", signal.id).as_str());
+            let sent =
+                self.inner.js.publish_with_headers(self.inner.subject(&token), headers, payload.clone());
+            acks.push(sent.await.map_err(|e| JetStreamError::Publish(e.to_string()))?);
+        }
+        for ack in acks {
+            ack.await.map_err(|e| JetStreamError::Publish(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// What the server holds for `lane` (a store key): `None` before any node opened the
+    /// lane's consumer.
+    pub async fn lane_info(&self, lane: &str) -> Result<Option<LaneInfo>, JetStreamError> {
+        let name = consumer_name(&self.inner.config.prefix, &lane_token(lane));
+        match self.inner.stream.consumer_info(&name).await {
+            Ok(info) => Ok(Some(LaneInfo {
+                max_out: usize::try_from(info.config.max_ack_pending).unwrap_or(0),
+                out: info.num_ack_pending,
+                waiting: info.num_pending,
+                redelivered: info.num_redelivered,
+            })),
+            Err(error) if error.to_string().contains("not found") => Ok(None),
+            Err(error) => Err(JetStreamError::Setup { stream: name, reason: error.to_string() }),
+        }
+    }
+
+    /// Drops `lane`'s work (a removed subscription's): deletes its consumer and purges what
+    /// it had not delivered.
+    pub async fn forget_lane(&self, lane: &str) -> Result<(), JetStreamError> {
+        let token = lane_token(lane);
+        let name = consumer_name(&self.inner.config.prefix, &token);
+        let failed =
+            |e: &dyn std::fmt::Display| JetStreamError::Setup { stream: name.clone(), reason: e.to_string() };
+        if let Err(e) = self.inner.stream.delete_consumer(&name).await
+            && !e.to_string().contains("not found")
+        {
+            return Err(failed(&e));
+        }
+        self.inner.stream.purge().filter(self.inner.subject(&token)).await.map_err(|e| failed(&e))?;
+        Ok(())
+    }
+
+    /// The lanes' side: a [`Backlog`](crate::bus::Backlog) reading from each lane's shared
+    /// consumer.
+    pub fn backlog(&self) -> JetStreamBacklog {
+        JetStreamBacklog::new(self.inner.clone())
+    }
+}
