@@ -22,7 +22,7 @@ source "$HERE/common.sh"
 cargo build -q --release -p jido-dispatch --bin jido-dispatch --example peer_load --manifest-path "$ROOT/Cargo.toml"
 rm -rf "$WORK" && mkdir -p "$WORK/nginx/logs"
 LOGS=$WORK/nginx/logs
-PIDS=()
+PIDS=() NATS_PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT
 
 nginx_config "$WORK/nginx/nginx.conf" "$WORK/nginx" "$LOGS" 18082
@@ -31,7 +31,7 @@ ROUTES=nats://127.0.0.1:16222,nats://127.0.0.1:16223,nats://127.0.0.1:16224
 for i in 0 1 2; do
     "$NATS" -a 127.0.0.1 -p $((14222 + i)) -n "n$i" -js -sd "$WORK/nats/n$i" \
         --cluster_name bench --cluster "nats://127.0.0.1:$((16222 + i))" --routes "$ROUTES" \
-        >"$WORK/nats-$i.log" 2>&1 & PIDS+=($!)
+        >"$WORK/nats-$i.log" 2>&1 & PIDS+=($!) NATS_PIDS+=($!)
 done
 URLS=nats://127.0.0.1:14222,nats://127.0.0.1:14223,nats://127.0.0.1:14224
 
@@ -57,7 +57,11 @@ start_daemon() { # mode index; sets PORT
     PORT=$port
 }
 
-declare -A ACCEPTED DELIVERED LATENCY
+# CPU ticks (user + system) of the given processes.
+ticks() { local sum=0 pid; for pid in "$@"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo $sum; }
+per_1000() { python3 -c "print(round($1 / $(getconf CLK_TCK) * 1000 / $2, 3))"; } # ticks signals
+
+declare -A ACCEPTED DELIVERED LATENCY DAEMON_CPU NATS_CPU
 run_mode() { # mode daemons
     local mode=$1 n=$2 ports=() i
     MODE_PIDS=()
@@ -71,9 +75,11 @@ run_mode() { # mode daemons
     wait_delivered "/$mode" "$n"
     local before start sent=0 rps=0 loaders=()
     before=$(delivered "/$mode")
+    local daemon_ticks nats_ticks
+    daemon_ticks=$(ticks "${MODE_PIDS[@]}") nats_ticks=$(ticks "${NATS_PIDS[@]}")
     start=$(python3 -c 'import time; print(time.time())')
     for port in "${ports[@]}"; do
-        KIND=jido wrk -t1 -c$((32 / n)) -d"${BURST_SECONDS}s" -s "$HERE/single_event.lua" \
+        RUN=$port KIND=jido wrk -t1 -c$((32 / n)) -d"${BURST_SECONDS}s" -s "$HERE/single_event.lua" \
             "http://127.0.0.1:$port/signals" >"$WORK/wrk-$mode-$port.log" 2>&1 & loaders+=($!)
     done
     wait "${loaders[@]}"
@@ -82,6 +88,8 @@ run_mode() { # mode daemons
         sent=$((sent + $(awk '/requests in/ {print $1}' "$WORK/wrk-$mode-$port.log")))
     done
     wait_delivered "/$mode" $((before + sent))
+    DAEMON_CPU[$mode]=$(per_1000 $(($(ticks "${MODE_PIDS[@]}") - daemon_ticks)) "$sent")
+    NATS_CPU[$mode]=$(per_1000 $(($(ticks "${NATS_PIDS[@]}") - nats_ticks)) "$sent")
     local end_ms
     end_ms=$(grep " /$mode " "$LOGS/access.log" | tail -1 | cut -d' ' -f1)
     ACCEPTED[$mode]=$rps
@@ -98,9 +106,9 @@ run_mode sqlite 1
 for n in 1 2 3; do run_mode "js$n" "$n"; done
 
 ratio() { python3 -c "print(f'{$2 / $1:.2f}x')"; }
-echo "| mode | accepted/s | delivered/s | p50 / p99 ms at $RATE/s (arrived) |"
-echo "|---|---:|---:|---|"
+echo "| mode | accepted/s | delivered/s | p50 / p99 ms at $RATE/s (arrived) | CPU-s per 1,000: daemons / nats-servers |"
+echo "|---|---:|---:|---|---|"
 for mode in sqlite js1 js2 js3; do
     read -r p50 p99 got <<<"${LATENCY[$mode]}"
-    echo "| $mode | ${ACCEPTED[$mode]} ($(ratio "${ACCEPTED[sqlite]}" "${ACCEPTED[$mode]}")) | ${DELIVERED[$mode]} ($(ratio "${DELIVERED[sqlite]}" "${DELIVERED[$mode]}")) | $p50 / $p99 ($got) |"
+    echo "| $mode | ${ACCEPTED[$mode]} ($(ratio "${ACCEPTED[sqlite]}" "${ACCEPTED[$mode]}")) | ${DELIVERED[$mode]} ($(ratio "${DELIVERED[sqlite]}" "${DELIVERED[$mode]}")) | $p50 / $p99 ($got) | ${DAEMON_CPU[$mode]} / ${NATS_CPU[$mode]} |"
 done

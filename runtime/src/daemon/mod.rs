@@ -178,8 +178,20 @@ impl Daemon {
             })?,
         };
         let store_error = |message: String| DaemonError::Store { path: store_path.clone(), message };
-        let dead_letters = SqliteStore::open(&store_path).map_err(|e| store_error(e.to_string()))?;
-        let runtime = build_runtime(&config, builder, Arc::new(dead_letters)).await?;
+        let queue = match queue::settings(&config) {
+            Some(settings) => Some(
+                queue::Queue::connect(settings)
+                    .await
+                    .map_err(|e| DaemonError::Config(format!("[store]: {e}")))?,
+            ),
+            None => None,
+        };
+        // Dead letters live with the lanes' backlog: in the shared queue, or in the file.
+        let dead_letters: Arc<dyn crate::dead_letter::DeadLetterStore> = match &queue {
+            Some(queue) => Arc::new(queue.dead_letters().clone()),
+            None => Arc::new(SqliteStore::open(&store_path).map_err(|e| store_error(e.to_string()))?),
+        };
+        let runtime = build_runtime(&config, builder, dead_letters).await?;
         if let Some(cluster) = &config.cluster {
             let settings = crate::cluster::ClusterConfig {
                 nats_url: cluster.nats_url.clone(),
@@ -190,14 +202,6 @@ impl Daemon {
                 .await
                 .map_err(|e| DaemonError::Config(format!("[cluster]: {e}")))?;
         }
-        let queue = match queue::settings(&config) {
-            Some(settings) => Some(
-                queue::Queue::connect(settings)
-                    .await
-                    .map_err(|e| DaemonError::Config(format!("[store]: {e}")))?,
-            ),
-            None => None,
-        };
         let budget = config.store.max_bytes.unwrap_or(config.server.max_pending_bytes);
         let admission = Arc::new(Admission::new(config.server.max_pending, budget));
         let (offers, own_log) = (runtime.clone(), Arc::new(std::sync::OnceLock::new()));

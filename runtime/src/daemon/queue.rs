@@ -1,6 +1,7 @@
 //! `[store] kind = "jetstream"`: the daemon's lanes on a JetStream work queue shared by
-//! every daemon of the same configuration (`crate::jetstream`). The SQLite file stays for
-//! what is node-local: the history, attempts, dead letters, jobs and admin subscriptions.
+//! every daemon of the same configuration (`crate::jetstream`), with the dead letters and
+//! the admin subscriptions. The SQLite file stays for what is node-local: the history,
+//! attempts, jobs and paused lanes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -14,7 +15,8 @@ use super::{Origin, State, Wanted, subscribe};
 use crate::bus::SubscriptionId;
 use crate::cluster::server_list;
 use crate::jetstream::{
-    Change, JetStreamBacklog, JetStreamConfig, JetStreamError, SharedSubscriptions, WorkQueue,
+    Change, JetStreamBacklog, JetStreamConfig, JetStreamDeadLetters, JetStreamError, SharedSubscriptions,
+    WorkQueue,
 };
 use crate::signal::Signal;
 use crate::target::TargetSpec;
@@ -25,6 +27,7 @@ pub struct Queue {
     work: WorkQueue,
     backlog: JetStreamBacklog,
     shared: SharedSubscriptions,
+    dead_letters: JetStreamDeadLetters,
     /// Shared subscriptions live on this node: KV key → local id.
     live: Mutex<HashMap<String, SubscriptionId>>,
     /// The task following the bucket (ended at shutdown).
@@ -37,7 +40,13 @@ impl Queue {
         let work = WorkQueue::connect(settings).await?;
         let backlog = work.backlog();
         let shared = SharedSubscriptions::open(&work).await?;
-        Ok(Queue { work, backlog, shared, live: Mutex::default(), follower: Mutex::default() })
+        let dead_letters = JetStreamDeadLetters::open(&work).await?;
+        Ok(Queue { work, backlog, shared, dead_letters, live: Mutex::default(), follower: Mutex::default() })
+    }
+
+    /// The dead letters every daemon shares.
+    pub fn dead_letters(&self) -> &JetStreamDeadLetters {
+        &self.dead_letters
     }
 
     fn live(&self) -> std::sync::MutexGuard<'_, HashMap<String, SubscriptionId>> {

@@ -6,6 +6,8 @@
 //! [`DeadLetterStore`] is the seam for backends; [`MemoryStore`] keeps letters in the
 //! process, [`SqliteStore`] in a SQLite file.
 
+#[cfg(any(feature = "sqlite", feature = "cluster"))]
+pub(crate) mod codec;
 mod memory;
 mod sink;
 #[cfg(feature = "sqlite")]

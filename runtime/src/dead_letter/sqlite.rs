@@ -5,13 +5,12 @@
 
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::codec::{error_from_json, error_to_json};
 use super::{DeadLetter, DeadLetterStore, StoreError};
-use crate::adapter::{DeliveryError, Failure};
 use crate::signal::Signal;
 use crate::target::TargetSpec;
 
@@ -88,31 +87,6 @@ fn decode((id, origin, target, error, attempts, failed_at, signal): Row) -> Resu
         attempts: attempts as u32,
         failed_at,
         signal: Signal::from_json(&signal).map_err(store_error)?,
-    })
-}
-
-fn error_to_json(error: &DeliveryError) -> String {
-    let f = error.failure();
-    json!({
-        "retryable": error.is_retryable(),
-        "code": f.code,
-        "message": f.message,
-        "retry_after_ms": f.retry_after.map(|d| d.as_millis() as u64),
-    })
-    .to_string()
-}
-
-fn error_from_json(text: &str) -> Result<DeliveryError, StoreError> {
-    let v: Value = serde_json::from_str(text).map_err(store_error)?;
-    let failure = Failure {
-        message: v["message"].as_str().unwrap_or_default().to_owned(),
-        code: v["code"].as_str().map(str::to_owned),
-        retry_after: v["retry_after_ms"].as_u64().map(Duration::from_millis),
-    };
-    Ok(if v["retryable"].as_bool().unwrap_or(false) {
-        DeliveryError::Retryable(failure)
-    } else {
-        DeliveryError::Permanent(failure)
     })
 }
 

@@ -117,7 +117,7 @@ impl Inner {
         let stream = consumer
             .stream()
             .max_messages_per_batch(max_out.clamp(1, 256))
-            .heartbeat(Duration::from_secs(5))
+            .heartbeat(Duration::from_secs(10))
             .expires(Duration::from_secs(30))
             .messages()
             .await
@@ -125,6 +125,13 @@ impl Inner {
         let messages = Arc::new(tokio::sync::Mutex::new(stream));
         self.lanes().insert(lane.clone(), (max_out, Some(messages.clone())));
         Ok(messages)
+    }
+
+    /// Forgets `lane`'s pull stream: the next read opens another.
+    fn reopen(&self, lane: &Arc<str>) {
+        if let Some((_, messages)) = self.lanes().get_mut(lane) {
+            *messages = None;
+        }
     }
 
     /// Keeps `message` until its lane is done with it and returns it as a stored signal;
@@ -171,8 +178,19 @@ impl Backlog for JetStreamBacklog {
             let mut found = Vec::new();
             let first = match tokio::time::timeout(IDLE, messages.next()).await {
                 Err(_) => return Ok(found),
-                Ok(None) => return Err("the consumer's message stream ended".to_owned()),
-                Ok(Some(first)) => first.map_err(|e| e.to_string())?,
+                Ok(None) => Err("the consumer's message stream ended".to_owned()),
+                Ok(Some(first)) => first.map_err(|e| e.to_string()),
+            };
+            let first = match first {
+                Ok(first) => first,
+                Err(error) => {
+                    // A pull stream that failed (e.g. missed heartbeats while the server was
+                    // busy) is not trusted again: the next read opens a fresh one. Messages
+                    // the old one was sent go to a reader after `ack_wait`.
+                    drop(messages);
+                    self.inner.reopen(&lane);
+                    return Err(error);
+                }
             };
             found.extend(self.inner.take(&lane, first));
             while found.len() < limit {

@@ -21,9 +21,11 @@
 //! de-duplication, ack / nak / progress / term) are all in Debian's `nats-server` 2.9.10;
 //! the client is built without async-nats' `server_2_10`+ features.
 
+mod dead_letters;
 mod lanes;
 mod registry;
 
+pub use dead_letters::JetStreamDeadLetters;
 pub use lanes::JetStreamBacklog;
 pub use registry::{Change, SharedSubscriptions};
 
