@@ -187,7 +187,7 @@ pub(super) fn prune(
     };
     for (table, at) in [("history_signals", "accepted_ms"), ("attempts", "at_ms")] {
         while oldest(connection, table, at)?.is_some_and(|first| first < cutoff) {
-            let freed = delete_chunk(connection, table, Some((at, cutoff)))?;
+            let freed = delete_chunk(connection, table, Some((at, cutoff)), PRUNE_CHUNK)?;
             *held = held.saturating_sub(freed.1);
             if freed.0 < PRUNE_CHUNK {
                 break;
@@ -198,26 +198,48 @@ pub(super) fn prune(
         // Signals and their attempts age together: the older of the two oldest rows goes.
         let (signal, attempt) =
             (oldest(connection, "history_signals", "accepted_ms")?, oldest(connection, "attempts", "at_ms")?);
-        let freed = match (signal, attempt) {
-            (Some(s), Some(a)) if a < s => delete_chunk(connection, "attempts", None)?,
-            (Some(_), _) => delete_chunk(connection, "history_signals", None)?,
-            (None, Some(_)) => delete_chunk(connection, "attempts", None)?,
+        let excess = *held - retention.max_bytes;
+        let table = match (signal, attempt) {
+            (Some(s), Some(a)) if a < s => "attempts",
+            (Some(_), _) => "history_signals",
+            (None, Some(_)) => "attempts",
             (None, None) => {
                 *held = 0;
                 break;
             }
         };
+        // Only as many of the oldest rows as free the excess, not a whole chunk.
+        let rows = rows_to_free(connection, table, excess)?;
+        let freed = delete_chunk(connection, table, None, rows)?;
         *held = held.saturating_sub(freed.1);
     }
     Ok(())
 }
 
-/// Deletes up to [`PRUNE_CHUNK`] of the oldest rows of `table` (only those whose time
-/// column is before the cutoff, with `older_than`); returns how many rows and bytes went.
+/// How many of the oldest rows of `table` hold at least `excess` bytes (at most
+/// [`PRUNE_CHUNK`]).
+fn rows_to_free(connection: &Connection, table: &str, excess: usize) -> Result<i64, LogError> {
+    let sql = format!("SELECT bytes FROM {table} ORDER BY row LIMIT {PRUNE_CHUNK}");
+    let mut statement = connection.prepare_cached(&sql).map_err(log_error)?;
+    let sizes = statement.query_map([], |r| r.get::<_, i64>(0)).map_err(log_error)?;
+    let (mut rows, mut freed) = (0, 0usize);
+    for size in sizes {
+        rows += 1;
+        freed += usize::try_from(size.map_err(log_error)?).unwrap_or(0);
+        if freed >= excess {
+            break;
+        }
+    }
+    Ok(rows.max(1))
+}
+
+/// Deletes up to `limit` of the oldest rows of `table` (only those whose time column is
+/// before the cutoff, with `older_than`); returns how many rows and bytes went.
 fn delete_chunk(
     connection: &mut Connection,
     table: &str,
     older_than: Option<(&str, i64)>,
+    limit: i64,
 ) -> Result<(i64, usize), LogError> {
     let transaction = connection.transaction().map_err(log_error)?;
     let (rows, bytes): (i64, i64) = {
@@ -227,11 +249,11 @@ fn delete_chunk(
         };
         let sql = format!(
             "DELETE FROM {table} WHERE row IN
-                 (SELECT row FROM {table} WHERE {condition} ORDER BY row LIMIT {PRUNE_CHUNK})
+                 (SELECT row FROM {table} WHERE {condition} ORDER BY row LIMIT ?2)
              RETURNING bytes"
         );
         let mut statement = transaction.prepare_cached(&sql).map_err(log_error)?;
-        let freed = statement.query_map(params![cutoff], |r| r.get::<_, i64>(0)).map_err(log_error)?;
+        let freed = statement.query_map(params![cutoff, limit], |r| r.get::<_, i64>(0)).map_err(log_error)?;
         let mut total = (0, 0);
         for bytes in freed {
             total.0 += 1;

@@ -373,7 +373,7 @@ async fn subscribe(
     key: String,
 ) -> Result<SubscriptionId, crate::bus::SubscribeError> {
     let backlog: Arc<dyn crate::bus::Backlog> = match &state.queue {
-        Some(queue) => Arc::new(queue.backlog().clone()),
+        Some(queue) => Arc::new(queue::QueueLanes::new(queue.backlog().clone(), state.backlog.clone())),
         None => Arc::new(state.backlog.clone()),
     };
     let durable = DurableLanes { backlog, key };

@@ -9,10 +9,13 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use futures::StreamExt;
 use tokio::task::JoinHandle;
 
+use super::backlog::StoreBacklog;
 use super::config::{Config, StoreKind};
 use super::subscriptions::SubscriptionRequest;
 use super::{Origin, State, Wanted, subscribe};
+use crate::adapter::BoxFuture;
 use crate::bus::SubscriptionId;
+use crate::bus::{Backlog, PauseReason, StoredSignal};
 use crate::cluster::server_list;
 use crate::jetstream::{
     Change, JetStreamBacklog, JetStreamConfig, JetStreamDeadLetters, JetStreamError, SharedSubscriptions,
@@ -96,8 +99,12 @@ impl Queue {
         Ok(())
     }
 
-    /// Opens the bucket's subscriptions on this node and follows its changes.
+    /// Opens the bucket's subscriptions on this node (before the listener opens, so a
+    /// restarted daemon has them all at once) and follows its changes.
     pub async fn follow(&self, state: &Arc<State>) -> Result<(), JetStreamError> {
+        for change in self.shared.current().await? {
+            self.apply(state, change).await;
+        }
         let mut changes = Box::pin(self.shared.watch().await?);
         let weak: Weak<State> = Arc::downgrade(state);
         let task = tokio::spawn(async move {
@@ -156,6 +163,11 @@ impl Queue {
         self.work.publish(signal, lanes).await
     }
 
+    /// Lane messages the queue holds (what `jido_ingress_pending` reports in this mode).
+    pub async fn pending(&self) -> Result<u64, JetStreamError> {
+        self.work.pending().await
+    }
+
     /// The lanes' backlog (one per daemon: it holds what this node pulled).
     pub fn backlog(&self) -> &JetStreamBacklog {
         &self.backlog
@@ -175,6 +187,9 @@ pub fn settings(config: &Config) -> Option<JetStreamConfig> {
     if let Some(prefix) = &config.store.prefix {
         settings.prefix.clone_from(prefix);
     }
+    // The store's budget is the stream's: past it, ingress answers 503.
+    settings.max_messages = Some(config.server.max_pending);
+    settings.max_bytes = Some(config.store.max_bytes.unwrap_or(config.server.max_pending_bytes));
     Some(settings)
 }
 
@@ -206,4 +221,51 @@ pub enum AddError {
 /// The lane-store key of shared subscription `key` (the same on every node).
 fn shared_key(key: &str) -> String {
     format!("shared/{key}")
+}
+
+/// The lanes' store in JetStream mode: the work comes from the shared queue; whether a lane
+/// starts paused (an operator's pause, or `auto_pause_after`) is this daemon's, in its
+/// SQLite file.
+#[derive(Debug, Clone)]
+pub struct QueueLanes {
+    work: JetStreamBacklog,
+    local: StoreBacklog,
+}
+
+impl QueueLanes {
+    /// The queue's lanes, with pause state from `local`.
+    pub fn new(work: JetStreamBacklog, local: StoreBacklog) -> Self {
+        QueueLanes { work, local }
+    }
+}
+
+impl Backlog for QueueLanes {
+    fn read(
+        &self,
+        lane: &Arc<str>,
+        from: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<StoredSignal>, String>> {
+        self.work.read(lane, from, limit)
+    }
+
+    fn done(&self, lane: &Arc<str>, seq: u64) {
+        self.work.done(lane, seq);
+    }
+
+    fn starts_paused(&self, lane: &Arc<str>) -> Option<PauseReason> {
+        self.local.starts_paused(lane)
+    }
+
+    fn paused_itself(&self, lane: &Arc<str>) {
+        self.local.paused_itself(lane);
+    }
+
+    fn reads_only(&self) -> bool {
+        self.work.reads_only()
+    }
+
+    fn lane_started(&self, lane: &Arc<str>, max_out: usize) {
+        self.work.lane_started(lane, max_out);
+    }
 }

@@ -17,6 +17,7 @@ use tokio::sync::oneshot;
 use super::ingress::{self, IngressError};
 use super::trace;
 use super::{Routed, State};
+use crate::jetstream::JetStreamError;
 
 /// A JSON error response.
 pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -174,7 +175,14 @@ async fn signals(
         for routed in &mut routed {
             if let Err(e) = queue.publish(&routed.signal, &routed.lanes).await {
                 state.admission.release(count, bytes);
-                let mut response = error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+                let message = match e {
+                    JetStreamError::Full(_) => format!(
+                        "overloaded: the store holds {} undelivered signals, its budget is spent; retry later",
+                        queue.pending().await.unwrap_or_default()
+                    ),
+                    e => e.to_string(),
+                };
+                let mut response = error(StatusCode::SERVICE_UNAVAILABLE, message);
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 return response;
             }
@@ -199,7 +207,11 @@ async fn metrics(Extract(state): Extract<Arc<State>>) -> Response {
     let mut text = state.runtime.metrics_text();
     text.push_str("# HELP jido_ingress_pending Accepted signals not yet finished by every target.\n");
     text.push_str("# TYPE jido_ingress_pending gauge\n");
-    text.push_str(&format!("jido_ingress_pending {}\n", state.admission.pending()));
+    let pending = match &state.queue {
+        Some(queue) => queue.pending().await.unwrap_or_default(),
+        None => state.admission.pending() as u64,
+    };
+    text.push_str(&format!("jido_ingress_pending {pending}\n"));
     Response::builder()
         .header(header::CONTENT_TYPE, "text/plain; version=0.0.4")
         .body(Body::from(text))

@@ -53,12 +53,24 @@ pub struct JetStreamConfig {
     /// How long a pulled message may go without an ack or a progress ack before the
     /// server hands it to another node (default 30 s).
     pub ack_wait: Duration,
+    /// Lane messages the stream may hold (undelivered work of every lane); past it a
+    /// publish is refused ([`JetStreamError::Full`]). `None`: no limit.
+    pub max_messages: Option<usize>,
+    /// Bytes the stream may hold; past it a publish is refused. `None`: no limit.
+    pub max_bytes: Option<usize>,
 }
 
 impl JetStreamConfig {
     /// One server, prefix `jido`, one replica, `ack_wait` 30 s.
     pub fn new(urls: Vec<String>) -> Self {
-        JetStreamConfig { urls, prefix: "jido".to_owned(), replicas: 1, ack_wait: Duration::from_secs(30) }
+        JetStreamConfig {
+            urls,
+            prefix: "jido".to_owned(),
+            replicas: 1,
+            ack_wait: Duration::from_secs(30),
+            max_messages: None,
+            max_bytes: None,
+        }
     }
 
     /// Checks the prefix and the replica count; the error names the setting.
@@ -104,6 +116,10 @@ pub enum JetStreamError {
     /// A publish was not acknowledged (the signal is not accepted).
     #[error("JetStream did not store the signal: {0}")]
     Publish(String),
+    /// The stream is at its `max_messages` or `max_bytes`: nothing more is accepted until
+    /// lanes deliver.
+    #[error("the work queue is full: {0}")]
+    Full(String),
 }
 
 /// The shared work queue: the stream every node publishes lanes' work to.
@@ -124,6 +140,11 @@ impl Shared {
     pub fn subject(&self, token: &str) -> String {
         format!("{}.work.{token}", self.config.prefix)
     }
+}
+
+/// A stream limit: `-1` (none) or the count.
+fn limit(value: Option<usize>) -> i64 {
+    value.map_or(-1, |v| i64::try_from(v).unwrap_or(i64::MAX))
 }
 
 /// A lane's state on the server (its durable consumer).
@@ -172,6 +193,9 @@ impl WorkQueue {
             storage: stream::StorageType::File,
             num_replicas: config.replicas,
             duplicate_window: DUPLICATE_WINDOW,
+            max_messages: limit(config.max_messages),
+            max_bytes: limit(config.max_bytes),
+            discard: stream::DiscardPolicy::New,
             ..Default::default()
         };
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -187,6 +211,13 @@ impl WorkQueue {
                 }
             }
         };
+        // A stream made by an earlier start keeps its limits until updated to these.
+        let limits = (stream.cached_info().config.max_messages, stream.cached_info().config.max_bytes);
+        if limits != (stream_config.max_messages, stream_config.max_bytes) {
+            js.update_stream(stream_config)
+                .await
+                .map_err(|e| JetStreamError::Setup { stream: name.clone(), reason: e.to_string() })?;
+        }
         Ok(WorkQueue { inner: Arc::new(Shared { js, config, stream }) })
     }
 
@@ -205,9 +236,25 @@ impl WorkQueue {
             acks.push(sent.await.map_err(|e| JetStreamError::Publish(e.to_string()))?);
         }
         for ack in acks {
-            ack.await.map_err(|e| JetStreamError::Publish(e.to_string()))?;
+            ack.await.map_err(|e| {
+                let message = e.to_string();
+                if message.contains("maximum messages") || message.contains("maximum bytes") {
+                    JetStreamError::Full(message)
+                } else {
+                    JetStreamError::Publish(message)
+                }
+            })?;
         }
         Ok(())
+    }
+
+    /// Lane messages the stream holds now (undelivered work of every lane, cluster-wide).
+    pub async fn pending(&self) -> Result<u64, JetStreamError> {
+        let info = self.inner.stream.get_info().await.map_err(|e| JetStreamError::Setup {
+            stream: self.inner.stream.cached_info().config.name.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(info.state.messages)
     }
 
     /// What the server holds for `lane` (a store key): `None` before any node opened the

@@ -81,6 +81,20 @@ impl SharedSubscriptions {
         self.kv.delete(key).await.map_err(|e| JetStreamError::Publish(format!("subscription {key}: {e}")))
     }
 
+    /// Every stored subscription now.
+    pub async fn current(&self) -> Result<Vec<Change>, JetStreamError> {
+        let read = |e: &dyn std::fmt::Display| setup(e, "subscriptions");
+        let keys: Vec<String> =
+            self.kv.keys().await.map_err(|e| read(&e))?.filter_map(|k| async { k.ok() }).collect().await;
+        let mut current = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(value) = self.kv.get(&key).await.map_err(|e| read(&e))? {
+                current.push(Change::Put { key, request: String::from_utf8_lossy(&value).into_owned() });
+            }
+        }
+        Ok(current)
+    }
+
     /// Every stored subscription, then every change after it, for as long as the
     /// connection lives (the watch resumes by itself after a reconnect).
     pub async fn watch(&self) -> Result<impl Stream<Item = Change> + Send + 'static, JetStreamError> {

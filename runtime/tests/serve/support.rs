@@ -48,11 +48,33 @@ impl Serve {
     /// Writes `config` (TOML, without `[store]`: the store goes into `dir`) and starts
     /// the binary on a free port; returns once it listens. Keys before the config's first
     /// table are more `[store]` keys.
+    ///
+    /// With `JIDO_TEST_STORE=jetstream` (`tests/run` runs the suite both ways), a config
+    /// that names no `[cluster]` and no store kind gets `kind = "jetstream"` on a NATS server
+    /// shared by the test process, with its own prefix: the same tests, the other store.
     pub fn start(dir: &Path, config: &str) -> Serve {
         let file = dir.join("config.toml");
         let store = dir.join("store.sqlite");
-        std::fs::write(&file, format!("[store]\npath = {:?}\n\n{config}", store.display().to_string()))
-            .expect("write config");
+        let mut text = format!("[store]\npath = {:?}\n", store.display().to_string());
+        let jetstream = std::env::var("JIDO_TEST_STORE").is_ok_and(|kind| kind == "jetstream")
+            && !config.contains("[cluster]")
+            && !config.contains("kind =");
+        if jetstream {
+            let prefix: String = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+            text.push_str(&format!("kind = \"jetstream\"\nprefix = \"{prefix}\"\n"));
+        }
+        text.push('\n');
+        text.push_str(config);
+        if jetstream {
+            text.push_str(&format!("\n[cluster]\nnats_url = \"{}\"\n", shared_jetstream()));
+        }
+        std::fs::write(&file, text).expect("write config");
         Serve::start_file(&file)
     }
 
@@ -182,4 +204,33 @@ impl Drop for Serve {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The URL of a `nats-server -js` shared by this test process (started on first use). A
+/// watchdog shell ends it when the test process exits, so no server outlives the tests.
+fn shared_jetstream() -> &'static str {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let dir = temp_dir("nats-jetstream");
+        let nats = crate::nats::binary();
+        let script = format!(
+            "{nats} -a 127.0.0.1 -p {} -js -sd {} >/dev/null 2>&1 & n=$!; \
+             while kill -0 {} 2>/dev/null; do sleep 1; done; kill $n",
+            addr.port(),
+            dir.display(),
+            std::process::id()
+        );
+        let mut watchdog = Command::new("sh").args(["-c", &script]).spawn().expect("sh starts nats-server");
+        // Reaped when it ends (after the tests); the process may exit first, which is fine.
+        std::thread::spawn(move || watchdog.wait());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(100)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "nats-server did not listen on {addr}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        format!("nats://{addr}")
+    })
 }
