@@ -172,15 +172,15 @@ pub fn lane_token(lane: &str) -> String {
 }
 
 impl WorkQueue {
-    /// Connects and creates (or checks) the work stream. A fresh cluster elects its
-    /// JetStream leader within seconds: creation is retried for up to 30 s.
+    /// Connects (failing at once when no server answers) and creates (or checks) the work
+    /// stream. A fresh cluster elects its JetStream leader within seconds: creation is
+    /// retried for up to 30 s.
     pub async fn connect(config: JetStreamConfig) -> Result<WorkQueue, JetStreamError> {
         config.check()?;
         let urls = config.urls.join(",");
         let client = async_nats::ConnectOptions::new()
             .name("jido-dispatch")
             .connection_timeout(Duration::from_secs(5))
-            .retry_on_initial_connect()
             .connect(config.urls.as_slice())
             .await
             .map_err(|e| JetStreamError::Connect { urls: urls.clone(), reason: e.to_string() })?;

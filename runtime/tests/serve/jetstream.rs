@@ -117,6 +117,9 @@ fn a_jetstream_store_needs_the_cluster_and_valid_settings() {
     assert!(stderr.contains("store.prefix: expected letters, digits"), "{stderr}");
     let (_, stderr) = failed_start(&dir, "kind = \"kafka\"\n");
     assert!(stderr.contains("unknown variant `kafka`"), "{stderr}");
+    let (code, stderr) = failed_start(&dir, &format!("kind = \"jetstream\"\n{cluster}"));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("cannot connect to NATS at nats://127.0.0.1:1"), "{stderr}");
     let (_, stderr) = failed_start(&dir, "replicas = 3\n");
     assert!(
         stderr.contains("store.replicas and store.prefix apply to kind = \"jetstream\" only"),
