@@ -18,9 +18,7 @@ pub struct NatsServer {
 impl NatsServer {
     /// Starts a server on a free loopback port and waits until it accepts connections.
     pub fn start() -> Self {
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let addr = free_port();
         let mut server = NatsServer { addr, child: None };
         server.restart();
         server
@@ -54,12 +52,24 @@ impl NatsServer {
                 )
             });
         self.child = Some(child);
-        // Readiness is the port accepting connections; the process gives no other signal.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect_timeout(&self.addr, Duration::from_millis(100)).is_err() {
-            assert!(Instant::now() < deadline, "nats-server did not listen on {} within 10 s", self.addr);
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_listening(self.addr);
+    }
+}
+
+/// A free loopback address.
+pub(crate) fn free_port() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+/// Waits until a just-started `nats-server` accepts connections on `addr` (10 s at most):
+/// the process gives no other readiness signal.
+pub(crate) fn wait_listening(addr: SocketAddr) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
+        assert!(Instant::now() < deadline, "nats-server did not listen on {addr} within 10 s");
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -115,8 +115,7 @@ pub(super) async fn remove_subscription(
                 return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
             }
             let lanes = state.runtime.bus(&bus).lane_keys(id);
-            state.runtime.bus(&bus).unsubscribe(id);
-            state.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+            state.forget(id, &bus);
             // Its backlog goes with it (nothing will deliver it any more).
             if let Err(e) = state.log.forget(lanes, false).await {
                 tracing::error!("cannot remove the backlog of subscription {id}: {e}");

@@ -64,14 +64,8 @@ impl Queue {
         state: &State,
         request: &SubscriptionRequest,
     ) -> Result<SubscriptionId, AddError> {
-        let targets = TargetSpec::list_from_value(request.dispatch.clone())
-            .map_err(|e| AddError::Invalid(format!("dispatch: {e}")))?;
         let key = crate::signal::new_id();
-        let id = subscribe(state, Wanted::from(request), targets, shared_key(&key))
-            .await
-            .map_err(|e| AddError::Invalid(e.to_string()))?;
-        self.live().insert(key.clone(), id);
-        state.remember(id, &request.bus, Origin::Shared(key.clone()));
+        let id = self.open(state, &key, request).await.map_err(AddError::Invalid)?;
         let text = serde_json::to_string(request).map_err(|e| AddError::Store(e.to_string()))?;
         if let Err(e) = self.shared.put(&key, &text).await {
             self.live().remove(&key);
@@ -126,6 +120,23 @@ impl Queue {
         }
     }
 
+    /// Opens shared subscription `key` on this node.
+    async fn open(
+        &self,
+        state: &State,
+        key: &str,
+        request: &SubscriptionRequest,
+    ) -> Result<SubscriptionId, String> {
+        let targets =
+            TargetSpec::list_from_value(request.dispatch.clone()).map_err(|e| format!("dispatch: {e}"))?;
+        let id = subscribe(state, Wanted::from(request), targets, shared_key(key))
+            .await
+            .map_err(|e| e.to_string())?;
+        self.live().insert(key.to_owned(), id);
+        state.remember(id, &request.bus, Origin::Shared(key.to_owned()));
+        Ok(id)
+    }
+
     async fn apply(&self, state: &State, change: Change) {
         match change {
             Change::Put { key, request } => {
@@ -136,16 +147,8 @@ impl Queue {
                     Ok(request) => request,
                     Err(e) => return tracing::error!(%key, "a shared subscription that does not parse: {e}"),
                 };
-                let targets = match TargetSpec::list_from_value(request.dispatch.clone()) {
-                    Ok(targets) => targets,
-                    Err(e) => return tracing::error!(%key, "a shared subscription's targets: {e}"),
-                };
-                match subscribe(state, Wanted::from(&request), targets, shared_key(&key)).await {
-                    Ok(id) => {
-                        self.live().insert(key.clone(), id);
-                        state.remember(id, &request.bus, Origin::Shared(key));
-                    }
-                    Err(e) => tracing::error!(%key, "a shared subscription does not open on this node: {e}"),
+                if let Err(e) = self.open(state, &key, &request).await {
+                    tracing::error!(%key, "a shared subscription does not open on this node: {e}");
                 }
             }
             Change::Delete { key } => {

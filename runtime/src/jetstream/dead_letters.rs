@@ -11,7 +11,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use async_nats::jetstream::stream::{self, DirectGetErrorKind};
+use async_nats::jetstream::ErrorCode;
+use async_nats::jetstream::stream::{self, DeleteMessageErrorKind, DirectGetErrorKind};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
 use super::{JetStreamError, WorkQueue};
@@ -75,6 +76,19 @@ impl JetStreamDeadLetters {
     }
 }
 
+/// Whether a delete failed because there is no message at that sequence (2.9 answers
+/// 10057 "no message found"; later servers may use 10037).
+fn is_missing(error: &stream::DeleteMessageError) -> bool {
+    match error.kind() {
+        DeleteMessageErrorKind::JetStream(js) => {
+            js.error_code() == ErrorCode::NO_MESSAGE_FOUND
+                || (js.error_code() == ErrorCode::STREAM_MESSAGE_DELETE_FAILED
+                    && js.to_string().contains("no message found"))
+        }
+        _ => false,
+    }
+}
+
 impl DeadLetterStore for JetStreamDeadLetters {
     fn record(&self, letter: DeadLetter) -> Result<u64, StoreError> {
         let payload = letter_to_json(&letter);
@@ -115,7 +129,7 @@ impl DeadLetterStore for JetStreamDeadLetters {
         self.run(async {
             match self.stream.delete_message(id).await {
                 Ok(deleted) => Ok(deleted),
-                Err(e) if e.to_string().contains("no message found") => Ok(false),
+                Err(e) if is_missing(&e) => Ok(false),
                 Err(e) => Err(failed(e)),
             }
         })

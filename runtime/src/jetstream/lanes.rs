@@ -72,11 +72,6 @@ impl JetStreamBacklog {
         });
         JetStreamBacklog { inner }
     }
-
-    /// Messages pulled and not yet finished on this node.
-    pub fn held(&self) -> usize {
-        self.inner.held().len()
-    }
 }
 
 impl Inner {

@@ -33,7 +33,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_nats::HeaderMap;
-use async_nats::jetstream::{self, stream};
+use async_nats::jetstream::context::ConsumerInfoErrorKind;
+use async_nats::jetstream::stream::ConsumerErrorKind;
+use async_nats::jetstream::{self, ErrorCode, stream};
 use sha2::{Digest, Sha256};
 
 use crate::signal::Signal;
@@ -268,7 +270,7 @@ impl WorkQueue {
                 waiting: info.num_pending,
                 redelivered: info.num_redelivered,
             })),
-            Err(error) if error.to_string().contains("not found") => Ok(None),
+            Err(error) if error.kind() == ConsumerInfoErrorKind::NotFound => Ok(None),
             Err(error) => Err(JetStreamError::Setup { stream: name, reason: error.to_string() }),
         }
     }
@@ -281,7 +283,7 @@ impl WorkQueue {
         let failed =
             |e: &dyn std::fmt::Display| JetStreamError::Setup { stream: name.clone(), reason: e.to_string() };
         if let Err(e) = self.inner.stream.delete_consumer(&name).await
-            && !e.to_string().contains("not found")
+            && !matches!(e.kind(), ConsumerErrorKind::JetStream(ref js) if js.error_code() == ErrorCode::CONSUMER_NOT_FOUND)
         {
             return Err(failed(&e));
         }

@@ -211,9 +211,7 @@ impl Drop for Serve {
 fn shared_jetstream() -> &'static str {
     static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     URL.get_or_init(|| {
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let addr = crate::nats::free_port();
         let dir = temp_dir("nats-jetstream");
         let nats = crate::nats::binary();
         let script = format!(
@@ -226,11 +224,7 @@ fn shared_jetstream() -> &'static str {
         let mut watchdog = Command::new("sh").args(["-c", &script]).spawn().expect("sh starts nats-server");
         // Reaped when it ends (after the tests); the process may exit first, which is fine.
         std::thread::spawn(move || watchdog.wait());
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(100)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "nats-server did not listen on {addr}");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        crate::nats::wait_listening(addr);
         format!("nats://{addr}")
     })
 }
