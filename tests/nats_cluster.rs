@@ -1,7 +1,9 @@
 //! A real three-node `nats-server` cluster with JetStream, on loopback: own ports, own
-//! storage directories (removed when dropped); one node can be killed and restarted.
+//! storage directories (removed when dropped); one node can be killed.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
+
+use super::nats::free_port;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,27 +25,26 @@ pub struct NatsCluster {
     dir: PathBuf,
 }
 
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
-}
-
 impl NatsCluster {
     /// Starts three nodes and waits until each accepts connections (JetStream elects its
-    /// leader shortly after; clients retry stream creation meanwhile).
+    /// leader shortly after; clients retry stream creation meanwhile). A port taken by
+    /// another process between its pick and the server's bind makes that server exit: the
+    /// cluster then starts again on fresh ports.
     pub fn start() -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "jido-nats-cluster-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let nodes = (0..3).map(|_| Node { client: free_port(), route: free_port(), child: None }).collect();
-        let mut cluster = NatsCluster { nodes, dir };
-        for index in 0..3 {
-            cluster.restart(index);
+        for _ in 0..5 {
+            let dir = std::env::temp_dir().join(format!(
+                "jido-nats-cluster-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ));
+            let nodes =
+                (0..3).map(|_| Node { client: free_port(), route: free_port(), child: None }).collect();
+            let mut cluster = NatsCluster { nodes, dir };
+            if (0..3).all(|index| cluster.launch(index)) {
+                return cluster;
+            }
         }
-        cluster
+        panic!("nats-server kept exiting at start (ports taken?)");
     }
 
     /// Every node's `nats://` URL.
@@ -59,13 +60,13 @@ impl NatsCluster {
         }
     }
 
-    /// Starts node `index` again on its ports and storage.
-    pub fn restart(&mut self, index: usize) {
+    /// Starts node `index` and waits until it listens; `false` if it exited first.
+    fn launch(&mut self, index: usize) -> bool {
         self.kill(index);
         let routes: Vec<String> = self.nodes.iter().map(|node| format!("nats://{}", node.route)).collect();
         let node = &self.nodes[index];
         let store = self.dir.join(format!("n{index}"));
-        let child = Command::new(super::nats::binary())
+        let mut child = Command::new(super::nats::binary())
             .args(["-a", "127.0.0.1", "-p", &node.client.port().to_string()])
             .args(["-n", &format!("n{index}"), "-js", "-sd"])
             .arg(&store)
@@ -78,12 +79,16 @@ impl NatsCluster {
                 panic!("cannot start nats-server ({e}); install it with `apt-get install nats-server`")
             });
         let client = node.client;
-        self.nodes[index].child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect_timeout(&client, Duration::from_millis(100)).is_err() {
-            assert!(Instant::now() < deadline, "nats-server did not listen on {client} within 10 s");
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                return false;
+            }
+            assert!(Instant::now() < deadline, "nats-server did not listen on {client} within 30 s");
             std::thread::sleep(Duration::from_millis(20));
         }
+        self.nodes[index].child = Some(child);
+        true
     }
 }
 

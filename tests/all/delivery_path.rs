@@ -184,7 +184,7 @@ impl Backlog for MemoryBacklog {
                 items
                     .range(from..)
                     .take(limit)
-                    .map(|(seq, s)| StoredSignal { seq: *seq, signal: s.clone() })
+                    .map(|(seq, s)| StoredSignal { seq: *seq, signal: s.clone(), earlier: 0 })
                     .collect()
             })
             .unwrap_or_default();

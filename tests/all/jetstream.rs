@@ -23,6 +23,11 @@ fn config(cluster: &NatsCluster, ack_wait: Duration) -> JetStreamConfig {
 
 /// A node: a runtime whose bus `default` sends `order.*` to `target`, its lanes on `queue`.
 async fn node(queue: &WorkQueue, target: TargetSpec) -> (Runtime, Bus) {
+    node_with(queue, vec![target]).await
+}
+
+/// A node whose subscription has `targets`.
+async fn node_with(queue: &WorkQueue, targets: Vec<TargetSpec>) -> (Runtime, Bus) {
     let runtime = loopback_builder(crate::CACHE_ROOT).build().expect("runtime");
     let bus = runtime.bus("default");
     let durable = DurableLanes {
@@ -30,7 +35,7 @@ async fn node(queue: &WorkQueue, target: TargetSpec) -> (Runtime, Bus) {
         key: "config/default/orders".to_owned(),
     };
     let options = SubscribeOptions { durable: Some(durable), ..Default::default() };
-    bus.subscribe("order.*", vec![target], options).await.expect("subscribes");
+    bus.subscribe("order.*", targets, options).await.expect("subscribes");
     (runtime, bus)
 }
 
@@ -55,8 +60,17 @@ fn id_of(request: &Recorded) -> String {
     body["id"].as_str().unwrap_or_default().to_owned()
 }
 
+/// The signal subject of a request (binary mode's `ce-subject`, or a structured body's).
+fn subject_of(request: &Recorded) -> String {
+    if let Some(subject) = request.header("ce-subject") {
+        return subject.to_owned();
+    }
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+    body["subject"].as_str().unwrap_or_default().to_owned()
+}
+
 async fn publish(queue: &WorkQueue, bus: &Bus, signal: &Signal) {
-    let lanes = bus.route(signal);
+    let lanes = bus.partitioned(signal, &bus.route(signal));
     assert_eq!(lanes.len(), 1, "one lane");
     queue.publish(signal, &lanes).await.expect("stored on the cluster");
 }
@@ -105,9 +119,6 @@ async fn a_strict_lane_keeps_its_order_while_two_nodes_pull_and_fail_at_random()
         publish(&queue_a, &bus_a, signal).await;
     }
     receiver.wait_for(signals.len(), LIMIT).await;
-    let lane = bus_a.route(&signals[0]).remove(0);
-    let info = queue_a.lane_info(&lane).await.expect("consumer info").expect("the lane's consumer");
-    assert_eq!(info.max_out, 1, "one signal out at a time, cluster-wide");
     let deadline = tokio::time::Instant::now() + LIMIT;
     loop {
         let delivered: Vec<String> = receiver
@@ -125,6 +136,14 @@ async fn a_strict_lane_keeps_its_order_while_two_nodes_pull_and_fail_at_random()
         assert!(tokio::time::Instant::now() < deadline, "all delivered within {LIMIT:?}");
         receiver.wait_for(receiver.requests().len() + 1, LIMIT).await;
     }
+    let requests = receiver.requests().len();
+    let lane = bus_a.route(&signals[0]).remove(0);
+    let info = queue_a.lane_info(&lane).await.expect("consumer info").expect("the lane's consumer");
+    assert_eq!(info.max_out, 1, "one signal out at a time, cluster-wide");
+    assert!(
+        info.handed_out >= requests as u64,
+        "each retry is a redelivery by the server (nak with delay), {requests} requests: {info:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,4 +181,73 @@ async fn a_node_that_dies_mid_delivery_leaves_its_work_to_another() {
         });
     let sent: BTreeSet<String> = signals.iter().map(|s| s.id.clone()).collect();
     assert_eq!(answered.keys().cloned().collect::<BTreeSet<_>>(), sent, "B delivered what A held");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_ordered_lane_is_split_into_partitions_and_keeps_each_keys_order() {
+    let cluster = NatsCluster::start();
+    let receiver = Receiver::start(|n, _| Reply::status(if n % 3 == 1 { 503 } else { 200 })).await;
+    let queue_a = WorkQueue::connect(config(&cluster, Duration::from_secs(30))).await.expect("connects");
+    let queue_b = WorkQueue::connect(config(&cluster, Duration::from_secs(30))).await.expect("connects");
+    let retry = json!({"max_retries": 50, "base_delay": 1, "max_delay": 5});
+    let host = json!({"ordering": {"key": "subject"}, "max_in_flight": 4, "retry_policy": retry});
+    let target = http(&receiver, host);
+    let (_a, bus_a) = node(&queue_a, target.clone()).await;
+    let (_b, bus_b) = node(&queue_b, target).await;
+
+    // Six keys, ten signals each, published from both nodes in turn.
+    let signals: Vec<Signal> = (0..60)
+        .map(|n| {
+            let subject = format!("customer-{}", n % 6);
+            Signal::builder("order.placed", "/shop").subject(subject).build().expect("valid")
+        })
+        .collect();
+    for (n, signal) in signals.iter().enumerate() {
+        let (queue, bus) = if n % 2 == 0 { (&queue_a, &bus_a) } else { (&queue_b, &bus_b) };
+        publish(queue, bus, signal).await;
+    }
+    let successes = |requests: Vec<Recorded>| -> Vec<Recorded> {
+        requests.into_iter().enumerate().filter(|(n, _)| n % 3 != 1).map(|(_, r)| r).collect()
+    };
+    while successes(receiver.requests()).len() < signals.len() {
+        receiver.wait_for(receiver.requests().len() + 1, LIMIT).await;
+    }
+    let lane = bus_a.route(&signals[0]).remove(0);
+    let info = queue_a.lane_info(&lane).await.expect("consumer info").expect("the lane's consumers");
+    assert_eq!(info.partitions, 4, "max_in_flight partitions");
+    assert_eq!(info.max_out, 4, "one signal out per partition, cluster-wide");
+    let mut delivered: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for request in successes(receiver.requests()) {
+        let subject = subject_of(&request);
+        delivered.entry(subject).or_default().push(id_of(&request));
+    }
+    let mut sent: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for signal in &signals {
+        sent.entry(signal.subject.clone().unwrap_or_default()).or_default().push(signal.id.clone());
+    }
+    assert_eq!(delivered, sent, "each key's signals in publish order, from whichever node");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_across_redeliveries_stop_at_the_policys_limit() {
+    let cluster = NatsCluster::start();
+    let failing = Receiver::start(|_, _| Reply::status(503)).await;
+    let fallback = Receiver::ok().await;
+    let queue = WorkQueue::connect(config(&cluster, Duration::from_secs(30))).await.expect("connects");
+    let retry = json!({"max_retries": 2, "base_delay": 1, "max_delay": 5});
+    let primary = http(&failing, json!({"retry_policy": retry}));
+    let on_failure = http(&fallback, json!({"on_failure": true}));
+    let (runtime, bus) = node_with(&queue, vec![primary, on_failure]).await;
+
+    let signal = order(1);
+    let lanes = bus.partitioned(&signal, &bus.route(&signal));
+    queue.publish(&signal, &lanes).await.expect("stored on the cluster");
+    // The final failure feeds the on_failure target after it is recorded.
+    fallback.wait_for(1, LIMIT).await;
+    assert_eq!(failing.requests().len(), 3, "the first attempt and two retries, each a redelivery");
+    let letters = runtime.dead_letters().list().expect("list");
+    assert_eq!(letters.len(), 1, "dead-lettered once");
+    assert_eq!(letters[0].attempts, 3, "attempts counted across redeliveries");
+    let info = queue.lane_info(&lanes[0].0).await.expect("consumer info").expect("the lane's consumer");
+    assert_eq!(info.handed_out, 3, "each attempt a delivery by the server");
 }

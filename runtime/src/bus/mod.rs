@@ -21,6 +21,7 @@ use std::time::Duration;
 
 pub use lane::feed::{Backlog, StoredSignal};
 pub use lane::pause::PauseReason;
+pub use lane::shape::{LaneShape, MAX_PARTITIONS};
 use lane::{Item, Offered};
 use subscription::Subscription;
 pub use subscription::{DurableLanes, SubscribeOptions, SubscriptionId, WhenFull};
@@ -160,6 +161,22 @@ impl Bus {
             .collect()
     }
 
+    /// `lanes` (from [`Bus::route`]) with the partition of `signal` in each, for a store that
+    /// splits key-ordered lanes ([`LaneShape`]); a lane not split, or gone, has `None`.
+    pub fn partitioned(&self, signal: &Signal, lanes: &[Arc<str>]) -> Vec<(Arc<str>, Option<usize>)> {
+        let durable = self.inner.durable.read().unwrap_or_else(PoisonError::into_inner);
+        lanes
+            .iter()
+            .map(|key| {
+                let partition = durable.get(key).and_then(|(sub, index)| {
+                    let target = &sub.lanes[*index].ctx().target;
+                    LaneShape::of(target).partition(target, signal)
+                });
+                (key.clone(), partition)
+            })
+            .collect()
+    }
+
     /// Offers a stored signal to the durable lanes `lanes` (from [`Bus::route`]); never
     /// waits. Returns the lanes that no longer exist (unsubscribed since), which the caller
     /// tells the store are done with it. A lane shutting down leaves it stored.
@@ -169,7 +186,12 @@ impl Bus {
         for key in lanes {
             match durable.get(key) {
                 Some((sub, index)) => {
-                    sub.lanes[*index].offer(Item { seq: Some(seq), signal: signal.clone(), hops: 0 });
+                    sub.lanes[*index].offer(Item {
+                        seq: Some(seq),
+                        signal: signal.clone(),
+                        hops: 0,
+                        earlier: 0,
+                    });
                 }
                 None => gone.push(key.clone()),
             }
@@ -185,6 +207,18 @@ impl Bus {
         let route = router.routes().into_iter().find(|route| route.value.id == id)?;
         let pause = &route.value.lanes.get(index)?.ctx().pause;
         Some(if paused { pause.pause(PauseReason::Operator) } else { pause.resume() })
+    }
+
+    /// Pauses (`Some`) or resumes (`None`) the durable lane with store key `key`, if this
+    /// bus has it; returns whether its state changed.
+    pub fn set_lane_paused(&self, key: &str, reason: Option<PauseReason>) -> Option<bool> {
+        let durable = self.inner.durable.read().unwrap_or_else(PoisonError::into_inner);
+        let (sub, index) = durable.get(key)?;
+        let pause = &sub.lanes.get(*index)?.ctx().pause;
+        Some(match reason {
+            Some(reason) => pause.pause(reason),
+            None => pause.resume(),
+        })
     }
 
     /// The store key of lane `index` of subscription `id` (durable lanes).
@@ -252,7 +286,7 @@ impl Bus {
         for (sub, lanes) in plan_targets(&matched) {
             let mut took = false;
             for index in lanes {
-                let item = Item { seq: None, signal: signal.clone(), hops };
+                let item = Item { seq: None, signal: signal.clone(), hops, earlier: 0 };
                 let lane = &sub.lanes[index];
                 let offered = match sub.when_full {
                     WhenFull::DeadLetter => lane.offer(item),

@@ -7,9 +7,9 @@ use super::lane::pause::Pause;
 use sha2::{Digest, Sha256};
 
 use super::lane::feed::{Backlog, Durable};
+use super::lane::shape::LaneShape;
 use super::lane::{Lane, LaneCtx};
 use crate::dead_letter::FailureSink;
-use crate::resilience::LaneOrdering;
 use crate::routing::{Filter, Pattern};
 use crate::target::Target;
 
@@ -121,12 +121,7 @@ impl Subscription {
                 let on_failure = target.settings().on_failure;
                 let durable = options.durable.as_ref().filter(|_| !on_failure).map(|d| {
                     let key: Arc<str> = lane_key(&d.key, index, target).into();
-                    let lane = &target.settings().lane;
-                    let max_out = match lane.ordering {
-                        LaneOrdering::None => lane.max_in_flight.max(1),
-                        LaneOrdering::Strict | LaneOrdering::Key(_) => 1,
-                    };
-                    d.backlog.lane_started(&key, max_out);
+                    d.backlog.lane_started(&key, LaneShape::of(target));
                     Arc::new(Durable::new(key, d.backlog.clone()))
                 });
                 // A lane an operator paused before a restart starts paused.

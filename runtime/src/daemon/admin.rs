@@ -21,9 +21,12 @@ pub(super) async fn list_subscriptions(Extract(state): Extract<Arc<State>>, head
     let mut all = Vec::new();
     for name in state.runtime.bus_names() {
         for info in state.runtime.bus(&name).subscriptions() {
+            // A subscription is listed once its origin is recorded: one that is still
+            // being opened (e.g. arriving from another node) is not shown half-made.
             let source = match origins.get(&info.id) {
                 Some((_, Origin::Api(_) | Origin::Shared(_))) => "api",
-                _ => "config",
+                Some((_, Origin::Config)) => "config",
+                None => continue,
             };
             all.push(json!({
                 "id": info.id.0,
@@ -147,10 +150,16 @@ pub(super) async fn set_paused(
     let Some(changed) = bus.set_paused(id, index, paused) else {
         return error(StatusCode::NOT_FOUND, format!("subscription {} has no target {index}", id.0));
     };
-    if let Some(key) = bus.lane_key(id, index)
-        && let Err(e) = state.stored.set_paused(&key, paused.then_some(crate::bus::PauseReason::Operator))
-    {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    if let Some(key) = bus.lane_key(id, index) {
+        let reason = paused.then_some(crate::bus::PauseReason::Operator);
+        // With a JetStream store the state is every daemon's; otherwise this one's file.
+        let stored = match &state.queue {
+            Some(queue) => queue.pauses().set(&key, reason).await.map_err(|e| e.to_string()),
+            None => state.stored.set_paused(&key, reason).map_err(|e| e.to_string()),
+        };
+        if let Err(e) = stored {
+            return error(StatusCode::INTERNAL_SERVER_ERROR, e);
+        }
     }
     tracing::info!(subscription = id.0, target = index, paused, "lane {action}d by an operator");
     axum::Json(json!({ "subscription": id.0, "target": index, "paused": paused, "changed": changed }))

@@ -79,7 +79,11 @@ fn read_lane(
     for row in rows {
         let (seq, text) = row.map_err(|e| e.to_string())?;
         let signal = Signal::from_json(&text).map_err(|e| format!("row {seq}: {e}"))?;
-        found.push(StoredSignal { seq: u64::try_from(seq).unwrap_or(0), signal: Arc::new(signal) });
+        found.push(StoredSignal {
+            seq: u64::try_from(seq).unwrap_or(0),
+            signal: Arc::new(signal),
+            earlier: 0,
+        });
     }
     Ok(found)
 }

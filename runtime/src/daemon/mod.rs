@@ -43,6 +43,7 @@ mod manifest_tests;
 mod queue;
 mod server;
 mod setup;
+mod shared_pause;
 mod subscriptions;
 mod trace;
 
@@ -373,7 +374,7 @@ async fn subscribe(
     key: String,
 ) -> Result<SubscriptionId, crate::bus::SubscribeError> {
     let backlog: Arc<dyn crate::bus::Backlog> = match &state.queue {
-        Some(queue) => Arc::new(queue::QueueLanes::new(queue.backlog().clone(), state.backlog.clone())),
+        Some(queue) => Arc::new(queue::QueueLanes::new(queue.backlog().clone(), queue.pauses().clone())),
         None => Arc::new(state.backlog.clone()),
     };
     let durable = DurableLanes { backlog, key };

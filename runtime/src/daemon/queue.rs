@@ -1,7 +1,7 @@
 //! `[store] kind = "jetstream"`: the daemon's lanes on a JetStream work queue shared by
-//! every daemon of the same configuration (`crate::jetstream`), with the dead letters and
-//! the admin subscriptions. The SQLite file stays for what is node-local: the history,
-//! attempts, jobs and paused lanes.
+//! every daemon of the same configuration (`crate::jetstream`), with the dead letters, the
+//! admin subscriptions and the paused lanes (`shared_pause.rs`). The SQLite file stays for
+//! what is node-local: the history, attempts and jobs.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -9,17 +9,16 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use futures::StreamExt;
 use tokio::task::JoinHandle;
 
-use super::backlog::StoreBacklog;
 use super::config::{Config, StoreKind};
+use super::shared_pause::SharedPauses;
 use super::subscriptions::SubscriptionRequest;
 use super::{Origin, State, Wanted, subscribe};
 use crate::adapter::BoxFuture;
 use crate::bus::SubscriptionId;
-use crate::bus::{Backlog, PauseReason, StoredSignal};
+use crate::bus::{Backlog, LaneShape, PauseReason, StoredSignal};
 use crate::cluster::server_list;
 use crate::jetstream::{
-    Change, JetStreamBacklog, JetStreamConfig, JetStreamDeadLetters, JetStreamError, SharedSubscriptions,
-    WorkQueue,
+    Change, JetStreamBacklog, JetStreamConfig, JetStreamDeadLetters, JetStreamError, SharedBucket, WorkQueue,
 };
 use crate::signal::Signal;
 use crate::target::TargetSpec;
@@ -29,12 +28,13 @@ use crate::target::TargetSpec;
 pub struct Queue {
     work: WorkQueue,
     backlog: JetStreamBacklog,
-    shared: SharedSubscriptions,
+    shared: SharedBucket,
     dead_letters: JetStreamDeadLetters,
+    pauses: SharedPauses,
     /// Shared subscriptions live on this node: KV key → local id.
     live: Mutex<HashMap<String, SubscriptionId>>,
-    /// The task following the bucket (ended at shutdown).
-    follower: Mutex<Option<JoinHandle<()>>>,
+    /// The tasks following the buckets (ended at shutdown).
+    followers: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Queue {
@@ -42,9 +42,23 @@ impl Queue {
     pub async fn connect(settings: JetStreamConfig) -> Result<Queue, JetStreamError> {
         let work = WorkQueue::connect(settings).await?;
         let backlog = work.backlog();
-        let shared = SharedSubscriptions::open(&work).await?;
+        let shared = SharedBucket::open(&work, "subscriptions").await?;
         let dead_letters = JetStreamDeadLetters::open(&work).await?;
-        Ok(Queue { work, backlog, shared, dead_letters, live: Mutex::default(), follower: Mutex::default() })
+        let pauses = SharedPauses::open(&work).await?;
+        Ok(Queue {
+            work,
+            backlog,
+            shared,
+            dead_letters,
+            pauses,
+            live: Mutex::default(),
+            followers: Mutex::default(),
+        })
+    }
+
+    /// The paused lanes every daemon shares.
+    pub fn pauses(&self) -> &SharedPauses {
+        &self.pauses
     }
 
     /// The dead letters every daemon shares.
@@ -94,7 +108,8 @@ impl Queue {
     }
 
     /// Opens the bucket's subscriptions on this node (before the listener opens, so a
-    /// restarted daemon has them all at once) and follows its changes.
+    /// restarted daemon has them all at once) and follows its changes, and those of the
+    /// paused lanes.
     pub async fn follow(&self, state: &Arc<State>) -> Result<(), JetStreamError> {
         for change in self.shared.current().await? {
             self.apply(state, change).await;
@@ -109,13 +124,14 @@ impl Queue {
                 }
             }
         });
-        *self.follower.lock().unwrap_or_else(PoisonError::into_inner) = Some(task);
+        let pauses = self.pauses.follow(Arc::downgrade(state)).await?;
+        self.followers.lock().unwrap_or_else(PoisonError::into_inner).extend([task, pauses]);
         Ok(())
     }
 
-    /// Stops following the bucket.
+    /// Stops following the buckets.
     pub fn stop(&self) {
-        if let Some(task) = self.follower.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        for task in self.followers.lock().unwrap_or_else(PoisonError::into_inner).drain(..) {
             task.abort();
         }
     }
@@ -139,7 +155,7 @@ impl Queue {
 
     async fn apply(&self, state: &State, change: Change) {
         match change {
-            Change::Put { key, request } => {
+            Change::Put { key, value: request } => {
                 if self.live().contains_key(&key) {
                     return;
                 }
@@ -161,9 +177,17 @@ impl Queue {
         }
     }
 
-    /// Publishes `signal` to its `lanes`; returns once every publish is acknowledged.
-    pub async fn publish(&self, signal: &Signal, lanes: &[Arc<str>]) -> Result<(), JetStreamError> {
-        self.work.publish(signal, lanes).await
+    /// Publishes `signal` to its `lanes` of `bus` (each to its partition); returns once
+    /// every publish is acknowledged.
+    pub async fn publish(
+        &self,
+        state: &State,
+        bus: &str,
+        signal: &Signal,
+        lanes: &[Arc<str>],
+    ) -> Result<(), JetStreamError> {
+        let lanes = state.runtime.bus(bus).partitioned(signal, lanes);
+        self.work.publish(signal, &lanes).await
     }
 
     /// Lane messages the queue holds (what `jido_ingress_pending` reports in this mode).
@@ -226,19 +250,19 @@ fn shared_key(key: &str) -> String {
     format!("shared/{key}")
 }
 
-/// The lanes' store in JetStream mode: the work comes from the shared queue; whether a lane
-/// starts paused (an operator's pause, or `auto_pause_after`) is this daemon's, in its
-/// SQLite file.
+/// The lanes' [`Backlog`] in this mode: work from the shared queue; whether a lane starts
+/// paused, and a lane that paused itself (`auto_pause_after`), through the shared pause
+/// state, so every daemon's copy of a lane pauses and resumes together.
 #[derive(Debug, Clone)]
 pub struct QueueLanes {
     work: JetStreamBacklog,
-    local: StoreBacklog,
+    pauses: SharedPauses,
 }
 
 impl QueueLanes {
-    /// The queue's lanes, with pause state from `local`.
-    pub fn new(work: JetStreamBacklog, local: StoreBacklog) -> Self {
-        QueueLanes { work, local }
+    /// The queue's lanes, with the shared pause state.
+    pub fn new(work: JetStreamBacklog, pauses: SharedPauses) -> Self {
+        QueueLanes { work, pauses }
     }
 }
 
@@ -257,18 +281,31 @@ impl Backlog for QueueLanes {
     }
 
     fn starts_paused(&self, lane: &Arc<str>) -> Option<PauseReason> {
-        self.local.starts_paused(lane)
+        self.pauses.reason(lane)
     }
 
     fn paused_itself(&self, lane: &Arc<str>) {
-        self.local.paused_itself(lane);
+        let (pauses, lane) = (self.pauses.clone(), lane.clone());
+        tokio::spawn(async move {
+            if let Err(e) = pauses.set(&lane, Some(PauseReason::NoSuccess)).await {
+                tracing::error!(%lane, "cannot share that the lane paused itself: {e}");
+            }
+        });
     }
 
     fn reads_only(&self) -> bool {
         self.work.reads_only()
     }
 
-    fn lane_started(&self, lane: &Arc<str>, max_out: usize) {
-        self.work.lane_started(lane, max_out);
+    fn lane_started(&self, lane: &Arc<str>, shape: LaneShape) {
+        self.work.lane_started(lane, shape);
+    }
+
+    fn defers_retries(&self) -> bool {
+        self.work.defers_retries()
+    }
+
+    fn retry_later(&self, lane: &Arc<str>, seq: u64, wait: std::time::Duration) {
+        self.work.retry_later(lane, seq, wait);
     }
 }

@@ -173,7 +173,7 @@ async fn signals(
     if let Some(queue) = &state.queue {
         // The lanes' work goes to the shared queue; the local store keeps the history row.
         for routed in &mut routed {
-            if let Err(e) = queue.publish(&routed.signal, &routed.lanes).await {
+            if let Err(e) = queue.publish(&state, &bus, &routed.signal, &routed.lanes).await {
                 state.admission.release(count, bytes);
                 let message = match e {
                     JetStreamError::Full(_) => format!(

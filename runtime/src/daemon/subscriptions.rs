@@ -131,15 +131,15 @@ impl SubscriptionStore {
         let mut paused = HashMap::new();
         for row in rows {
             let (key, reason) = row.map_err(store_error)?;
-            let reason = if reason.as_deref() == Some("no_success") {
-                PauseReason::NoSuccess
-            } else {
-                PauseReason::Operator
-            };
-            paused.insert(key, reason);
+            paused.insert(key, reason_named(reason.as_deref().unwrap_or_default()));
         }
         Ok(paused)
     }
+}
+
+/// The pause reason stored as `name` (an operator's, unless `no_success`).
+pub(super) fn reason_named(name: &str) -> PauseReason {
+    if name == "no_success" { PauseReason::NoSuccess } else { PauseReason::Operator }
 }
 
 /// How a pause reason is stored (and shown by the admin API).

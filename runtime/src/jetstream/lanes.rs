@@ -1,9 +1,13 @@
 //! [`JetStreamBacklog`]: durable lanes reading their work from shared JetStream consumers.
 //!
-//! Each lane has one durable pull consumer, created on its first read, that every node's
-//! lane of the same key pulls from. A pulled message is *held* (its acker kept) until the
-//! lane is done with it; then it is acknowledged and the work queue drops it. While held,
-//! a ticker sends progress acks, so a long retry is not mistaken for a dead node.
+//! Each lane partition has one durable pull consumer, created on a lane's first read, that
+//! every node's lane of the same key pulls from (a lane of `partitions` > 1 reads all of its
+//! partitions' consumers at once, merged). A pulled message is *held* (its acker kept) until
+//! the lane is done with it; then it is acknowledged and the work queue drops it. While
+//! held, a ticker sends progress acks, so a long delivery is not mistaken for a dead node.
+//! A retryable failure is not waited for here: the message is nak'd with the retry
+//! policy's delay and the server hands it out again after it, to whichever node pulls
+//! first; its delivery count tells the next attempt how many came before.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,21 +16,23 @@ use std::time::Duration;
 use async_nats::jetstream::AckKind;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
 use async_nats::jetstream::message::Acker;
+use futures::stream::SelectAll;
 use futures::{FutureExt, StreamExt};
 
 use super::{Shared, consumer_name, lane_token};
 use crate::adapter::BoxFuture;
-use crate::bus::{Backlog, StoredSignal};
+use crate::bus::{Backlog, LaneShape, StoredSignal};
 use crate::signal::Signal;
 
 /// How long a read waits for a lane's next message before it returns empty.
 const IDLE: Duration = Duration::from_secs(1);
 
-type Messages = Arc<tokio::sync::Mutex<pull::Stream>>;
+/// A lane's messages: its partitions' pull streams, merged.
+type Messages = Arc<tokio::sync::Mutex<SelectAll<pull::Stream>>>;
 
-/// Per lane: how many of its messages may be out cluster-wide, and its message stream once
-/// opened.
-type Lanes = HashMap<Arc<str>, (usize, Option<Messages>)>;
+/// Per lane: its shape (messages out cluster-wide, partitions), and its message streams
+/// once opened.
+type Lanes = HashMap<Arc<str>, (LaneShape, Option<Messages>)>;
 
 /// Messages pulled and not finished, by (lane, stream sequence).
 type Held = HashMap<(Arc<str>, u64), Arc<Acker>>;
@@ -83,19 +89,36 @@ impl Inner {
         self.lanes.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The lane's message stream, opening its consumer on first use.
+    /// The lane's messages, opening its consumers on first use.
     async fn messages(&self, lane: &Arc<str>) -> Result<Messages, String> {
-        let max_out = match self.lanes().get(lane) {
+        let shape = match self.lanes().get(lane) {
             Some((_, Some(messages))) => return Ok(messages.clone()),
-            Some((max_out, None)) => *max_out,
-            None => 1,
+            Some((shape, None)) => *shape,
+            None => LaneShape { max_out: 1, partitions: 1 },
         };
         let token = lane_token(lane);
-        let name = consumer_name(&self.shared.config.prefix, &token);
+        let mut merged = SelectAll::new();
+        for partition in partitions(shape) {
+            merged.push(self.pull(lane, &token, partition, shape.max_out).await?);
+        }
+        let messages = Arc::new(tokio::sync::Mutex::new(merged));
+        self.lanes().insert(lane.clone(), (shape, Some(messages.clone())));
+        Ok(messages)
+    }
+
+    /// Opens (or finds) the consumer of one partition of a lane and pulls from it.
+    async fn pull(
+        &self,
+        lane: &Arc<str>,
+        token: &str,
+        partition: Option<usize>,
+        max_out: usize,
+    ) -> Result<pull::Stream, String> {
+        let name = consumer_name(&self.shared.config.prefix, token, partition);
         let config = pull::Config {
             durable_name: Some(name.clone()),
             description: Some(format!("lane {lane}")),
-            filter_subject: self.shared.subject(&token),
+            filter_subject: self.shared.subject(token, partition),
             deliver_policy: DeliverPolicy::All,
             ack_policy: AckPolicy::Explicit,
             ack_wait: self.shared.config.ack_wait,
@@ -109,17 +132,14 @@ impl Inner {
             .create_consumer(config)
             .await
             .map_err(|e| format!("cannot open the consumer {name}: {e}"))?;
-        let stream = consumer
+        consumer
             .stream()
             .max_messages_per_batch(max_out.clamp(1, 256))
             .heartbeat(Duration::from_secs(10))
             .expires(Duration::from_secs(30))
             .messages()
             .await
-            .map_err(|e| format!("cannot pull from the consumer {name}: {e}"))?;
-        let messages = Arc::new(tokio::sync::Mutex::new(stream));
-        self.lanes().insert(lane.clone(), (max_out, Some(messages.clone())));
-        Ok(messages)
+            .map_err(|e| format!("cannot pull from the consumer {name}: {e}"))
     }
 
     /// Forgets `lane`'s pull stream: the next read opens another.
@@ -132,8 +152,10 @@ impl Inner {
     /// Keeps `message` until its lane is done with it and returns it as a stored signal;
     /// a message that is not a signal is terminated (never delivered again) and skipped.
     fn take(&self, lane: &Arc<str>, message: async_nats::jetstream::Message) -> Option<StoredSignal> {
-        let seq = match message.info() {
-            Ok(info) => info.stream_sequence,
+        let (seq, earlier) = match message.info() {
+            Ok(info) => {
+                (info.stream_sequence, u32::try_from(info.delivered.saturating_sub(1)).unwrap_or(u32::MAX))
+            }
             Err(error) => {
                 tracing::error!(%lane, "a JetStream message without metadata: {error}");
                 return None;
@@ -146,7 +168,7 @@ impl Inner {
         match parsed {
             Ok(signal) => {
                 self.held().insert((lane.clone(), seq), Arc::new(acker));
-                Some(StoredSignal { seq, signal: Arc::new(signal) })
+                Some(StoredSignal { seq, signal: Arc::new(signal), earlier })
             }
             Err(error) => {
                 tracing::error!(%lane, seq, "dropping a JetStream message that is not a signal: {error}");
@@ -212,7 +234,26 @@ impl Backlog for JetStreamBacklog {
         true
     }
 
-    fn lane_started(&self, lane: &Arc<str>, max_out: usize) {
-        self.inner.lanes().entry(lane.clone()).or_insert((max_out, None)).0 = max_out;
+    fn lane_started(&self, lane: &Arc<str>, shape: LaneShape) {
+        self.inner.lanes().entry(lane.clone()).or_insert((shape, None)).0 = shape;
     }
+
+    fn defers_retries(&self) -> bool {
+        true
+    }
+
+    fn retry_later(&self, lane: &Arc<str>, seq: u64, wait: Duration) {
+        let Some(acker) = self.inner.held().remove(&(lane.clone(), seq)) else { return };
+        tokio::spawn(async move {
+            // A lost nak means the redelivery comes after `ack_wait` instead: later, not lost.
+            if let Err(error) = acker.ack_with(AckKind::Nak(Some(wait))).await {
+                tracing::warn!("cannot hand a retry back to JetStream: {error}");
+            }
+        });
+    }
+}
+
+/// A lane's partitions: `None` alone when it is not split.
+fn partitions(shape: LaneShape) -> Vec<Option<usize>> {
+    if shape.partitions <= 1 { vec![None] } else { (0..shape.partitions).map(Some).collect() }
 }

@@ -5,17 +5,24 @@
 //!     to `PREFIX.work.<lane token>` of the stream `PREFIX_WORK` (work-queue retention,
 //!     `Nats-Msg-Id` = `<signal id>:<lane token>`), 202 after every publish ack
 //! each lane ─▶ one durable pull consumer `PREFIX_lane_<token>`, shared by every node
-//!     (`max_ack_pending`: the lane's `max_in_flight`, 1 when ordered) ─▶ the lane's
-//!     worker on whichever node pulled it ─▶ ack when the lane is done with it
+//!     (`max_ack_pending`: the lane's `max_in_flight`, 1 when `strict`) ─▶ the lane's
+//!     worker on whichever node pulled it ─▶ ack when the lane is done with it, or nak
+//!     with the retry policy's delay after a retryable failure
+//! a lane ordered by key ─▶ `max_in_flight` partitions (≤ 64), by a hash of the key:
+//!     subject `PREFIX.work.<token>.<p>`, consumer `PREFIX_lane_<token>_<p>`, one message
+//!     out per partition
 //! ```
 //!
-//! A lane's work spreads over the nodes that pull from its consumer; the server hands out at
-//! most `max_ack_pending` of its messages at once, so a receiver never sees more than the
-//! lane's `max_in_flight` requests from the whole cluster, and an ordered lane has one
-//! message out at a time cluster-wide (its order holds whichever node delivers). A node
-//! keeps its unacknowledged messages alive with progress acks while it retries; a node that
-//! dies stops sending them and its messages go to the others after `ack_wait`. The lane
-//! token is a digest of the lane's store key, so a subject never carries user text.
+//! A lane's work spreads over the nodes that pull from its consumers; the server hands out
+//! at most `max_ack_pending` of a consumer's messages at once, so a receiver never sees
+//! more than the lane's `max_in_flight` requests from the whole cluster, a `strict` lane
+//! has one message out at a time cluster-wide, and a key-ordered lane one per partition (a
+//! key's order holds whichever node delivers; different keys go out at once). A retry is
+//! the server's: a nak with delay keeps the message out (so order holds) and hands it out
+//! again after the delay, to any node. A node keeps its unacknowledged messages alive with
+//! progress acks during long calls; a node that dies stops sending them and its messages go
+//! to the others after `ack_wait`. The lane token is a digest of the lane's store key, so a
+//! subject never carries user text.
 //!
 //! The server features used (streams, durable pull consumers, `Nats-Msg-Id`
 //! de-duplication, ack / nak / progress / term) are all in Debian's `nats-server` 2.9.10;
@@ -27,7 +34,7 @@ mod registry;
 
 pub use dead_letters::JetStreamDeadLetters;
 pub use lanes::JetStreamBacklog;
-pub use registry::{Change, SharedSubscriptions};
+pub use registry::{Change, SharedBucket};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,6 +43,7 @@ use async_nats::HeaderMap;
 use async_nats::jetstream::context::ConsumerInfoErrorKind;
 use async_nats::jetstream::stream::ConsumerErrorKind;
 use async_nats::jetstream::{self, ErrorCode, stream};
+use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::signal::Signal;
@@ -138,9 +146,13 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// `PREFIX.work.<token>`: where `lane`'s work is published.
-    pub fn subject(&self, token: &str) -> String {
-        format!("{}.work.{token}", self.config.prefix)
+    /// `PREFIX.work.<token>` (or `.<partition>` after it): where a lane's work is
+    /// published.
+    pub fn subject(&self, token: &str, partition: Option<usize>) -> String {
+        match partition {
+            None => format!("{}.work.{token}", self.config.prefix),
+            Some(p) => format!("{}.work.{token}.{p}", self.config.prefix),
+        }
     }
 }
 
@@ -158,13 +170,21 @@ pub struct LaneInfo {
     pub out: usize,
     /// Signals stored and not yet pulled.
     pub waiting: u64,
-    /// Signals handed out more than once (a node died or was too slow to acknowledge).
+    /// Signals handed out more than once (a retry, or a node that died or was too slow
+    /// to acknowledge).
     pub redelivered: usize,
+    /// Consumers the lane's work is split over (1 unless ordered by key).
+    pub partitions: usize,
+    /// Messages handed out so far, redeliveries (retries) included.
+    pub handed_out: u64,
 }
 
-/// The durable consumer of the lane with `token`.
-pub(crate) fn consumer_name(prefix: &str, token: &str) -> String {
-    format!("{prefix}_lane_{token}")
+/// The durable consumer of the lane with `token` (or of one of its partitions).
+pub(crate) fn consumer_name(prefix: &str, token: &str, partition: Option<usize>) -> String {
+    match partition {
+        None => format!("{prefix}_lane_{token}"),
+        Some(p) => format!("{prefix}_lane_{token}_{p}"),
+    }
 }
 
 /// A lane's token in subjects and consumer names: 16 hex digits of the digest of its key.
@@ -223,18 +243,23 @@ impl WorkQueue {
         Ok(WorkQueue { inner: Arc::new(Shared { js, config, stream }) })
     }
 
-    /// Publishes `signal` to each of `lanes` (store keys from `Bus::route`) and returns once
-    /// the server acknowledged every publish (stored on `replicas` servers). A publish of the
-    /// same signal id to the same lane within [`DUPLICATE_WINDOW`] is dropped by the server.
-    pub async fn publish(&self, signal: &Signal, lanes: &[Arc<str>]) -> Result<(), JetStreamError> {
+    /// Publishes `signal` to each of `lanes` (store keys and partitions, from
+    /// `Bus::route_partitioned`) and returns once the server acknowledged every publish
+    /// (stored on `replicas` servers). A publish of the same signal id to the same lane
+    /// within [`DUPLICATE_WINDOW`] is dropped by the server.
+    pub async fn publish(
+        &self,
+        signal: &Signal,
+        lanes: &[(Arc<str>, Option<usize>)],
+    ) -> Result<(), JetStreamError> {
         let payload = bytes::Bytes::from(signal.to_json());
         let mut acks = Vec::with_capacity(lanes.len());
-        for lane in lanes {
+        for (lane, partition) in lanes {
             let token = lane_token(lane);
             let mut headers = HeaderMap::new();
             headers.insert("Nats-Msg-Id", format!("{}:{token}", signal.id).as_str());
-            let sent =
-                self.inner.js.publish_with_headers(self.inner.subject(&token), headers, payload.clone());
+            let subject = self.inner.subject(&token, *partition);
+            let sent = self.inner.js.publish_with_headers(subject, headers, payload.clone());
             acks.push(sent.await.map_err(|e| JetStreamError::Publish(e.to_string()))?);
         }
         for ack in acks {
@@ -259,35 +284,71 @@ impl WorkQueue {
         Ok(info.state.messages)
     }
 
-    /// What the server holds for `lane` (a store key): `None` before any node opened the
-    /// lane's consumer.
+    /// What the server holds for `lane` (a store key), summed over its partitions: `None`
+    /// before any node opened the lane's consumers.
     pub async fn lane_info(&self, lane: &str) -> Result<Option<LaneInfo>, JetStreamError> {
-        let name = consumer_name(&self.inner.config.prefix, &lane_token(lane));
-        match self.inner.stream.consumer_info(&name).await {
-            Ok(info) => Ok(Some(LaneInfo {
-                max_out: usize::try_from(info.config.max_ack_pending).unwrap_or(0),
-                out: info.num_ack_pending,
-                waiting: info.num_pending,
-                redelivered: info.num_redelivered,
-            })),
-            Err(error) if error.kind() == ConsumerInfoErrorKind::NotFound => Ok(None),
-            Err(error) => Err(JetStreamError::Setup { stream: name, reason: error.to_string() }),
+        let mut total: Option<LaneInfo> = None;
+        for name in self.lane_consumers(lane).await? {
+            let info = match self.inner.stream.consumer_info(&name).await {
+                Ok(info) => info,
+                Err(error) if error.kind() == ConsumerInfoErrorKind::NotFound => continue,
+                Err(error) => return Err(JetStreamError::Setup { stream: name, reason: error.to_string() }),
+            };
+            let sum = total.get_or_insert(LaneInfo {
+                max_out: 0,
+                out: 0,
+                waiting: 0,
+                redelivered: 0,
+                partitions: 0,
+                handed_out: 0,
+            });
+            sum.max_out += usize::try_from(info.config.max_ack_pending).unwrap_or(0);
+            sum.out += info.num_ack_pending;
+            sum.waiting += info.num_pending;
+            sum.redelivered += info.num_redelivered;
+            sum.partitions += 1;
+            sum.handed_out += info.delivered.consumer_sequence;
         }
+        Ok(total)
     }
 
-    /// Drops `lane`'s work (a removed subscription's): deletes its consumer and purges what
-    /// it had not delivered.
+    /// The names of `lane`'s consumers on the server (one, or one per partition).
+    async fn lane_consumers(&self, lane: &str) -> Result<Vec<String>, JetStreamError> {
+        let base = consumer_name(&self.inner.config.prefix, &lane_token(lane), None);
+        let failed = |e: &dyn std::fmt::Display| JetStreamError::Setup {
+            stream: self.inner.stream.cached_info().config.name.clone(),
+            reason: e.to_string(),
+        };
+        let mut names = Vec::new();
+        let mut listed = self.inner.stream.consumer_names();
+        while let Some(name) = listed.next().await {
+            let name = name.map_err(|e| failed(&e))?;
+            let partition = name.strip_prefix(base.as_str()).and_then(|rest| rest.strip_prefix('_'));
+            if name == base || partition.is_some_and(|p| p.chars().all(|c| c.is_ascii_digit())) {
+                names.push(name);
+            }
+        }
+        Ok(names)
+    }
+
+    /// Drops `lane`'s work (a removed subscription's): deletes its consumers and purges what
+    /// they had not delivered.
     pub async fn forget_lane(&self, lane: &str) -> Result<(), JetStreamError> {
         let token = lane_token(lane);
-        let name = consumer_name(&self.inner.config.prefix, &token);
-        let failed =
-            |e: &dyn std::fmt::Display| JetStreamError::Setup { stream: name.clone(), reason: e.to_string() };
-        if let Err(e) = self.inner.stream.delete_consumer(&name).await
-            && !matches!(e.kind(), ConsumerErrorKind::JetStream(ref js) if js.error_code() == ErrorCode::CONSUMER_NOT_FOUND)
-        {
-            return Err(failed(&e));
+        for name in self.lane_consumers(lane).await? {
+            if let Err(e) = self.inner.stream.delete_consumer(&name).await
+                && !matches!(e.kind(), ConsumerErrorKind::JetStream(ref js) if js.error_code() == ErrorCode::CONSUMER_NOT_FOUND)
+            {
+                return Err(JetStreamError::Setup { stream: name, reason: e.to_string() });
+            }
         }
-        self.inner.stream.purge().filter(self.inner.subject(&token)).await.map_err(|e| failed(&e))?;
+        let failed = |e: &dyn std::fmt::Display| JetStreamError::Setup {
+            stream: token.clone(),
+            reason: e.to_string(),
+        };
+        let whole = self.inner.subject(&token, None);
+        self.inner.stream.purge().filter(whole.as_str()).await.map_err(|e| failed(&e))?;
+        self.inner.stream.purge().filter(format!("{whole}.>")).await.map_err(|e| failed(&e))?;
         Ok(())
     }
 

@@ -3,7 +3,8 @@
 //!
 //! transform (once, `transformed.rs`) → rate limit → breaker admission → attempt (span,
 //! telemetry and metrics per signal) → trial report → retry decision (wait on tokio
-//! timers) → final outcome.
+//! timers, or, for a lane on a store that schedules retries itself, [`Retries::Deferred`]:
+//! end with the wait and let the store redeliver) → final outcome.
 //!
 //! Traces: a delivery is a `lane` span, child of the signal's `traceparent` (a new trace
 //! without one), and each attempt a `attempt` span under it, whose context goes out as the
@@ -39,22 +40,56 @@ use crate::telemetry::otlp::{Kind, SpanGuard};
 /// A delivery's outcome and the attempts it took.
 pub(crate) type Counted = (Result<(), DeliveryError>, u32);
 
+/// Where a delivery's retries wait.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Retries {
+    /// In the delivering task, on a tokio timer.
+    Here,
+    /// In the store: a retry ends the delivery with [`Ended::RetryIn`] and the store (a
+    /// shared JetStream queue) redelivers the signal after the wait, to whichever node
+    /// pulls it. `earlier` deliveries of it already failed and count toward the policy.
+    Deferred { earlier: u32 },
+}
+
+/// How a delivery ended.
+#[derive(Debug)]
+pub(crate) enum Ended {
+    /// Delivered, or finally failed, after the attempts counted.
+    Final(Counted),
+    /// Failed retryably with retries left: to be delivered again after this wait.
+    RetryIn(Duration),
+}
+
 impl Target {
     /// Delivers one signal with retries; returns the outcome and the attempts made
     /// (refusals by an open breaker are not attempts).
     pub(crate) async fn deliver_counted(&self, signal: &Signal, hops: u32) -> Counted {
+        match self.deliver_with(signal, hops, Retries::Here).await {
+            Ended::Final(counted) => counted,
+            // `Retries::Here` waits in the loop and never ends with a retry.
+            Ended::RetryIn(_) => (Err(DeliveryError::permanent("internal", "a retry was left undone")), 0),
+        }
+    }
+
+    /// Delivers one signal, its retries waiting where `retries` says.
+    pub(crate) async fn deliver_with(&self, signal: &Signal, hops: u32, retries: Retries) -> Ended {
         let payload = match self.transform_step(signal).await {
             Step::Deliver(payload) => payload,
-            Step::Done(counted) => return counted,
+            Step::Done(counted) => return Ended::Final(counted),
         };
         let mut lane = self.telemetry.tracing().start("lane", Kind::Internal, TraceContext::of(signal));
-        let counted = self.deliver_traced(signal, &payload, hops, &lane).await;
+        let ended = self.deliver_traced(signal, &payload, hops, &lane, retries).await;
         if self.telemetry.tracing().exporting() {
             self.describe(&mut lane);
-            lane.set("jido.attempts", i64::from(counted.1));
-            lane.set("jido.outcome", outcome_class(&counted.0));
+            match &ended {
+                Ended::Final(counted) => {
+                    lane.set("jido.attempts", i64::from(counted.1));
+                    lane.set("jido.outcome", outcome_class(&counted.0));
+                }
+                Ended::RetryIn(_) => lane.set("jido.outcome", "retry_deferred"),
+            }
         }
-        counted
+        ended
     }
 
     /// The retry loop: `payload` (the transform's output, or `signal`) is what the adapter
@@ -65,10 +100,15 @@ impl Target {
         payload: &Signal,
         hops: u32,
         lane: &SpanGuard,
-    ) -> Counted {
+        retries: Retries,
+    ) -> Ended {
         let ctx = self.delivery_context(hops);
-        let mut retry = 0;
-        let mut attempts = 0;
+        let earlier = match retries {
+            Retries::Here => 0,
+            Retries::Deferred { earlier } => earlier,
+        };
+        let mut retry = earlier;
+        let mut attempts = earlier;
         loop {
             self.wait_for_rate().await;
             let (admission, trial) = self.admit();
@@ -86,18 +126,21 @@ impl Target {
             let error = match outcome {
                 Ok(()) => {
                     self.final_outcome(&Ok(()), admission);
-                    return (Ok(()), attempts);
+                    return Ended::Final((Ok(()), attempts));
                 }
                 Err(error) => error,
             };
             if !error.is_retryable() || retry >= self.settings.retry.max_retries {
                 let outcome = Err(error);
                 self.final_outcome(&outcome, admission);
-                return (outcome, attempts);
+                return Ended::Final((outcome, attempts));
             }
             retry += 1;
             let wait = self.settings.retry.wait(retry, error.failure().retry_after, uniform);
             tracing::debug!(adapter = %self.spec.adapter, signal = %signal.id, retry, wait_ms = wait.as_millis() as u64, "retrying: {error}");
+            if let Retries::Deferred { .. } = retries {
+                return Ended::RetryIn(wait);
+            }
             tokio::time::sleep(wait).await;
         }
     }

@@ -3,7 +3,7 @@
 //! side in one JSON/TOML table, exactly as users write them. [`TargetSettings`] is the
 //! typed form of the host keys.
 
-mod delivery;
+pub(crate) mod delivery;
 mod health;
 mod opened;
 mod profile;

@@ -23,6 +23,7 @@ mod embedded;
 mod filters;
 mod history;
 mod jetstream;
+mod jetstream_pause;
 mod jobs;
 mod lanes;
 mod otlp;

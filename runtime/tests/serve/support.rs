@@ -52,6 +52,7 @@ impl Serve {
     /// With `JIDO_TEST_STORE=jetstream` (`tests/run` runs the suite both ways), a config
     /// that names no `[cluster]` and no store kind gets `kind = "jetstream"` on a NATS server
     /// shared by the test process, with its own prefix: the same tests, the other store.
+    /// `tests/run` starts a three-node cluster for it (`JIDO_TEST_NATS_URLS`, replicas 3).
     pub fn start(dir: &Path, config: &str) -> Serve {
         let file = dir.join("config.toml");
         let store = dir.join("store.sqlite");
@@ -67,12 +68,13 @@ impl Serve {
                 .chars()
                 .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
                 .collect();
-            text.push_str(&format!("kind = \"jetstream\"\nprefix = \"{prefix}\"\n"));
+            let replicas = shared_jetstream().1;
+            text.push_str(&format!("kind = \"jetstream\"\nprefix = \"{prefix}\"\nreplicas = {replicas}\n"));
         }
         text.push('\n');
         text.push_str(config);
         if jetstream {
-            text.push_str(&format!("\n[cluster]\nnats_url = \"{}\"\n", shared_jetstream()));
+            text.push_str(&format!("\n[cluster]\nnats_url = \"{}\"\n", shared_jetstream().0));
         }
         std::fs::write(&file, text).expect("write config");
         Serve::start_file(&file)
@@ -206,11 +208,18 @@ impl Drop for Serve {
     }
 }
 
-/// The URL of a `nats-server -js` shared by this test process (started on first use). A
-/// watchdog shell ends it when the test process exits, so no server outlives the tests.
-fn shared_jetstream() -> &'static str {
-    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    URL.get_or_init(|| {
+/// The servers the JetStream pass shares, and the replicas to ask for: the three-node
+/// cluster of `JIDO_TEST_NATS_URLS` (started by `tests/run`; replicas 3), or else one
+/// `nats-server -js` started on first use (replicas 1), which a watchdog shell ends when
+/// the test process exits, so no server outlives the tests.
+fn shared_jetstream() -> &'static (String, usize) {
+    static SHARED: std::sync::OnceLock<(String, usize)> = std::sync::OnceLock::new();
+    SHARED.get_or_init(|| {
+        if let Ok(urls) = std::env::var("JIDO_TEST_NATS_URLS")
+            && !urls.trim().is_empty()
+        {
+            return (urls, 3);
+        }
         let addr = crate::nats::free_port();
         let dir = temp_dir("nats-jetstream");
         let nats = crate::nats::binary();
@@ -225,6 +234,6 @@ fn shared_jetstream() -> &'static str {
         // Reaped when it ends (after the tests); the process may exit first, which is fine.
         std::thread::spawn(move || watchdog.wait());
         crate::nats::wait_listening(addr);
-        format!("nats://{addr}")
+        (format!("nats://{addr}"), 1)
     })
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::Item;
+use super::shape::LaneShape;
 use crate::adapter::BoxFuture;
 use crate::signal::Signal;
 
@@ -27,6 +28,9 @@ pub struct StoredSignal {
     pub seq: u64,
     /// The signal.
     pub signal: Arc<Signal>,
+    /// Deliveries of it to this lane that came before this one and failed (a shared
+    /// queue's redeliveries); they count toward the target's retry policy.
+    pub earlier: u32,
 }
 
 /// The store behind durable lanes (the daemon's SQLite log).
@@ -60,9 +64,19 @@ pub trait Backlog: Send + Sync + 'static {
         false
     }
 
-    /// `lane` started: at most `max_out` of its signals may be out (read and not `done`)
-    /// at once across every reader of the store (1 for ordered lanes).
-    fn lane_started(&self, _lane: &Arc<str>, _max_out: usize) {}
+    /// `lane` started: how its signals may be out (read and not `done`) across every
+    /// reader of the store, and how its work is partitioned.
+    fn lane_started(&self, _lane: &Arc<str>, _shape: LaneShape) {}
+
+    /// Whether the lane hands retries back to the store ([`Backlog::retry_later`]) instead
+    /// of waiting for them itself.
+    fn defers_retries(&self) -> bool {
+        false
+    }
+
+    /// `lane` failed `seq` retryably: the store delivers it again after `wait`, to any
+    /// reader (JetStream's nak with delay). Only called when [`Backlog::defers_retries`].
+    fn retry_later(&self, _lane: &Arc<str>, _seq: u64, _wait: Duration) {}
 }
 
 /// Whether offers reach memory or are left in the store.
@@ -171,7 +185,12 @@ impl Reader {
                 let reads_only = durable.backlog.reads_only();
                 for row in rows {
                     self.cursor = self.cursor.max(row.seq + 1);
-                    self.page.push_back(Item { seq: Some(row.seq), signal: row.signal, hops: 0 });
+                    self.page.push_back(Item {
+                        seq: Some(row.seq),
+                        signal: row.signal,
+                        hops: 0,
+                        earlier: row.earlier,
+                    });
                 }
                 if short && !reads_only && !self.back_to_memory(durable) && empty {
                     // Skipped past the cursor but not visible yet: never busy-wait.

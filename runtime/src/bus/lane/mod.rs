@@ -13,6 +13,7 @@ mod batch;
 pub(crate) mod feed;
 pub(crate) mod pause;
 pub(crate) mod schedule;
+pub(crate) mod shape;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,6 +27,7 @@ use crate::adapter::DeliveryError;
 use crate::dead_letter::{FailureSink, annotate};
 use crate::signal::Signal;
 use crate::target::Target;
+use crate::target::delivery::{Ended, Retries};
 use feed::{Durable, Feed, Mode};
 
 /// One signal on its way through a lane.
@@ -36,6 +38,8 @@ pub(crate) struct Item {
     pub signal: Arc<Signal>,
     /// Buses crossed through `bus` targets.
     pub hops: u32,
+    /// Earlier failed deliveries from a shared store ([`StoredSignal::earlier`](feed::StoredSignal)).
+    pub earlier: u32,
 }
 
 /// What became of an offer.
@@ -171,10 +175,22 @@ impl LaneCtx {
         }
     }
 
-    /// Delivers one signal through the target's delivery loop, then finishes it.
+    /// Delivers one signal through the target's delivery loop, then finishes it. A lane
+    /// on a store that defers retries hands a retry back to it instead of waiting.
     pub(crate) async fn deliver(&self, item: Item) {
-        let (outcome, attempts) = self.target.deliver_counted(&item.signal, item.hops).await;
-        self.finish(item, outcome, attempts);
+        let deferring = self.durable.as_ref().filter(|d| d.backlog.defers_retries());
+        let (Some(durable), Some(seq)) = (deferring, item.seq) else {
+            let (outcome, attempts) = self.target.deliver_counted(&item.signal, item.hops).await;
+            return self.finish(item, outcome, attempts);
+        };
+        let retries = Retries::Deferred { earlier: item.earlier };
+        match self.target.deliver_with(&item.signal, item.hops, retries).await {
+            Ended::Final((outcome, attempts)) => self.finish(item, outcome, attempts),
+            Ended::RetryIn(wait) => {
+                self.pending.fetch_sub(1, Ordering::AcqRel);
+                durable.backlog.retry_later(&durable.key, seq, wait);
+            }
+        }
     }
 
     /// A memory lane's read-ahead was full: the signal fails for this lane alone.
@@ -219,7 +235,7 @@ impl LaneCtx {
         }
         let annotated = Arc::new(annotate(&item.signal, &self.target.spec().adapter, error, attempts));
         for fallback in fallbacks.iter() {
-            let next = Item { seq: None, signal: annotated.clone(), hops: item.hops };
+            let next = Item { seq: None, signal: annotated.clone(), hops: item.hops, earlier: 0 };
             self.pending.fetch_add(1, Ordering::AcqRel);
             if let Err(full) = fallback.try_send(next) {
                 self.pending.fetch_sub(1, Ordering::AcqRel);
