@@ -14,8 +14,8 @@ use super::shared_pause::SharedPauses;
 use super::subscriptions::SubscriptionRequest;
 use super::{Origin, State, Wanted, subscribe};
 use crate::adapter::BoxFuture;
-use crate::bus::SubscriptionId;
 use crate::bus::{Backlog, LaneShape, PauseReason, StoredSignal};
+use crate::bus::{Bus, SubscriptionId};
 use crate::cluster::server_list;
 use crate::jetstream::{
     Change, JetStreamBacklog, JetStreamConfig, JetStreamDeadLetters, JetStreamError, SharedBucket, WorkQueue,
@@ -181,12 +181,11 @@ impl Queue {
     /// every publish is acknowledged.
     pub async fn publish(
         &self,
-        state: &State,
-        bus: &str,
+        bus: &Bus,
         signal: &Signal,
         lanes: &[Arc<str>],
     ) -> Result<(), JetStreamError> {
-        let lanes = state.runtime.bus(bus).partitioned(signal, lanes);
+        let lanes = bus.partitioned(signal, lanes);
         self.work.publish(signal, &lanes).await
     }
 

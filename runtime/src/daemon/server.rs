@@ -144,8 +144,8 @@ async fn signals(
     };
     let tracing = state.runtime.telemetry().tracing();
     let (signals, spans) = trace::continue_traces(tracing, &headers, signals, &bus);
+    let router = state.runtime.bus(&bus);
     let mut routed: Vec<Routed> = {
-        let router = state.runtime.bus(&bus);
         signals
             .into_iter()
             .map(|signal| {
@@ -173,7 +173,7 @@ async fn signals(
     if let Some(queue) = &state.queue {
         // The lanes' work goes to the shared queue; the local store keeps the history row.
         for routed in &mut routed {
-            if let Err(e) = queue.publish(&state, &bus, &routed.signal, &routed.lanes).await {
+            if let Err(e) = queue.publish(&router, &routed.signal, &routed.lanes).await {
                 state.admission.release(count, bytes);
                 let message = match e {
                     JetStreamError::Full(_) => format!(
