@@ -116,9 +116,24 @@ async fn a_transform_drops_signals_for_one_target_while_another_target_gets_them
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_transform_fails_only_its_own_deliveries_each_dead_lettered_once() {
+    hostile_transform_fails_only_its_own_deliveries(true).await;
+}
+
+/// The same, for a transform the operator trusts: unthrottled, it is called synchronously
+/// (no fiber), and its limits hold all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_synchronous_transform_fails_only_its_own_deliveries_each_dead_lettered_once() {
+    hostile_transform_fails_only_its_own_deliveries(false).await;
+}
+
+async fn hostile_transform_fails_only_its_own_deliveries(throttle_long_calls: bool) {
     let runtime = runtime();
-    let limits =
-        Limits { memory_bytes: 8 << 20, call_timeout: Duration::from_millis(300), ..Limits::default() };
+    let limits = Limits {
+        memory_bytes: 8 << 20,
+        call_timeout: Duration::from_millis(300),
+        throttle_long_calls,
+        ..Limits::default()
+    };
     let config = AdapterConfig { limits, ..AdapterConfig::default() };
     runtime.load_transform("probe", guest("transform-probe"), config).await.expect("loads");
     let (shaped, plain) = (Receiver::ok().await, Receiver::ok().await);
@@ -164,6 +179,28 @@ async fn a_hostile_transform_fails_only_its_own_deliveries_each_dead_lettered_on
     let error = runtime.dead_letters().list().expect("list");
     let trap = error.iter().find(|l| l.signal.ty == "t.trap").expect("trap letter");
     assert!(trap.error.to_string().contains("transform `probe` trapped"), "{}", trap.error);
+}
+
+#[tokio::test]
+async fn a_transform_called_synchronously_that_would_wait_fails_saying_so() {
+    let runtime = runtime();
+    let receiver = Receiver::ok().await;
+    let sleepy = Signal::builder("t.sleep", "/test").id("s-1").build().expect("valid");
+    for throttle_long_calls in [true, false] {
+        let limits = Limits { throttle_long_calls, ..Limits::default() };
+        let config = AdapterConfig { limits, ..AdapterConfig::default() };
+        runtime.load_transform("probe", guest("transform-probe"), config).await.expect("loads");
+        let spec = webhook(&receiver.url("/hook")).with("transform", json!("probe"));
+        let target = runtime.open_target(&spec).await.expect("opens");
+        let outcome = runtime.dispatch(&sleepy, &target).await;
+        if throttle_long_calls {
+            outcome.expect("called async, the transform may wait");
+        } else {
+            let error = outcome.expect_err("called synchronously, it may not");
+            assert!(error.to_string().contains("would wait"), "{error}");
+        }
+    }
+    assert_eq!(receiver.requests().len(), 1, "only the async call delivered");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

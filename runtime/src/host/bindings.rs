@@ -2,6 +2,11 @@
 //! `wit/`, and for the `dispatch-transform` world, which shares its `types` and `log` (one
 //! `Signal`, one `log` implementation). Every import is async (host imports wait on the
 //! network and on channels); `log` is also trappable, so a log flood ends the call.
+//!
+//! [`sync_calls`] binds the same worlds a second time with synchronous exports and
+//! synchronous `log` and `crypto`, for components that cannot wait in the host (see
+//! `host/sync_io.rs`): a synchronous call runs on the caller's stack, without the fiber an
+//! async call needs.
 
 wasmtime::component::bindgen!({
     world: "dispatch-adapter",
@@ -25,4 +30,31 @@ pub mod transform_world {
             "jido:dispatch/log": super::jido::dispatch::log,
         },
     });
+}
+
+/// Both worlds with synchronous exports and synchronous `log` and `crypto` imports; the
+/// types are those of the async bindings, so a `Signal` is one type whichever way it is
+/// called. (Its `http` and `channel` are never linked: a component importing them is
+/// called async.)
+pub mod sync_calls {
+    wasmtime::component::bindgen!({
+        world: "dispatch-adapter",
+        path: "../wit",
+        imports: { "jido:dispatch/log.log": trappable },
+        with: {
+            "jido:dispatch/types": super::jido::dispatch::types,
+        },
+    });
+
+    /// The transform world, synchronously.
+    pub mod transform_world {
+        wasmtime::component::bindgen!({
+            world: "dispatch-transform",
+            path: "../wit",
+            with: {
+                "jido:dispatch/types": super::super::jido::dispatch::types,
+                "jido:dispatch/log": super::jido::dispatch::log,
+            },
+        });
+    }
 }

@@ -48,8 +48,7 @@ impl Call for Validate<'_> {
     }
 
     async fn call(&self, instance: &mut Instance) -> wasmtime::Result<Self::Output> {
-        let guest = instance.exports.adapter()?.jido_dispatch_adapter();
-        guest.call_validate_opts(&mut instance.store, self.0).await
+        instance.exports.validate_adapter(&mut instance.store, self.0).await
     }
 }
 
@@ -96,8 +95,7 @@ impl Call for Deliver<'_> {
             Err(message) => return Ok(Err(message)),
         };
         let signal = signal_to_wit(self.signal);
-        let guest = instance.exports.adapter()?.jido_dispatch_adapter().target();
-        Ok(Ok(guest.call_deliver(&mut instance.store, resource, &signal).await?))
+        Ok(Ok(instance.exports.deliver(&mut instance.store, resource, &signal).await?))
     }
 }
 
@@ -125,8 +123,7 @@ impl Call for Batch<'_> {
             Err(message) => return Ok(Err(message)),
         };
         let signals: Vec<wit::Signal> = self.signals.iter().map(signal_to_wit).collect();
-        let guest = instance.exports.adapter()?.jido_dispatch_adapter().target();
-        Ok(Ok(guest.call_deliver_batch(&mut instance.store, resource, &signals).await?))
+        Ok(Ok(instance.exports.deliver_batch(&mut instance.store, resource, &signals).await?))
     }
 }
 
@@ -152,8 +149,7 @@ impl Call for Health<'_> {
             Ok(resource) => resource,
             Err(message) => return Ok(Err(message)),
         };
-        let guest = instance.exports.adapter()?.jido_dispatch_adapter().target();
-        Ok(Ok(guest.call_health_check(&mut instance.store, resource).await?))
+        Ok(Ok(instance.exports.health_check(&mut instance.store, resource).await?))
     }
 }
 
@@ -183,8 +179,7 @@ impl Call for ValidateTransform<'_> {
     }
 
     async fn call(&self, instance: &mut Instance) -> wasmtime::Result<Self::Output> {
-        let guest = instance.exports.transform()?.jido_dispatch_transform();
-        guest.call_validate_opts(&mut instance.store, self.0).await
+        instance.exports.validate_transform(&mut instance.store, self.0).await
     }
 }
 
@@ -211,7 +206,6 @@ impl Call for Transform<'_> {
             Err(message) => return Ok(Err(message)),
         };
         let signal = signal_to_wit(self.signal);
-        let guest = instance.exports.transform()?.jido_dispatch_transform().transformer();
-        Ok(Ok(guest.call_transform(&mut instance.store, resource, &signal).await?))
+        Ok(Ok(instance.exports.transform(&mut instance.store, resource, &signal).await?))
     }
 }

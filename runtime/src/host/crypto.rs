@@ -16,6 +16,13 @@ impl Host for HostState {
     }
 }
 
+/// The same import for synchronous calls (`host/sync_io.rs`).
+impl super::bindings::sync_calls::jido::dispatch::crypto::Host for HostState {
+    fn hmac_sha256(&mut self, key: Vec<u8>, parts: Vec<Vec<u8>>) -> Vec<u8> {
+        hmac_sha256(&key, &parts)
+    }
+}
+
 /// HMAC-SHA256 of the concatenated `parts` under `key`.
 pub fn hmac_sha256(key: &[u8], parts: &[Vec<u8>]) -> Vec<u8> {
     // HMAC takes keys of any length; `new_from_slice` cannot fail for it.

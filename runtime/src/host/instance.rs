@@ -7,9 +7,8 @@ use std::collections::HashMap;
 use wasmtime::component::ResourceAny;
 use wasmtime::{Store, UpdateDeadline};
 
-use super::bindings::transform_world::{DispatchTransform, DispatchTransformPre};
-use super::bindings::{DispatchAdapter, DispatchAdapterPre};
 use super::engine::EPOCH_TICK;
+use super::exports::Exports;
 use super::limits::{LONG_CALL_GRACE, Limits};
 use super::state::HostState;
 use crate::adapter::DeliveryContext;
@@ -21,52 +20,6 @@ pub struct TargetRef<'a> {
     pub key: u64,
     /// Normalised options passed to `target.open`.
     pub opts: &'a str,
-}
-
-/// A component pre-instantiated for one of the two worlds.
-pub(super) enum Pre {
-    /// An adapter (`dispatch-adapter`).
-    Adapter(DispatchAdapterPre<HostState>),
-    /// A transform (`dispatch-transform`).
-    Transform(DispatchTransformPre<HostState>),
-}
-
-impl Pre {
-    /// Instantiates the component in `store`.
-    pub(super) async fn instantiate(&self, store: &mut Store<HostState>) -> wasmtime::Result<Exports> {
-        Ok(match self {
-            Pre::Adapter(pre) => Exports::Adapter(pre.instantiate_async(store).await?),
-            Pre::Transform(pre) => Exports::Transform(pre.instantiate_async(store).await?),
-        })
-    }
-}
-
-/// An instance's exports: those of an adapter or of a transform.
-pub(super) enum Exports {
-    /// An adapter's.
-    Adapter(DispatchAdapter),
-    /// A transform's.
-    Transform(DispatchTransform),
-}
-
-impl Exports {
-    /// The adapter exports (an error for a transform: a host bug, never a guest's).
-    pub(super) fn adapter(&self) -> wasmtime::Result<&DispatchAdapter> {
-        match self {
-            Exports::Adapter(adapter) => Ok(adapter),
-            Exports::Transform(_) => {
-                Err(wasmtime::Error::msg("a transform component has no adapter exports"))
-            }
-        }
-    }
-
-    /// The transform exports (an error for an adapter).
-    pub(super) fn transform(&self) -> wasmtime::Result<&DispatchTransform> {
-        match self {
-            Exports::Transform(transform) => Ok(transform),
-            Exports::Adapter(_) => Err(wasmtime::Error::msg("an adapter component has no transform exports")),
-        }
-    }
 }
 
 /// An instance and the targets (or transformers) opened in it, by key.
@@ -112,14 +65,7 @@ impl Instance {
         if let Some(resource) = self.targets.get(&target.key) {
             return Ok(Ok(*resource));
         }
-        let opened = match &self.exports {
-            Exports::Adapter(guest) => {
-                guest.jido_dispatch_adapter().target().call_open(&mut self.store, target.opts).await?
-            }
-            Exports::Transform(guest) => {
-                guest.jido_dispatch_transform().transformer().call_open(&mut self.store, target.opts).await?
-            }
-        };
+        let opened = self.exports.open(&mut self.store, target.opts).await?;
         if let Ok(resource) = opened {
             self.targets.insert(target.key, resource);
         }

@@ -25,7 +25,10 @@ pub struct Limits {
     /// Whether a call still running after the grace period (20 ms) is throttled to a tenth of a
     /// core (it sleeps nine epoch ticks for each tick it runs), so a looping tenant cannot take
     /// the CPU from the others before its time limit ends it. On for custom components;
-    /// the built-ins, which the operator trusts, run unthrottled.
+    /// the built-ins, which the operator trusts, run unthrottled. An unthrottled component
+    /// that cannot wait in the host (no `http`, `channel`, WASI filesystem or sockets) is
+    /// called synchronously, without a fiber; a WASI wait in such a call (a sleep, a read
+    /// from stdin) fails it rather than blocking the thread.
     pub throttle_long_calls: bool,
 }
 

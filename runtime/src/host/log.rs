@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use super::bindings::log::{Host, Level};
+use super::bindings::sync_calls::jido::dispatch::log::{Host as SyncHost, Level as SyncLevel};
 use super::convert::cap_message;
 use super::limits::LogBudget;
 use super::state::HostState;
@@ -78,6 +79,25 @@ impl Host for HostState {
         fields: Vec<(String, String)>,
     ) -> wasmtime::Result<()> {
         // Over budget the call ends (reported as `log_limit`).
+        self.log.record(&self.adapter, level, message, &fields).map_err(wasmtime::Error::new)
+    }
+}
+
+/// The same import for synchronous calls (`host/sync_io.rs`).
+impl SyncHost for HostState {
+    fn log(
+        &mut self,
+        level: SyncLevel,
+        message: String,
+        fields: Vec<(String, String)>,
+    ) -> wasmtime::Result<()> {
+        let level = match level {
+            SyncLevel::Trace => Level::Trace,
+            SyncLevel::Debug => Level::Debug,
+            SyncLevel::Info => Level::Info,
+            SyncLevel::Warn => Level::Warn,
+            SyncLevel::Error => Level::Error,
+        };
         self.log.record(&self.adapter, level, message, &fields).map_err(wasmtime::Error::new)
     }
 }

@@ -14,6 +14,9 @@
 //!
 //! [`AdapterHost::load`] compiles a component once (through the on-disk [`CompileCache`]),
 //! checks it against the world, pre-instantiates it and wraps it in an [`InstancePool`].
+//! A component that cannot wait in the host and is not throttled (`sync_io.rs`) is
+//! pre-instantiated from a second, synchronous linker and called without a fiber
+//! (`exports.rs` hides which).
 
 mod bindings;
 mod cache;
@@ -22,6 +25,7 @@ mod channel;
 mod convert;
 mod crypto;
 mod engine;
+mod exports;
 mod failure;
 mod fair;
 pub mod http;
@@ -31,6 +35,7 @@ mod log;
 mod pool;
 mod state;
 mod stderr;
+mod sync_io;
 mod tenant;
 mod transform;
 mod wasm;
@@ -55,7 +60,10 @@ pub use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 pub use world::{ADAPTER_EXPORT, ComponentInfo, ImportInfo, TRANSFORM_EXPORT, WORLD_VERSION};
 
 use bindings::DispatchAdapterPre;
+use bindings::sync_calls::DispatchAdapterPre as SyncAdapterPre;
+use bindings::sync_calls::transform_world::DispatchTransformPre as SyncTransformPre;
 use bindings::transform_world::DispatchTransformPre;
+use exports::Pre;
 use state::HostState;
 use wasmtime::Engine;
 use wasmtime::component::{HasSelf, Linker};
@@ -145,6 +153,8 @@ pub enum HttpGrant {
 pub struct AdapterHost {
     engine: Engine,
     linker: Linker<HostState>,
+    /// For components called synchronously (`sync_io.rs`).
+    sync_linker: Linker<HostState>,
     cache: CompileCache,
     http: Arc<http::HttpService>,
     backend: Option<Weak<dyn ChannelBackend>>,
@@ -176,12 +186,15 @@ impl AdapterHost {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| HostError::Engine(e.to_string()))?;
         bindings::DispatchAdapter::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
             .map_err(|e| HostError::Engine(e.to_string()))?;
+        let mut sync_linker = Linker::new(&engine);
+        sync_io::sync_linker(&mut sync_linker).map_err(|e| HostError::Engine(e.to_string()))?;
         let ticker = engine::EpochTicker::start(engine.clone())?;
         let http = Arc::new(http::HttpService::new(http_settings));
         let fuel = settings.fuel;
         Ok(AdapterHost {
             engine,
             linker,
+            sync_linker,
             cache,
             http,
             backend: None,
@@ -256,14 +269,15 @@ impl AdapterHost {
             ));
         }
         let waits_on_host = info.imports.iter().any(|i| i.waits_on_host());
-        let pre =
-            self.linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(e.to_string()))?;
+        let synchronous = sync_io::runs_synchronously(&info.imports, config.limits.throttle_long_calls);
+        let linker = if synchronous { &self.sync_linker } else { &self.linker };
         let wrong = |e: wasmtime::Error| LoadError::WrongWorld(e.to_string());
-        let pre = match kind {
-            world::Kind::Adapter => instance::Pre::Adapter(DispatchAdapterPre::new(pre).map_err(wrong)?),
-            world::Kind::Transform => {
-                instance::Pre::Transform(DispatchTransformPre::new(pre).map_err(wrong)?)
-            }
+        let pre = linker.instantiate_pre(&component).map_err(wrong)?;
+        let pre = match (kind, synchronous) {
+            (world::Kind::Adapter, false) => Pre::Adapter(DispatchAdapterPre::new(pre).map_err(wrong)?),
+            (world::Kind::Transform, false) => Pre::Transform(DispatchTransformPre::new(pre).map_err(wrong)?),
+            (world::Kind::Adapter, true) => Pre::SyncAdapter(SyncAdapterPre::new(pre).map_err(wrong)?),
+            (world::Kind::Transform, true) => Pre::SyncTransform(SyncTransformPre::new(pre).map_err(wrong)?),
         };
         let setup = pool::InstanceSetup {
             name: Arc::from(name),

@@ -14,10 +14,11 @@ use wasmtime::{Engine, Store, Trap};
 
 use super::call::Call;
 use super::channel::ChannelCtx;
+use super::exports::Pre;
 use super::failure::HostFailure;
 use super::fair::FairPermits;
 use super::http::HttpService;
-use super::instance::{Instance, Pre, guard_call};
+use super::instance::{Instance, guard_call};
 use super::limits::{Limits, LogBudget};
 use super::state::{HostState, Stdio};
 use super::tenant::Tenant;
@@ -258,17 +259,14 @@ impl InstancePool {
                 HostFailure::StackLimit.error(format!("{name} exhausted its call stack (runaway recursion)"))
             }
             Some(trap) => HostFailure::AdapterTrap.error(format!("{name} trapped: {trap}")),
-            None => HostFailure::AdapterError.error(format!("{name} failed: {error}")),
+            // The cause, not the wasm backtrace wasmtime wraps it in.
+            None => HostFailure::AdapterError.error(format!("{name} failed: {}", error.root_cause())),
         }
     }
 
     /// How errors name the component: "adapter `name`" or "transform `name`".
     fn who(&self) -> String {
-        let kind = match self.pre {
-            Pre::Adapter(_) => "adapter",
-            Pre::Transform(_) => "transform",
-        };
-        format!("{kind} `{}`", self.name)
+        format!("{} `{}`", self.pre.kind(), self.name)
     }
 
     fn pool_timeout(&self, pool: &str) -> DeliveryError {

@@ -10,8 +10,13 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
+use std::io::Write;
+
+use bytes::Bytes;
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 
 /// Bytes of stderr kept per call.
 pub const STDERR_TAIL: usize = 1024;
@@ -30,7 +35,7 @@ pub enum Forward {
     /// The host process's stderr.
     Terminal,
     /// A memory pipe (tests, embedders capturing output).
-    Pipe(wasmtime_wasi::p2::pipe::MemoryOutputPipe),
+    Pipe(MemoryOutputPipe),
 }
 
 impl std::fmt::Debug for StderrTail {
@@ -74,6 +79,17 @@ impl IsTerminal for StderrTail {
 }
 
 impl StdoutStream for StderrTail {
+    /// A stream that writes through at once (no worker task), so a component called
+    /// synchronously (`host/sync_io.rs`) never waits on it.
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        let forward = match &self.forward {
+            Some(Forward::Pipe(pipe)) => Some(pipe.clone()),
+            Some(Forward::Terminal) | None => None,
+        };
+        let terminal = matches!(self.forward, Some(Forward::Terminal));
+        Box::new(TailStream { tail: self.clone(), pipe: forward, terminal })
+    }
+
     fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
         let inner: Option<Pin<Box<dyn AsyncWrite + Send + Sync>>> = match &self.forward {
             None => None,
@@ -81,6 +97,42 @@ impl StdoutStream for StderrTail {
             Some(Forward::Pipe(pipe)) => Some(Box::pin(pipe.clone())),
         };
         Box::new(TailWriter { tail: self.clone(), inner })
+    }
+}
+
+/// One WASI p2 stream onto a [`StderrTail`], writing through synchronously.
+struct TailStream {
+    tail: StderrTail,
+    pipe: Option<MemoryOutputPipe>,
+    terminal: bool,
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for TailStream {
+    async fn ready(&mut self) {}
+}
+
+impl OutputStream for TailStream {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        if let Some(pipe) = &mut self.pipe {
+            pipe.write(bytes.clone())?;
+        } else if self.terminal {
+            // Like wasmtime-wasi's own stdio streams: a direct write to the process's stderr.
+            std::io::stderr().write_all(&bytes).map_err(|e| StreamError::LastOperationFailed(e.into()))?;
+        }
+        self.tail.keep(&bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        match &mut self.pipe {
+            Some(pipe) => pipe.check_write(),
+            None => Ok(64 * 1024),
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Test-only transform. The signal's type picks what it does:
 //! - `t.loop`: spins forever; `t.oom`: allocates until refused; `t.trap`: panics;
 //! - `t.error`: returns an error; `t.invalid`: returns a signal with an empty id;
-//! - `t.drop`: drops the signal;
+//! - `t.drop`: drops the signal; `t.sleep`: sleeps 5 ms (a wait on a WASI clock), then passes it;
 //! - anything else: `data` becomes `{"mark": <mark option>, "type": …, "original": <data>}`.
 
 use jido_dispatch_sdk::transform::Transform;
@@ -56,6 +56,12 @@ impl Transform for Probe {
                 }
             }
             "t.trap" => panic!("the probe transform was told to trap"),
+            "t.sleep" => {
+                // Waits on a WASI clock: fine when called async, refused when called
+                // synchronously (the host cannot give up its thread).
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                Ok(Some(signal))
+            }
             "t.error" => Err(format!("refused {} by request", signal.id)),
             "t.invalid" => {
                 signal.id.clear();
