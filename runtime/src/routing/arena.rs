@@ -1,8 +1,10 @@
 //! The trie's storage: nodes in one arena addressed by `u32`, each with its `*` and `**`
 //! child and up to [`INLINE_CHILDREN`] literal children inline; the literal children of
-//! larger nodes in the router's edge table, keyed by (node, interned segment id).
+//! larger nodes in the router's edge table, keyed by (node, interned segment id). A segment
+//! on few edges also lists them itself (see `segments.rs`).
 
 use super::router::{End, Router};
+use super::segments::{Interned, SegmentKey};
 
 /// No child (a node index no node has: the root is 0 and never a child).
 pub(super) const NONE: u32 = u32::MAX;
@@ -14,14 +16,19 @@ const INLINE_CHILDREN: usize = 4;
 /// in the node itself as (segment id, child) pairs, read in the cache line the walk already
 /// loaded; a node with more (the root of a router with many tenants) keeps them all in the
 /// router's edge table, keyed by (this node, segment id).
+///
+/// A node is one cache line (64 bytes, aligned): a walk that reaches it reads one line, not
+/// two. That is why the ends are a boxed slice (replaced on the rare add or remove) rather
+/// than a growable vector.
 #[derive(Debug)]
+#[repr(align(64))]
 pub(super) struct Node<V> {
     pub(super) star: u32,
     pub(super) double_star: u32,
     literals: u32,
     spilled: bool,
     inline: [(u32, u32); INLINE_CHILDREN],
-    pub(super) ends: Vec<End<V>>,
+    pub(super) ends: Box<[End<V>]>,
 }
 
 impl<V> Default for Node<V> {
@@ -32,7 +39,7 @@ impl<V> Default for Node<V> {
             literals: 0,
             spilled: false,
             inline: [(NONE, NONE); INLINE_CHILDREN],
-            ends: Vec::new(),
+            ends: Box::default(),
         }
     }
 }
@@ -41,13 +48,20 @@ impl<V> Node<V> {
     pub(super) fn is_empty(&self) -> bool {
         self.ends.is_empty() && self.literals == 0 && self.star == NONE && self.double_star == NONE
     }
-}
 
-/// A literal segment some pattern uses, and how many trie edges carry it.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Interned {
-    pub(super) id: u32,
-    pub(super) edges: u32,
+    /// Adds `end` to the routes ending here.
+    pub(super) fn add_end(&mut self, end: End<V>) {
+        let mut ends = std::mem::take(&mut self.ends).into_vec();
+        ends.push(end);
+        self.ends = ends.into_boxed_slice();
+    }
+
+    /// Removes the route `id` from the routes ending here.
+    pub(super) fn remove_end(&mut self, id: u64) {
+        let mut ends = std::mem::take(&mut self.ends).into_vec();
+        ends.retain(|end| end.route.id != id);
+        self.ends = ends.into_boxed_slice();
+    }
 }
 
 /// The key of the literal edge from `parent` on segment `segment`.
@@ -58,11 +72,11 @@ pub(super) fn edge(parent: u32, segment: u32) -> u64 {
 impl<V> Router<V> {
     /// The child of `node` through the literal `text`, created (and `text` interned) if new.
     pub(super) fn literal_child(&mut self, node: u32, text: &str) -> u32 {
-        let segment = match self.segments.get(text) {
+        let segment = match self.segments.get(text.as_bytes()) {
             Some(interned) => interned.id,
             None => {
                 let id = self.free_segments.pop().unwrap_or(self.segments.len() as u32);
-                self.segments.insert(text.into(), Interned { id, edges: 0 });
+                self.segments.insert(SegmentKey::new(text), Interned::new(id));
                 id
             }
         };
@@ -71,8 +85,8 @@ impl<V> Router<V> {
         }
         let child = self.alloc();
         self.add_child(node, segment, child);
-        if let Some(interned) = self.segments.get_mut(text) {
-            interned.edges += 1;
+        if let Some(interned) = self.segments.get_mut(text.as_bytes()) {
+            interned.add_edge(node, child);
         }
         child
     }
@@ -152,5 +166,16 @@ impl<V> Router<V> {
     pub(super) fn release(&mut self, node: u32) {
         self.nodes[node as usize] = Node::default();
         self.free_nodes.push(node);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Node;
+
+    #[test]
+    fn a_node_is_one_cache_line() {
+        assert_eq!(size_of::<Node<()>>(), 64);
+        assert_eq!(align_of::<Node<()>>(), 64);
     }
 }

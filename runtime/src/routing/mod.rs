@@ -12,6 +12,7 @@ pub mod cesql;
 pub mod filter;
 mod pattern;
 mod router;
+mod segments;
 mod walk;
 
 pub use filter::{Filter, FilterError, SqlFilter};

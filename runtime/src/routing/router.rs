@@ -8,9 +8,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::arena::{Interned, NONE, Node};
+use super::arena::{NONE, Node};
 use super::filter::FilterSet;
 use super::pattern::{Pattern, Segment, Specificity};
+use super::segments::{Interned, SegmentKey};
 use crate::signal::Signal;
 
 /// A subscription as the router sees it.
@@ -52,14 +53,15 @@ type Seeded = foldhash::fast::RandomState;
 /// Maps signal types to the routes whose patterns match them.
 ///
 /// The trie lives in flat tables: nodes in one arena (indices, not pointers), literal
-/// segments interned once, small nodes' literal children inline and large nodes' in one
-/// table keyed by (node, segment id), so a match hashes each segment of the type once and
-/// then follows integer keys, reading no key strings on the way.
+/// segments interned once (short ones inline in their keys), small nodes' literal children
+/// inline and large nodes' in one table keyed by (node, segment id), and a segment on at
+/// most two edges listing them itself, so a match hashes each segment of the type once and
+/// then follows integer keys, mostly without reading the large nodes' table.
 #[derive(Debug)]
 pub struct Router<V> {
     pub(super) nodes: Vec<Node<V>>,
     pub(super) free_nodes: Vec<u32>,
-    pub(super) segments: HashMap<Box<str>, Interned, Seeded>,
+    pub(super) segments: HashMap<SegmentKey, Interned, Seeded>,
     pub(super) free_segments: Vec<u32>,
     pub(super) edges: HashMap<u64, u32, Seeded>,
     routes: HashMap<u64, Arc<Route<V>>>,
@@ -135,7 +137,7 @@ impl<V> Router<V> {
         self.next_seq += 1;
         let key = SortKey { specificity: pattern.specificity(), priority: std::cmp::Reverse(priority), seq };
         let route = Arc::new(Route { id, pattern, priority, seq, value });
-        self.nodes[node as usize].ends.push(End { key, filters, route: route.clone() });
+        self.nodes[node as usize].add_end(End { key, filters, route: route.clone() });
         self.routes.insert(id, route);
     }
 
@@ -165,22 +167,22 @@ impl<V> Router<V> {
 
     fn remove_from(&mut self, node: u32, segments: &[Segment], id: u64) {
         let Some((segment, rest)) = segments.split_first() else {
-            self.nodes[node as usize].ends.retain(|end| end.route.id != id);
+            self.nodes[node as usize].remove_end(id);
             return;
         };
         match segment {
             Segment::Literal(text) => {
-                let Some(interned) = self.segments.get(text.as_str()).copied() else { return };
+                let Some(interned) = self.segments.get(text.as_bytes()).copied() else { return };
                 let Some(child) = self.child(node, interned.id) else { return };
                 self.remove_from(child, rest, id);
                 if self.nodes[child as usize].is_empty() {
                     self.remove_child(node, interned.id);
                     self.release(child);
                     if interned.edges == 1 {
-                        self.segments.remove(text.as_str());
+                        self.segments.remove(text.as_bytes());
                         self.free_segments.push(interned.id);
-                    } else if let Some(interned) = self.segments.get_mut(text.as_str()) {
-                        interned.edges -= 1;
+                    } else if let Some(interned) = self.segments.get_mut(text.as_bytes()) {
+                        interned.remove_edge(node);
                     }
                 }
             }

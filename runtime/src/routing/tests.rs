@@ -153,6 +153,41 @@ fn a_node_with_many_literal_children_finds_each_after_adds_and_removals() {
 }
 
 #[test]
+fn a_segment_on_few_edges_then_many_then_few_again_is_found_under_each_parent() {
+    // `k` sits under one, two, then three parents (more than a segment lists itself), then
+    // under fewer again, and under a parent with many children (whose edges are in the table).
+    let mut router = Router::new();
+    for (id, parent) in ["p", "q", "r", "s", "t", "u"].iter().enumerate() {
+        router.insert(id as u64, p(&format!("{parent}.k")), 0, ());
+        router.insert(100 + id as u64, p(&format!("{parent}.other")), 0, ());
+    }
+    let found = |router: &Router<()>, ty: &str| router.matches(ty).iter().map(|r| r.id).collect::<Vec<_>>();
+    for (id, parent) in ["p", "q", "r", "s", "t", "u"].iter().enumerate() {
+        assert_eq!(found(&router, &format!("{parent}.k")), [id as u64], "{parent}.k");
+    }
+    for id in [1, 2, 3, 4] {
+        router.remove(id);
+    }
+    assert_eq!(found(&router, "p.k"), [0]);
+    assert_eq!(found(&router, "u.k"), [5]);
+    assert!(found(&router, "q.k").is_empty() && found(&router, "t.k").is_empty());
+    // Released when its last edge goes, the segment is interned afresh and listed again.
+    router.remove(0);
+    router.remove(5);
+    router.insert(7, p("many.k"), 0, ());
+    for (id, name) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+        router.insert(200 + id as u64, p(&format!("many.{name}")), 0, ());
+    }
+    router.insert(8, p("k.k"), 0, ());
+    assert_eq!(found(&router, "many.k"), [7]);
+    assert_eq!(found(&router, "k.k"), [8]);
+    assert!(found(&router, "p.k").is_empty());
+    router.remove(7);
+    assert!(found(&router, "many.k").is_empty());
+    assert_eq!(found(&router, "k.k"), [8]);
+}
+
+#[test]
 fn removing_a_route_prunes_it_and_keeps_the_others() {
     let mut router = Router::new();
     router.insert(1, p("a.b"), 0, ());
@@ -230,5 +265,28 @@ proptest! {
             router.remove(*id);
         }
         prop_assert_eq!(router.node_count(), 1, "removing every route prunes the trie to its root");
+    }
+
+    #[test]
+    fn interleaved_adds_and_removals_keep_the_router_agreeing(pool in prop::collection::vec(pattern_text(), 1..12), steps in prop::collection::vec((any::<bool>(), 0usize..12), 1..40), types in prop::collection::vec(type_text(), 1..8)) {
+        let mut router = Router::new();
+        let mut live: std::collections::BTreeMap<u64, Pattern> = Default::default();
+        for (add, at) in steps {
+            let id = (at % pool.len()) as u64;
+            let Ok(pattern) = Pattern::parse(&pool[id as usize]) else { continue };
+            if add {
+                router.insert(id, pattern.clone(), 0, ());
+                live.insert(id, pattern);
+            } else {
+                router.remove(id);
+                live.remove(&id);
+            }
+            for ty in &types {
+                let expected: Vec<u64> = live.iter().filter(|(_, p)| p.matches(ty)).map(|(id, _)| *id).collect();
+                let mut got: Vec<u64> = router.matches(ty).iter().map(|r| r.id).collect();
+                got.sort_unstable();
+                prop_assert_eq!(got, expected, "type {}", ty);
+            }
+        }
     }
 }

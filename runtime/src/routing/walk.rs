@@ -1,5 +1,6 @@
-//! One match: the type's segments resolved to interned ids, then a walk of the trie that
-//! collects the ends it reaches, filters them (for a signal) and sorts them.
+//! One match: the type's segments resolved to their interned entries (id, and the edges of a
+//! rare segment), then a walk of the trie that collects the ends it reaches, filters them
+//! (for a signal) and sorts them.
 //!
 //! The walk allocates only the result: the segment ids and the states visited through `**`
 //! live on the stack (up to [`INLINE`] of each), and the matched ends are collected, sorted
@@ -7,20 +8,19 @@
 
 use super::arena::{NONE, Node};
 use super::router::{End, Route, Router};
+use super::segments::Interned;
 use crate::signal::Signal;
 
 /// Type segments, and `**` states, kept on the stack before spilling to the heap.
 const INLINE: usize = 16;
 
-/// A segment of the type that no pattern names literally (only `*` and `**` match it).
-const UNKNOWN: u32 = u32::MAX;
-
 impl<V> Router<V> {
     /// The routes `ty` reaches; with a signal, those whose filters accept it.
     pub(super) fn collect(&self, ty: &str, signal: Option<&Signal>) -> Vec<&Route<V>> {
-        let id = |part: &str| self.segments.get(part).map_or(UNKNOWN, |interned| interned.id);
-        let mut inline = [UNKNOWN; INLINE];
-        let spilled: Vec<u32>;
+        // A segment no pattern names literally is matched only by `*` and `**`.
+        let id = |part: &str| self.segments.get(part.as_bytes()).unwrap_or(&Interned::UNKNOWN);
+        let mut inline = [&Interned::UNKNOWN; INLINE];
+        let spilled: Vec<&Interned>;
         let mut count = 0;
         for part in ty.split('.') {
             if count == INLINE {
@@ -30,7 +30,7 @@ impl<V> Router<V> {
             inline[count] = id(part);
             count += 1;
         }
-        let parts: &[u32] = if count > INLINE {
+        let parts: &[&Interned] = if count > INLINE {
             spilled = ty.split('.').map(id).collect();
             &spilled
         } else {
@@ -79,7 +79,7 @@ impl Visited {
 /// One walk of the trie for a type whose segments resolved to `parts`.
 struct Walk<'r, 'p, V> {
     router: &'r Router<V>,
-    parts: &'p [u32],
+    parts: &'p [&'r Interned],
     found: Vec<&'r End<V>>,
     /// (node, position) pairs reached through `**`: keeps patterns with several `**` from
     /// exploring the same state twice (and from reporting a route twice).
@@ -90,10 +90,9 @@ impl<'r, V> Walk<'r, '_, V> {
     /// Collects the routes ending where `parts[at..]` leads from `node`.
     fn from(&mut self, node: u32, at: usize) {
         let here: &'r Node<V> = &self.router.nodes[node as usize];
-        if let Some(&part) = self.parts.get(at) {
-            if part != UNKNOWN
-                && let Some(child) = self.router.child(node, part)
-            {
+        if let Some(part) = self.parts.get(at) {
+            let child = part.child_of(node).unwrap_or_else(|| self.router.child(node, part.id));
+            if let Some(child) = child {
                 self.from(child, at + 1);
             }
             if here.star != NONE {
