@@ -20,6 +20,21 @@ http {
 CONF
 }
 
+# The daemon with a SQLite store and one subscription (`bench.**`) to a `noop` target.
+noop_config() { # file listen store-path
+    cat > "$1" <<CONF
+[server]
+listen = "$2"
+
+[store]
+path = "$3"
+
+[[subscriptions]]
+path = "bench.**"
+dispatch = [{ adapter = "noop" }]
+CONF
+}
+
 # The daemon with a SQLite store and one webhook subscription (`bench.**`, default lane
 # settings) to RECEIVER.
 jido_config() { # file listen store-path receiver-url

@@ -16,20 +16,11 @@ CONNECTIONS=${CONNECTIONS:-32}
 PIDS=()
 trap 'for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done' EXIT
 
+source "$HERE/common.sh"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build -q --release -p jido-dispatch --bin jido-dispatch --example bare_202 --manifest-path "$ROOT/Cargo.toml"
 rm -rf "$WORK" && mkdir -p "$WORK"
-cat > "$WORK/config.toml" <<CONF
-[server]
-listen = "127.0.0.1:14000"
-
-[store]
-path = "$WORK/store.sqlite"
-
-[[subscriptions]]
-path = "bench.**"
-dispatch = [{ adapter = "noop" }]
-CONF
+noop_config "$WORK/config.toml" 127.0.0.1:14000 "$WORK/store.sqlite"
 JIDO_DISPATCH_CACHE_DIR=$WORK/cache "$ROOT/target/release/jido-dispatch" serve --config "$WORK/config.toml" \
     >"$WORK/daemon.log" 2>&1 &
 PIDS+=($!)

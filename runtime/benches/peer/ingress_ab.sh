@@ -11,19 +11,12 @@ ROOT=$(cd "$HERE/../../.." && pwd)
 W=${WORK:-$ROOT/target/peer-ingress-ab}
 rounds=${1:?rounds}; shift
 mkdir -p "$W"
+source "$HERE/common.sh"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 for r in $(seq 1 "$rounds"); do
   for bin in "$@"; do
     rm -rf "$W"/store.sqlite*
-    cat > "$W/config.toml" <<CONF
-[server]
-listen = "127.0.0.1:14100"
-[store]
-path = "$W/store.sqlite"
-[[subscriptions]]
-path = "bench.**"
-dispatch = [{ adapter = "noop" }]
-CONF
+    noop_config "$W/config.toml" 127.0.0.1:14100 "$W/store.sqlite"
     JIDO_DISPATCH_CACHE_DIR=$W/cache "$bin" serve --config "$W/config.toml" > "$W/daemon.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:14100/ && break; sleep 0.1; done
