@@ -15,7 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// allocated and freed past it in every transaction, so each commit paid for a `madvise`
 /// and for the TLB flush that it forces on every core the process runs on: a tenth of the
 /// daemon's time under single-event ingress. A fixed threshold of 256 MiB keeps that memory
-/// in the process (freed memory is reused; peak RSS is unchanged in the measurements).
+/// in the process for reuse (with mimalloc, peak RSS under that load went from 30 to 48 MiB).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn keep_freed_memory() {
     const TRIM_THRESHOLD: libc::c_int = 256 << 20;
