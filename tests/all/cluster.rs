@@ -99,10 +99,22 @@ async fn a_sync_send_to_a_global_name_on_the_other_node_returns_its_ack() {
     let err = a.dispatch(&signal, &nobody.expect("opens")).await.expect_err("no responders");
     assert_eq!(err.code(), Some("process_not_found"), "{err}");
     assert!(err.to_string().contains("on any node"), "{err}");
-    // A closed global mailbox stops being served.
+    // A closed global mailbox stops being served: at once, its lingering subscription says
+    // not found; once that has retired, nobody subscribes any more ("on any node").
     drop(billing);
     let err = a.dispatch(&signal, &target).await.expect_err("closed");
     assert_eq!(err.code(), Some("process_not_found"), "{err}");
+    let mut retired = false;
+    for _ in 0..100 {
+        let err = a.dispatch(&signal, &target).await.expect_err("closed");
+        assert_eq!(err.code(), Some("process_not_found"), "{err}");
+        if err.to_string().contains("on any node") {
+            retired = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(retired, "the closed name's subscription retires");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,23 +183,29 @@ async fn sends_racing_a_closing_global_mailbox_are_answered_not_left_to_time_out
     for _ in 0..5 {
         let mut racer = b.register_global("racer").await.expect("free name");
         let target = a.open_target(&spec).await.expect("opens");
-        let sender = {
-            let a = a.clone();
-            tokio::spawn(async move {
-                let mut codes = Vec::new();
-                for _ in 0..200 {
-                    let outcome = a.dispatch(&sample_signal("race"), &target).await;
-                    codes.push(outcome.err().and_then(|e| e.code().map(str::to_owned)));
-                }
-                codes
+        // Several senders at once, so that many requests are on their way at the close.
+        let senders: Vec<_> = (0..8)
+            .map(|_| {
+                let (a, target) = (a.clone(), target.clone());
+                tokio::spawn(async move {
+                    let mut codes = Vec::new();
+                    for _ in 0..100 {
+                        let outcome = a.dispatch(&sample_signal("race"), &target).await;
+                        codes.push(outcome.err().and_then(|e| e.code().map(str::to_owned)));
+                    }
+                    codes
+                })
             })
-        };
+            .collect();
         // Close the mailbox while sends are on their way.
-        for _ in 0..20 {
+        for _ in 0..40 {
             racer.recv().await.expect("arrives");
         }
         drop(racer);
-        let codes = sender.await.expect("sender");
+        let mut codes = Vec::new();
+        for sender in senders {
+            codes.extend(sender.await.expect("sender"));
+        }
         assert!(codes.iter().any(Option::is_none), "some sends arrived");
         let failed: Vec<_> = codes.iter().flatten().collect();
         assert!(!failed.is_empty(), "sends after the close fail");

@@ -5,19 +5,11 @@
 use std::sync::PoisonError;
 use std::time::Duration;
 
-use async_nats::{HeaderMap, Request, client::RequestErrorKind};
-use futures::StreamExt;
-use tokio::task::JoinHandle;
-
+use super::responder::{self, Serving};
 use super::{Cluster, H_SYNC, H_TIMEOUT, header};
 use crate::mailbox::{ChannelError, Mailboxes, Scope};
 use crate::signal::Signal;
-
-/// The task answering requests for one global name, and how to tell it the name closed.
-pub(super) struct Responder {
-    pub(super) task: JoinHandle<()>,
-    pub(super) closed: tokio::sync::oneshot::Sender<()>,
-}
+use async_nats::{HeaderMap, Request, client::RequestErrorKind};
 
 fn global_subject(name: &str) -> String {
     format!("jido.global.{}", hex::encode(name))
@@ -53,60 +45,47 @@ impl Cluster {
         }
     }
 
-    /// Starts answering requests for the global name `name` (registered on this node).
+    /// Starts answering requests for the global name `name` (registered on this node). A
+    /// subscription still lingering from the name's last close here is taken back.
     pub(crate) async fn serve_global(&self, name: &str) -> Result<(), String> {
-        let mut sub = self
+        if let Some(responder) = self.responders.lock().unwrap_or_else(PoisonError::into_inner).get(name)
+            && responder.is_serving()
+        {
+            responder.set_open(true);
+            return Ok(());
+        }
+        let sub = self
             .client
             .subscribe(global_subject(name))
             .await
             .map_err(|e| format!("cannot serve global name `{name}` over NATS: {e}"))?;
-        let (client, mailboxes, owned) = (self.client.clone(), self.mailboxes.clone(), name.to_owned());
-        let (closed, mut on_close) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(async move {
-            let mut draining = false;
-            loop {
-                let message = tokio::select! {
-                    message = sub.next() => message,
-                    _ = &mut on_close, if !draining => {
-                        // Unsubscribe, but answer what the server sent before it saw that
-                        // (as not found): the stream ends once the server confirms.
-                        draining = true;
-                        if sub.drain().await.is_err() {
-                            break;
-                        }
-                        continue;
-                    }
-                };
-                let Some(message) = message else { break };
-                let Some(reply) = message.reply.clone() else { continue };
-                let (client, mailboxes, name) = (client.clone(), mailboxes.clone(), owned.clone());
-                tokio::spawn(async move {
-                    let outcome = answer(&mailboxes, &name, &message).await;
-                    let _ = client.publish(reply, encode_reply(&outcome).into()).await;
-                });
-            }
-        });
+        let serving = Serving {
+            client: self.client.clone(),
+            mailboxes: self.mailboxes.clone(),
+            responders: self.responders.clone(),
+            name: name.to_owned(),
+        };
         let old = self
             .responders
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(name.to_owned(), Responder { task, closed });
+            .insert(name.to_owned(), responder::spawn(serving, sub));
         if let Some(old) = old {
             old.task.abort();
         }
         self.client.flush().await.map_err(|e| format!("cannot serve global name `{name}` over NATS: {e}"))
     }
 
-    /// Stops answering for `name` (its mailbox closed): requests already on their way are
-    /// answered `process_not_found`, not left to time out.
+    /// Stops serving `name` (its mailbox closed). Its subscription lingers a little, so
+    /// requests already on their way are answered `process_not_found`, not left to time out.
     pub(crate) fn stop_global(&self, name: &str) {
-        if let Some(responder) = self.responders.lock().unwrap_or_else(PoisonError::into_inner).remove(name) {
-            let _ = responder.closed.send(());
+        if let Some(responder) = self.responders.lock().unwrap_or_else(PoisonError::into_inner).get(name) {
+            responder.set_open(false);
         }
     }
 }
 
-async fn answer(
+pub(super) async fn answer(
     mailboxes: &Mailboxes,
     name: &str,
     message: &async_nats::Message,
@@ -122,7 +101,7 @@ async fn answer(
     mailboxes.send(id, signal, sync, Duration::from_millis(millis)).await
 }
 
-fn encode_reply(outcome: &Result<(), ChannelError>) -> Vec<u8> {
+pub(super) fn encode_reply(outcome: &Result<(), ChannelError>) -> Vec<u8> {
     let value = match outcome {
         Ok(()) => serde_json::json!({ "ok": true }),
         Err(error) => {

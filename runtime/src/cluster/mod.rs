@@ -12,7 +12,6 @@
 //! When the connection is down, cluster operations fail at once with `unavailable` naming
 //! the server; the client reconnects by itself and they succeed again afterwards.
 
-use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
@@ -60,8 +59,9 @@ pub enum ClusterError {
 pub(crate) use crate::pubsub::PubSubs;
 
 mod global;
+mod responder;
 
-use global::Responder;
+use responder::Responders;
 
 /// A runtime's membership in a cluster.
 pub(crate) struct Cluster {
@@ -70,7 +70,7 @@ pub(crate) struct Cluster {
     url: String,
     connected: watch::Receiver<bool>,
     mailboxes: Arc<Mailboxes>,
-    responders: std::sync::Mutex<HashMap<String, Responder>>,
+    responders: Responders,
     relay: JoinHandle<()>,
 }
 
@@ -153,7 +153,7 @@ impl Cluster {
             url: config.nats_url.clone(),
             connected,
             mailboxes,
-            responders: std::sync::Mutex::default(),
+            responders: Responders::default(),
             relay,
         };
         // Make sure the relay subscription is registered with the server before we return.
