@@ -6,7 +6,7 @@ use std::time::Duration;
 use jido_dispatch::Runtime;
 use jido_dispatch::host::http::{HttpSettings, IpNet, OriginPattern};
 use jido_dispatch::host::{AdapterConfig, HttpGrant};
-use jido_dispatch::signal::Signal;
+use jido_dispatch::signal::{Data, ExtensionValue, JsonText, Signal};
 use jido_dispatch::target::TargetSpec;
 use jido_dispatch_tests::{Receiver, Reply, builder, guest, loopback_builder, sample_signal};
 use serde_json::json;
@@ -271,4 +271,44 @@ async fn webhooks_go_over_https_to_a_receiver_with_a_private_ca() {
         &request.body,
         sig
     ));
+}
+
+/// A signal with every optional attribute, an extension of each kind, and `data`.
+fn every_attribute(id: &str, data: Data) -> Signal {
+    Signal::builder("order.paid", "/shop/eu")
+        .id(id)
+        .subject("order/7")
+        .time("2026-12-03T10:00:00.123Z")
+        .datacontenttype("application/octet-stream")
+        .dataschema("https://example.com/schemas/order.json")
+        .extension("tenant", ExtensionValue::Text("acme".to_owned()))
+        .extension("replayed", ExtensionValue::Boolean(true))
+        .extension("attempt", ExtensionValue::Integer(-3))
+        .data(data)
+        .build()
+        .expect("valid")
+}
+
+#[tokio::test]
+async fn every_attribute_reaches_the_component_alone_in_a_batch_and_through_a_transform() {
+    let runtime = loopback();
+    let receiver = Receiver::ok().await;
+    let plain = runtime.open_target(&http(&receiver.url("/plain"))).await.expect("opens");
+    let no_op = http(&receiver.url("/select")).with("transform", json!("select"));
+    let transformed = runtime.open_target(&no_op).await.expect("opens");
+    let json_data = Data::Json(JsonText::parse(r#"{"id":7,"note":"ünï ✓"}"#).expect("json"));
+    let signals =
+        [every_attribute("json", json_data), every_attribute("binary", Data::binary(vec![0, 159, 255]))];
+    for signal in &signals {
+        runtime.dispatch(signal, &plain).await.expect("delivered");
+        runtime.dispatch(signal, &transformed).await.expect("delivered through the transform");
+    }
+    let results = plain.deliver_batch(&signals).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+
+    // The http adapter encodes what it received; the host encodes the original.
+    let bodies: Vec<String> = receiver.requests().iter().map(|r| r.text().to_owned()).collect();
+    let (json_event, binary_event) = (signals[0].to_json(), signals[1].to_json());
+    let batch = format!("[{json_event},{binary_event}]");
+    assert_eq!(bodies, [json_event.clone(), json_event, binary_event.clone(), binary_event, batch]);
 }

@@ -7,7 +7,6 @@ use std::future::Future;
 use wasmtime::component::ResourceAny;
 
 use super::bindings::types as wit;
-use super::convert::signal_to_wit;
 use super::instance::{Instance, TargetRef};
 use crate::adapter::DeliveryContext;
 use crate::signal::Signal;
@@ -94,8 +93,7 @@ impl Call for Deliver<'_> {
             Ok(resource) => resource,
             Err(message) => return Ok(Err(message)),
         };
-        let signal = signal_to_wit(self.signal);
-        Ok(Ok(instance.exports.deliver(&mut instance.store, resource, &signal).await?))
+        Ok(Ok(instance.exports.deliver(&mut instance.store, resource, self.signal).await?))
     }
 }
 
@@ -122,8 +120,7 @@ impl Call for Batch<'_> {
             Ok(resource) => resource,
             Err(message) => return Ok(Err(message)),
         };
-        let signals: Vec<wit::Signal> = self.signals.iter().map(signal_to_wit).collect();
-        Ok(Ok(instance.exports.deliver_batch(&mut instance.store, resource, &signals).await?))
+        Ok(Ok(instance.exports.deliver_batch(&mut instance.store, resource, self.signals).await?))
     }
 }
 
@@ -205,7 +202,6 @@ impl Call for Transform<'_> {
             Ok(resource) => resource,
             Err(message) => return Ok(Err(message)),
         };
-        let signal = signal_to_wit(self.signal);
-        Ok(Ok(instance.exports.transform(&mut instance.store, resource, &signal).await?))
+        Ok(Ok(instance.exports.transform(&mut instance.store, resource, self.signal).await?))
     }
 }

@@ -6,7 +6,9 @@ use super::bindings::types as wit;
 use crate::adapter::{DeliveryError, Failure};
 use crate::signal::{Data, ExtensionValue, JsonText, Signal, SignalError};
 
-/// The WIT form of `signal` (the strings and data are copied once, here).
+/// The owned WIT form of `signal` (tests; calls lower [`SignalRef`](super::lowered::SignalRef),
+/// which borrows).
+#[cfg(test)]
 pub fn signal_to_wit(signal: &Signal) -> wit::Signal {
     wit::Signal {
         id: signal.id.clone(),

@@ -12,7 +12,9 @@ use super::bindings::sync_calls::{DispatchAdapter as SyncAdapter, DispatchAdapte
 use super::bindings::transform_world::{DispatchTransform, DispatchTransformPre};
 use super::bindings::types as wit;
 use super::bindings::{DispatchAdapter, DispatchAdapterPre};
+use super::lowered::{SignalExports, missing};
 use super::state::HostState;
+use crate::signal::Signal;
 
 /// A component pre-instantiated for one of the two worlds, for async or synchronous calls.
 pub(super) enum Pre {
@@ -29,12 +31,40 @@ pub(super) enum Pre {
 impl Pre {
     /// Instantiates the component in `store`.
     pub(super) async fn instantiate(&self, store: &mut Store<HostState>) -> wasmtime::Result<Exports> {
-        Ok(match self {
-            Pre::Adapter(pre) => Exports::Adapter(pre.instantiate_async(store).await?),
-            Pre::Transform(pre) => Exports::Transform(pre.instantiate_async(store).await?),
-            Pre::SyncAdapter(pre) => Exports::SyncAdapter(pre.instantiate(store)?),
-            Pre::SyncTransform(pre) => Exports::SyncTransform(pre.instantiate(store)?),
-        })
+        let bound = match self {
+            Pre::Adapter(pre) => Bound::Adapter(pre.instantiate_async(&mut *store).await?),
+            Pre::Transform(pre) => Bound::Transform(pre.instantiate_async(&mut *store).await?),
+            Pre::SyncAdapter(pre) => Bound::SyncAdapter(pre.instantiate(&mut *store)?),
+            Pre::SyncTransform(pre) => Bound::SyncTransform(pre.instantiate(&mut *store)?),
+        };
+        let signals = match &bound {
+            Bound::Adapter(guest) => {
+                let target = guest.jido_dispatch_adapter().target();
+                SignalExports::adapter(
+                    store,
+                    *target.func_deliver().func(),
+                    *target.func_deliver_batch().func(),
+                )
+            }
+            Bound::SyncAdapter(guest) => {
+                let target = guest.jido_dispatch_adapter().target();
+                SignalExports::adapter(
+                    store,
+                    *target.func_deliver().func(),
+                    *target.func_deliver_batch().func(),
+                )
+            }
+            Bound::Transform(guest) => {
+                let transformer = guest.jido_dispatch_transform().transformer();
+                SignalExports::transformer(store, *transformer.func_transform().func())
+            }
+            Bound::SyncTransform(guest) => {
+                let transformer = guest.jido_dispatch_transform().transformer();
+                SignalExports::transformer(store, *transformer.func_transform().func())
+            }
+        }?;
+        let sync = matches!(bound, Bound::SyncAdapter(_) | Bound::SyncTransform(_));
+        Ok(Exports { bound, signals, sync })
     }
 
     /// "adapter" or "transform", for messages.
@@ -46,8 +76,17 @@ impl Pre {
     }
 }
 
-/// An instance's exports: those of an adapter or of a transform.
-pub(super) enum Exports {
+/// An instance's exports: its bindings, and the exports that take signals, called with
+/// the signal borrowed (`host/lowered.rs`).
+pub(super) struct Exports {
+    bound: Bound,
+    signals: SignalExports,
+    /// Whether the instance is called synchronously.
+    sync: bool,
+}
+
+/// The bindings of an adapter or of a transform, async or synchronous.
+enum Bound {
     /// An adapter's, called async.
     Adapter(DispatchAdapter),
     /// A transform's, called async.
@@ -58,11 +97,6 @@ pub(super) enum Exports {
     SyncTransform(SyncTransform),
 }
 
-/// A call of an export the instance does not have: a host bug, never a guest's.
-fn missing(export: &str) -> wasmtime::Error {
-    wasmtime::Error::msg(format!("the component does not export `{export}`"))
-}
-
 impl Exports {
     /// The adapter's `validate-opts`.
     pub(super) async fn validate_adapter(
@@ -70,9 +104,9 @@ impl Exports {
         store: &mut Store<HostState>,
         opts: &str,
     ) -> wasmtime::Result<Result<String, String>> {
-        match self {
-            Exports::Adapter(guest) => guest.jido_dispatch_adapter().call_validate_opts(store, opts).await,
-            Exports::SyncAdapter(guest) => guest.jido_dispatch_adapter().call_validate_opts(store, opts),
+        match &self.bound {
+            Bound::Adapter(guest) => guest.jido_dispatch_adapter().call_validate_opts(store, opts).await,
+            Bound::SyncAdapter(guest) => guest.jido_dispatch_adapter().call_validate_opts(store, opts),
             _ => Err(missing("adapter.validate-opts")),
         }
     }
@@ -83,11 +117,9 @@ impl Exports {
         store: &mut Store<HostState>,
         opts: &str,
     ) -> wasmtime::Result<Result<String, String>> {
-        match self {
-            Exports::Transform(guest) => {
-                guest.jido_dispatch_transform().call_validate_opts(store, opts).await
-            }
-            Exports::SyncTransform(guest) => guest.jido_dispatch_transform().call_validate_opts(store, opts),
+        match &self.bound {
+            Bound::Transform(guest) => guest.jido_dispatch_transform().call_validate_opts(store, opts).await,
+            Bound::SyncTransform(guest) => guest.jido_dispatch_transform().call_validate_opts(store, opts),
             _ => Err(missing("transform.validate-opts")),
         }
     }
@@ -98,13 +130,13 @@ impl Exports {
         store: &mut Store<HostState>,
         opts: &str,
     ) -> wasmtime::Result<Result<ResourceAny, String>> {
-        match self {
-            Exports::Adapter(guest) => guest.jido_dispatch_adapter().target().call_open(store, opts).await,
-            Exports::Transform(guest) => {
+        match &self.bound {
+            Bound::Adapter(guest) => guest.jido_dispatch_adapter().target().call_open(store, opts).await,
+            Bound::Transform(guest) => {
                 guest.jido_dispatch_transform().transformer().call_open(store, opts).await
             }
-            Exports::SyncAdapter(guest) => guest.jido_dispatch_adapter().target().call_open(store, opts),
-            Exports::SyncTransform(guest) => {
+            Bound::SyncAdapter(guest) => guest.jido_dispatch_adapter().target().call_open(store, opts),
+            Bound::SyncTransform(guest) => {
                 guest.jido_dispatch_transform().transformer().call_open(store, opts)
             }
         }
@@ -115,17 +147,9 @@ impl Exports {
         &self,
         store: &mut Store<HostState>,
         target: ResourceAny,
-        signal: &wit::Signal,
+        signal: &Signal,
     ) -> wasmtime::Result<Result<(), wit::DeliveryError>> {
-        match self {
-            Exports::Adapter(guest) => {
-                guest.jido_dispatch_adapter().target().call_deliver(store, target, signal).await
-            }
-            Exports::SyncAdapter(guest) => {
-                guest.jido_dispatch_adapter().target().call_deliver(store, target, signal)
-            }
-            _ => Err(missing("target.deliver")),
-        }
+        self.signals.deliver(store, self.sync, target, signal).await
     }
 
     /// `target.deliver-batch`.
@@ -133,17 +157,9 @@ impl Exports {
         &self,
         store: &mut Store<HostState>,
         target: ResourceAny,
-        signals: &[wit::Signal],
+        signals: &[Signal],
     ) -> wasmtime::Result<Vec<Result<(), wit::DeliveryError>>> {
-        match self {
-            Exports::Adapter(guest) => {
-                guest.jido_dispatch_adapter().target().call_deliver_batch(store, target, signals).await
-            }
-            Exports::SyncAdapter(guest) => {
-                guest.jido_dispatch_adapter().target().call_deliver_batch(store, target, signals)
-            }
-            _ => Err(missing("target.deliver-batch")),
-        }
+        self.signals.deliver_batch(store, self.sync, target, signals).await
     }
 
     /// `target.health-check`.
@@ -152,11 +168,11 @@ impl Exports {
         store: &mut Store<HostState>,
         target: ResourceAny,
     ) -> wasmtime::Result<Result<(), String>> {
-        match self {
-            Exports::Adapter(guest) => {
+        match &self.bound {
+            Bound::Adapter(guest) => {
                 guest.jido_dispatch_adapter().target().call_health_check(store, target).await
             }
-            Exports::SyncAdapter(guest) => {
+            Bound::SyncAdapter(guest) => {
                 guest.jido_dispatch_adapter().target().call_health_check(store, target)
             }
             _ => Err(missing("target.health-check")),
@@ -168,16 +184,8 @@ impl Exports {
         &self,
         store: &mut Store<HostState>,
         transformer: ResourceAny,
-        signal: &wit::Signal,
+        signal: &Signal,
     ) -> wasmtime::Result<Result<Option<wit::Signal>, String>> {
-        match self {
-            Exports::Transform(guest) => {
-                guest.jido_dispatch_transform().transformer().call_transform(store, transformer, signal).await
-            }
-            Exports::SyncTransform(guest) => {
-                guest.jido_dispatch_transform().transformer().call_transform(store, transformer, signal)
-            }
-            _ => Err(missing("transformer.transform")),
-        }
+        self.signals.transform(store, self.sync, transformer, signal).await
     }
 }

@@ -32,6 +32,7 @@ pub mod http;
 mod instance;
 mod limits;
 mod log;
+mod lowered;
 mod pool;
 mod state;
 mod stderr;
