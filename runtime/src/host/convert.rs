@@ -1,5 +1,6 @@
 //! Converting host signals and outcomes to and from their WIT forms.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use super::bindings::types as wit;
@@ -73,11 +74,45 @@ pub fn signal_from_wit(signal: wit::Signal) -> Result<Signal, SignalError> {
     from_wit(signal, None)
 }
 
-/// The host form of the signal a transform returned for `original`: validated like
+/// The host form of the signal a transform returned for `original`: `original` itself when
+/// the transform changed nothing (a filter that lets it through), else validated like
 /// [`signal_from_wit`], except that JSON data equal to the original's (validated when the
 /// original was accepted) is shared with it rather than parsed again.
-pub fn transformed_from_wit(signal: wit::Signal, original: &Signal) -> Result<Signal, SignalError> {
-    from_wit(signal, original.data.as_ref())
+pub fn transformed_from_wit(signal: wit::Signal, original: &Signal) -> Result<Cow<'_, Signal>, SignalError> {
+    if unchanged(&signal, original) {
+        return Ok(Cow::Borrowed(original));
+    }
+    from_wit(signal, original.data.as_ref()).map(Cow::Owned)
+}
+
+/// Whether `returned` is `original`, field by field (extensions in the same order).
+fn unchanged(returned: &wit::Signal, original: &Signal) -> bool {
+    let data = match (&returned.data, &original.data) {
+        (None, None) => true,
+        (Some(wit::Data::Json(text)), Some(Data::Json(same))) => text == same.as_str(),
+        (Some(wit::Data::Binary(bytes)), Some(Data::Binary(same))) => bytes[..] == same[..],
+        _ => false,
+    };
+    let extension =
+        |((name, value), (same_name, same)): (&(String, wit::ExtensionValue), (&String, &ExtensionValue))| {
+            name == same_name
+                && match (value, same) {
+                    (wit::ExtensionValue::Text(t), ExtensionValue::Text(u)) => t == u,
+                    (wit::ExtensionValue::Boolean(b), ExtensionValue::Boolean(c)) => b == c,
+                    (wit::ExtensionValue::Integer(i), ExtensionValue::Integer(j)) => i == j,
+                    _ => false,
+                }
+        };
+    data && returned.id == original.id
+        && returned.source == original.source
+        && returned.type_ == original.ty
+        && returned.specversion == original.specversion
+        && returned.subject == original.subject
+        && returned.time == original.time
+        && returned.datacontenttype == original.datacontenttype
+        && returned.dataschema == original.dataschema
+        && returned.extensions.len() == original.extensions.len()
+        && returned.extensions.iter().zip(&original.extensions).all(extension)
 }
 
 fn from_wit(signal: wit::Signal, known: Option<&Data>) -> Result<Signal, SignalError> {
@@ -113,4 +148,56 @@ fn from_wit(signal: wit::Signal, known: Option<&Data>) -> Result<Signal, SignalE
         builder = builder.extension(name, value);
     }
     builder.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::{signal_to_wit, transformed_from_wit, wit};
+    use crate::signal::{Data, ExtensionValue, JsonText, Signal};
+
+    fn full() -> Signal {
+        Signal::builder("order.paid", "/shop")
+            .id("o-1")
+            .subject("order/1")
+            .time("2026-12-03T10:00:00Z")
+            .datacontenttype("application/json")
+            .dataschema("https://example.com/order.json")
+            .extension("tenant", ExtensionValue::Text("acme".to_owned()))
+            .extension("replayed", ExtensionValue::Boolean(true))
+            .data(Data::Json(JsonText::parse(r#"{"id":1}"#).expect("json")))
+            .build()
+            .expect("valid")
+    }
+
+    #[test]
+    fn a_transform_output_equal_to_its_input_is_the_input_and_any_change_is_a_new_signal() {
+        let original = full();
+        let same = transformed_from_wit(signal_to_wit(&original), &original).expect("valid");
+        assert!(matches!(same, Cow::Borrowed(s) if std::ptr::eq(s, &original)));
+
+        let changes: [fn(&mut wit::Signal); 11] = [
+            |s| s.id.push('x'),
+            |s| s.source.push('x'),
+            |s| s.type_.push('x'),
+            |s| s.subject = None,
+            |s| s.time = Some("2026-12-03T10:00:01Z".to_owned()),
+            |s| s.datacontenttype = Some("text/json".to_owned()),
+            |s| s.dataschema = None,
+            |s| s.data = Some(wit::Data::Json(r#"{"id":2}"#.to_owned())),
+            |s| s.data = Some(wit::Data::Binary(br#"{"id":1}"#.to_vec())),
+            |s| s.extensions[0].1 = wit::ExtensionValue::Boolean(false),
+            |s| {
+                s.extensions.pop();
+            },
+        ];
+        for (i, change) in changes.iter().enumerate() {
+            let mut returned = signal_to_wit(&original);
+            change(&mut returned);
+            let out = transformed_from_wit(returned, &original).expect("valid");
+            assert!(matches!(out, Cow::Owned(_)), "change {i} was taken for no change");
+            assert_ne!(out.to_json(), original.to_json(), "change {i}");
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! pool in a slot, replaceable under live targets like an adapter's);
 //! [`OpenedTransform`] is one target's `transformer`, called once per delivery.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::call::{Open, Transform, ValidateTransform};
@@ -84,6 +85,15 @@ impl OpenedTransform {
     /// or a trap or limit, which keeps its code but is never retried: a transform runs
     /// once per delivery).
     pub async fn apply(&self, signal: &Signal) -> Result<Option<Signal>, DeliveryError> {
+        Ok(self.apply_to(signal).await?.map(Cow::into_owned))
+    }
+
+    /// [`apply`](Self::apply), with `signal` itself (borrowed) when the transform returned
+    /// it unchanged.
+    pub(crate) async fn apply_to<'s>(
+        &self,
+        signal: &'s Signal,
+    ) -> Result<Option<Cow<'s, Signal>>, DeliveryError> {
         let pool = self.slot.current();
         let call = Transform { transformer: TargetRef { key: self.key, opts: &self.opts }, signal };
         let name = pool.name().to_owned();

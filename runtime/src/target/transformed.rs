@@ -25,8 +25,8 @@ impl Target {
     pub(crate) async fn transform_step<'s>(&self, signal: &'s Signal) -> Step<'s> {
         let Some(transform) = &self.transform else { return Step::Deliver(Cow::Borrowed(signal)) };
         let started = Instant::now();
-        match transform.apply(signal).await {
-            Ok(Some(out)) => Step::Deliver(Cow::Owned(out)),
+        match transform.apply_to(signal).await {
+            Ok(Some(out)) => Step::Deliver(out),
             Ok(None) => {
                 self.emit_filtered(signal, started.elapsed());
                 Step::Done((Ok(()), 0))
