@@ -5,11 +5,12 @@
 use std::sync::PoisonError;
 use std::time::Duration;
 
+use async_nats::{HeaderMap, Request, client::RequestErrorKind};
+
 use super::responder::{self, Serving};
 use super::{Cluster, H_SYNC, H_TIMEOUT, header};
 use crate::mailbox::{ChannelError, Mailboxes, Scope};
 use crate::signal::Signal;
-use async_nats::{HeaderMap, Request, client::RequestErrorKind};
 
 fn global_subject(name: &str) -> String {
     format!("jido.global.{}", hex::encode(name))
