@@ -3,9 +3,10 @@
 //! `template` on a 1 KiB signal, each as the difference between a `noop` target with and
 //! without it; and a native Rust function building the same body as `template`.
 //!
-//! Run: `cargo bench -p jido-dispatch --bench transforms`. Medians of 7 rounds, measured in
-//! one run, on one thread. `JIDO_BENCH_ONLY=noop` runs the no-op transform alone, for
-//! `perf record`.
+//! Run: `cargo bench -p jido-dispatch --bench transforms`. Rounds with and without the
+//! transform alternate, and a transform's cost is the median of the rounds' differences
+//! (so that the host's drift during the run falls out of it); one thread.
+//! `JIDO_BENCH_ONLY=noop` runs the no-op transform alone, for `perf record`.
 
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 #![expect(clippy::unwrap_used, reason = "a benchmark may stop at the first error")]
@@ -17,7 +18,7 @@ use jido_dispatch::target::TargetSpec;
 use jido_dispatch::{Runtime, Target};
 use serde_json::{Value, json};
 
-const ROUNDS: usize = 7;
+const ROUNDS: usize = 9;
 const ITERATIONS: u32 = 20_000;
 
 /// A 1 KiB order: id, amount, customer, and items padding it to size.
@@ -71,6 +72,37 @@ async fn per_delivery(runtime: &Runtime, target: &Target, signal: &Signal) -> Du
     median(rounds)
 }
 
+/// With and without a transform, in alternating rounds: the medians of each, and the
+/// median of the rounds' differences (the transform's cost).
+struct Paired {
+    without: Duration,
+    with: Duration,
+    cost: Duration,
+}
+
+async fn paired(runtime: &Runtime, without: &Target, with: &Target, signal: &Signal) -> Paired {
+    for target in [without, with] {
+        for _ in 0..ITERATIONS / 10 {
+            runtime.dispatch(signal, target).await.unwrap();
+        }
+    }
+    let (mut withouts, mut withs, mut costs) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let mut round = [Duration::ZERO; 2];
+        for (slot, target) in [without, with].into_iter().enumerate() {
+            let start = Instant::now();
+            for _ in 0..ITERATIONS {
+                runtime.dispatch(signal, target).await.unwrap();
+            }
+            round[slot] = start.elapsed() / ITERATIONS;
+        }
+        withouts.push(round[0]);
+        withs.push(round[1]);
+        costs.push(round[1].saturating_sub(round[0]));
+    }
+    Paired { without: median(withouts), with: median(withs), cost: median(costs) }
+}
+
 fn per_native_call(signal: &Signal) -> Duration {
     let mut rounds = Vec::new();
     for _ in 0..ROUNDS {
@@ -117,30 +149,33 @@ fn main() {
             .data_json(&json!({"id": 1, "name": "Ada"}))
             .build()
             .unwrap();
-        let small_base = per_delivery(&runtime, &plain, &small).await;
-        let small_noop = per_delivery(&runtime, &noop_transform, &small).await;
-        let base = per_delivery(&runtime, &plain, &signal).await;
-        let with_noop = per_delivery(&runtime, &noop_transform, &signal).await;
-        let with_template = per_delivery(&runtime, &templated, &signal).await;
+        let filter = TargetSpec::new("noop")
+            .with("transform", json!("select"))
+            .with("transform_options", json!({ "when": ["type == \"order.paid\""] }));
+        let filter = runtime.open_target(&filter).await.unwrap();
+        let small_noop = paired(&runtime, &plain, &noop_transform, &small).await;
+        let noop = paired(&runtime, &plain, &noop_transform, &signal).await;
+        let filtered = paired(&runtime, &plain, &filter, &signal).await;
+        let templated = paired(&runtime, &plain, &templated, &signal).await;
         let native = per_native_call(&signal);
-        let noop_cost = with_noop.saturating_sub(base);
-        let template_cost = with_template.saturating_sub(base);
+        let small_len = small.to_json().len();
         println!("| noop adapter, per delivery | µs |");
         println!("|---|---:|");
-        println!("| {} B signal, no transform | {:.2} |", small.to_json().len(), micros(small_base));
-        println!("| {} B signal, no-op transform | {:.2} |", small.to_json().len(), micros(small_noop));
+        println!("| {small_len} B signal, no transform | {:.2} |", micros(small_noop.without));
+        println!("| {small_len} B signal, no-op transform | {:.2} |", micros(small_noop.with));
         println!(
-            "| **cost of the no-op transform, {} B signal** (aim ≤ 1.5) | **{:.2}** |",
-            small.to_json().len(),
-            micros(small_noop.saturating_sub(small_base))
+            "| **cost of the no-op transform, {small_len} B signal** (aim ≤ 1.5) | **{:.2}** |",
+            micros(small_noop.cost)
         );
         println!("| {} B signal: | |", signal.to_json().len());
-        println!("| no transform | {:.2} |", micros(base));
-        println!("| no-op transform (`select`, no options) | {:.2} |", micros(with_noop));
-        println!("| `template` transform | {:.2} |", micros(with_template));
-        println!("| **cost of the no-op transform, 1 KiB signal** | **{:.2}** |", micros(noop_cost));
-        println!("| **cost of `template`** | **{:.2}** |", micros(template_cost));
+        println!("| no transform | {:.2} |", micros(noop.without));
+        println!("| no-op transform (`select`, no options) | {:.2} |", micros(noop.with));
+        println!("| `select` filter on the type (keeps it) | {:.2} |", micros(filtered.with));
+        println!("| `template` transform | {:.2} |", micros(templated.with));
+        println!("| **cost of the no-op transform, 1 KiB signal** | **{:.2}** |", micros(noop.cost));
+        println!("| **cost of the `select` filter** | **{:.2}** |", micros(filtered.cost));
+        println!("| **cost of `template`** | **{:.2}** |", micros(templated.cost));
         println!("| native Rust function building the same body | {:.2} |", micros(native));
-        println!("| `template` / native | {:.1}x |", template_cost.as_secs_f64() / native.as_secs_f64());
+        println!("| `template` / native | {:.1}x |", templated.cost.as_secs_f64() / native.as_secs_f64());
     });
 }

@@ -90,6 +90,8 @@ async fn the_transform_kit_passes_the_builtins_and_the_examples_and_names_broken
         let report = transform::run(&runtime(), bytes, opts, false).await;
         assert!(report.passed(), "{name}:\n{report}");
         assert_eq!(report.checks.len(), 8, "{name}: every check ran:\n{report}");
+        // The Rust SDK builds transforms that read signals through a view.
+        assert!(report.checks[0].detail.ends_with("dispatch-view-transform@0.1.0"), "{name}:\n{report}");
     }
     // An adapter is not a transform; a refused option is named.
     let adapter = jido_dispatch::builtin::get("noop").expect("built in").component;

@@ -174,6 +174,8 @@ async fn the_javascript_transform_example_builds_and_shapes_slack_messages() {
     let opts = r##"{"channel":"#ops","min_severity":3}"##;
     let report = conformance::transform::run(&runtime, &bytes, opts, true).await;
     assert!(report.passed(), "{report}");
+    // Built with jco against the world whose transforms receive the signal itself.
+    assert!(report.checks[0].detail.ends_with("jido:dispatch/dispatch-transform@0.1.0"), "{report}");
     let config = AdapterConfig { wasi_stubs: true, ..AdapterConfig::default() };
     runtime.load_transform("slack-js", &bytes, config).await.expect("loads");
     let receiver = Receiver::ok().await;

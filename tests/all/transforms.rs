@@ -143,7 +143,18 @@ async fn hostile_transform_fails_only_its_own_deliveries(throttle_long_calls: bo
     let bus = runtime.bus("hostile");
     let options = SubscribeOptions { when_full: WhenFull::Wait, ..SubscribeOptions::default() };
     bus.subscribe("t.*", vec![probed, webhook(&plain.url("/plain"))], options).await.expect("subscribed");
-    let kinds = ["t.loop", "t.oom", "t.trap", "t.error", "t.invalid", "t.drop", "t.ok", "t.ok"];
+    let kinds = [
+        "t.loop",
+        "t.oom",
+        "t.trap",
+        "t.error",
+        "t.invalid",
+        "t.badjson",
+        "t.drop",
+        "t.ok",
+        "t.ok",
+        "t.shape",
+    ];
     let signals: Vec<Signal> = kinds
         .iter()
         .enumerate()
@@ -154,7 +165,7 @@ async fn hostile_transform_fails_only_its_own_deliveries(throttle_long_calls: bo
 
     assert_eq!(plain.requests().len(), kinds.len(), "the other target gets every signal");
     let shaped_ids: Vec<Value> = shaped.requests().iter().map(|r| body(r)["id"].clone()).collect();
-    assert_eq!(shaped_ids.len(), 2, "only the well-behaved signals reach the transformed target");
+    assert_eq!(shaped_ids.len(), 3, "only the well-behaved signals reach the transformed target");
     for request in shaped.requests() {
         assert_eq!(body(&request)["data"]["mark"], json!("probe"));
     }
@@ -167,6 +178,7 @@ async fn hostile_transform_fails_only_its_own_deliveries(throttle_long_calls: bo
         .collect();
     letters.sort();
     let expected = [
+        ("t.badjson", "transform_failed"),
         ("t.error", "transform_failed"),
         ("t.invalid", "transform_failed"),
         ("t.loop", "time_limit"),
@@ -179,6 +191,9 @@ async fn hostile_transform_fails_only_its_own_deliveries(throttle_long_calls: bo
     let error = runtime.dead_letters().list().expect("list");
     let trap = error.iter().find(|l| l.signal.ty == "t.trap").expect("trap letter");
     assert!(trap.error.to_string().contains("transform `probe` trapped"), "{}", trap.error);
+    let bad = error.iter().find(|l| l.signal.ty == "t.badjson").expect("bad payload letter");
+    let said = bad.error.to_string();
+    assert!(said.contains("returned an invalid payload") && said.contains("data:"), "{said}");
 }
 
 #[tokio::test]

@@ -1,13 +1,18 @@
-//! Transforms: components of the `dispatch-transform` world, which reshape or drop a signal
-//! for one target just before its adapter sees it.
+//! Transforms: components of the `dispatch-view-transform` world, which reshape or drop a
+//! signal for one target just before its adapter sees it.
 //!
 //! A transform implements [`Transform`] and exports it with
 //! [`export_transform!`](crate::export_transform). It imports only `log` ([`crate::log`]
-//! works in a transform too): no `http`, no `channel`. Options are typed as for adapters.
+//! works in a transform too) and `view`: no `http`, no `channel`. Options are typed as for
+//! adapters.
+//!
+//! The signal stays in the host: [`Incoming`] reads it on demand (each read is a call into
+//! the host), and a transform that lets a signal through unchanged answers
+//! [`Verdict::Keep`] instead of sending it back. A no-op, or a filter that looks only at
+//! the type or at the JSON encoding, never copies the signal into the component.
 //!
 //! ```
-//! use jido_dispatch_sdk::{Signal, Data};
-//! use jido_dispatch_sdk::transform::Transform;
+//! use jido_dispatch_sdk::transform::{Incoming, Transform, Verdict};
 //!
 //! #[derive(serde::Deserialize, serde::Serialize)]
 //! #[serde(deny_unknown_fields)]
@@ -25,12 +30,15 @@
 //!         Ok(OnlyOneType(opts))
 //!     }
 //!
-//!     fn transform(&self, mut signal: Signal) -> Result<Option<Signal>, String> {
-//!         if signal.type_ != self.0.only {
-//!             return Ok(None); // dropped for this target only
+//!     fn transform(&self, incoming: Incoming<'_>) -> Result<Verdict, String> {
+//!         if incoming.type_() != self.0.only {
+//!             return Ok(Verdict::Drop); // dropped for this target only
 //!         }
-//!         signal.data = Some(Data::Json(r#"{"text":"hello"}"#.to_owned()));
-//!         Ok(Some(signal))
+//!         if incoming.signal().subject.is_none() {
+//!             return Ok(Verdict::Keep); // delivered as it is
+//!         }
+//!         // A new body; the host keeps every other attribute.
+//!         Ok(Verdict::json_data(r#"{"text":"hello"}"#.to_owned()))
 //!     }
 //! }
 //!
@@ -39,12 +47,12 @@
 
 use crate::Signal;
 
-/// Generated bindings of the `dispatch-transform` world; its `types` and `log` are the
+/// Generated bindings of the `dispatch-view-transform` world; its `types` and `log` are the
 /// adapter world's, so [`Signal`] and the helpers are shared.
 #[expect(missing_docs, reason = "generated code")]
 pub mod bindings {
     wit_bindgen::generate!({
-        world: "dispatch-transform",
+        world: "dispatch-view-transform",
         path: "../../wit",
         pub_export_macro: true,
         export_macro_name: "__export_transform_world",
@@ -58,7 +66,91 @@ pub mod bindings {
 
 /// Re-exported for [`export_transform!`](crate::export_transform); not public API.
 #[doc(hidden)]
-pub use bindings::exports::jido::dispatch::transform as __transform;
+pub use bindings::exports::jido::dispatch::view_transform as __transform;
+/// What a transform decided for one signal: [`Verdict::Keep`] it as it is,
+/// [`Verdict::Drop`] it for this target, give it a new payload ([`Verdict::Reshape`]: the
+/// host keeps every other attribute), or deliver [`Verdict::Replace`]'s signal instead.
+pub use bindings::exports::jido::dispatch::view_transform::{Payload, Verdict};
+#[doc(hidden)]
+pub use bindings::jido::dispatch::view::SignalView as __SignalView;
+use bindings::jido::dispatch::view::SignalView;
+
+/// The signal a transform decides on, read on demand: from the host inside a component,
+/// or from a [`Signal`] at hand (tests, native use: `Incoming::from(&signal)`).
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a>(Source<'a>);
+
+#[derive(Debug, Clone, Copy)]
+enum Source<'a> {
+    Host(&'a SignalView),
+    Local(&'a Signal),
+}
+
+impl<'a> Incoming<'a> {
+    /// The signal the host lent for this call.
+    #[doc(hidden)]
+    pub fn __lent(view: &'a SignalView) -> Self {
+        Incoming(Source::Host(view))
+    }
+
+    /// A copy of the whole signal (to change it and answer [`Verdict::Replace`]).
+    pub fn signal(&self) -> Signal {
+        match self.0 {
+            Source::Host(view) => view.get(),
+            Source::Local(signal) => signal.clone(),
+        }
+    }
+
+    /// The signal's type.
+    pub fn type_(&self) -> String {
+        match self.0 {
+            Source::Host(view) => view.type_(),
+            Source::Local(signal) => signal.type_.clone(),
+        }
+    }
+
+    /// The signal in CloudEvents' JSON structured mode, as [`crate::json::to_json`] encodes
+    /// it (the host encodes it natively).
+    pub fn to_json(&self) -> String {
+        match self.0 {
+            Source::Host(view) => view.to_json(),
+            Source::Local(signal) => crate::json::to_json(signal),
+        }
+    }
+}
+
+impl Verdict {
+    /// [`Verdict::Reshape`] to a JSON body: `json` becomes the signal's `data`, with
+    /// `datacontenttype` `application/json`.
+    pub fn json_data(json: String) -> Self {
+        Verdict::Reshape(Payload {
+            data: Some(crate::Data::Json(json)),
+            datacontenttype: Some("application/json".to_owned()),
+        })
+    }
+
+    /// What this verdict makes of `signal` (tests, native use): the signal to deliver, or
+    /// `None` when it is dropped.
+    pub fn applied_to(self, signal: &Signal) -> Option<Signal> {
+        match self {
+            Verdict::Keep => Some(signal.clone()),
+            Verdict::Drop => None,
+            Verdict::Reshape(payload) => {
+                let mut out = signal.clone();
+                out.data = payload.data;
+                out.datacontenttype = payload.datacontenttype;
+                Some(out)
+            }
+            Verdict::Replace(out) => Some(out),
+        }
+    }
+}
+
+impl<'a> From<&'a Signal> for Incoming<'a> {
+    fn from(signal: &'a Signal) -> Self {
+        Incoming(Source::Local(signal))
+    }
+}
 
 /// A transform: what a component does to each signal of a target.
 ///
@@ -77,9 +169,9 @@ pub trait Transform: Sized + 'static {
     /// Builds the transform from checked options.
     fn open(opts: Self::Options) -> Result<Self, String>;
 
-    /// The signal to deliver (changed or not), `None` to drop it for this target, or why
-    /// it cannot be transformed (a permanent failure, dead-lettered with the original).
-    fn transform(&self, signal: Signal) -> Result<Option<Signal>, String>;
+    /// Keep the signal, drop it for this target, or replace it; or why it cannot be
+    /// transformed (a permanent failure, dead-lettered with the original).
+    fn transform(&self, incoming: Incoming<'_>) -> Result<Verdict, String>;
 }
 
 /// Implementation of `validate-opts` for a [`Transform`].
@@ -114,8 +206,12 @@ macro_rules! export_transform {
             fn open(opts: String) -> Result<$crate::transform::__transform::Transformer, String> {
                 $crate::transform::__open::<$ty>(&opts).map($crate::transform::__transform::Transformer::new)
             }
-            fn transform(&self, signal: $crate::Signal) -> Result<Option<$crate::Signal>, String> {
-                <$ty as $crate::transform::Transform>::transform(self, signal)
+            fn transform(
+                &self,
+                signal: &$crate::transform::__SignalView,
+            ) -> Result<$crate::transform::Verdict, String> {
+                let incoming = $crate::transform::Incoming::__lent(signal);
+                <$ty as $crate::transform::Transform>::transform(self, incoming)
             }
         }
 

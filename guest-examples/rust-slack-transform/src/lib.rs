@@ -6,8 +6,8 @@
 //! $subject` are replaced), `channel`, `min_severity` (signals whose `data.severity` is a
 //! number below it are dropped for the target).
 
-use jido_dispatch_sdk::transform::Transform;
-use jido_dispatch_sdk::{Data, Signal};
+use jido_dispatch_sdk::Data;
+use jido_dispatch_sdk::transform::{Incoming, Transform, Verdict};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -51,7 +51,8 @@ impl Transform for SlackMessage {
         Ok(SlackMessage(opts))
     }
 
-    fn transform(&self, mut signal: Signal) -> Result<Option<Signal>, String> {
+    fn transform(&self, incoming: Incoming<'_>) -> Result<Verdict, String> {
+        let signal = incoming.signal();
         let data: Value = match &signal.data {
             Some(Data::Json(text)) => serde_json::from_str(text).map_err(|e| format!("data: {e}"))?,
             _ => Value::Null,
@@ -59,7 +60,7 @@ impl Transform for SlackMessage {
         if let (Some(min), Some(severity)) = (self.0.min_severity, data["severity"].as_f64())
             && severity < min
         {
-            return Ok(None);
+            return Ok(Verdict::Drop);
         }
         let text = self
             .0
@@ -72,9 +73,8 @@ impl Transform for SlackMessage {
         if let Some(channel) = &self.0.channel {
             message["channel"] = json!(channel);
         }
-        signal.data = Some(Data::Json(message.to_string()));
-        signal.datacontenttype = Some("application/json".to_owned());
-        Ok(Some(signal))
+        // A new body; the host keeps the signal's other attributes.
+        Ok(Verdict::json_data(message.to_string()))
     }
 }
 
@@ -83,6 +83,7 @@ jido_dispatch_sdk::export_transform!(SlackMessage);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jido_dispatch_sdk::Signal;
 
     fn signal(severity: f64) -> Signal {
         Signal {
@@ -106,12 +107,13 @@ mod tests {
             channel: Some("#ops".into()),
             min_severity: Some(3.0),
         });
-        let out = t.transform(signal(5.0)).expect("ok").expect("kept");
+        let out = t.transform(Incoming::from(&signal(5.0))).expect("ok").applied_to(&signal(5.0));
+        let out = out.expect("kept");
         let Some(Data::Json(body)) = out.data else { panic!("json") };
         assert_eq!(
             serde_json::from_str::<Value>(&body).expect("json"),
             json!({"text": "*alert.raised* from /monitor", "channel": "#ops"})
         );
-        assert!(t.transform(signal(1.0)).expect("ok").is_none());
+        assert!(matches!(t.transform(Incoming::from(&signal(1.0))), Ok(Verdict::Drop)));
     }
 }

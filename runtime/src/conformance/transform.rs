@@ -1,7 +1,7 @@
 //! The conformance kit for transforms, behind `jido-dispatch transform test`:
 //!
-//! 1. `world`: a component of this host's `dispatch-transform` world, importing nothing of
-//!    ours but `log`;
+//! 1. `world`: a component of this host's `dispatch-transform` or `dispatch-view-transform`
+//!    world, importing nothing of ours but `log` and `view`;
 //! 2. `validate-opts`: accepts the given options as a JSON object; refuses non-JSON;
 //! 3. `open`: a target of the `noop` adapter opens with it;
 //! 4. `transform`: small, large (64 KiB) and binary signals each give a valid signal, a drop
@@ -23,7 +23,14 @@ pub async fn run(runtime: &Runtime, bytes: &[u8], opts: &str, wasi_stubs: bool) 
     let mut report = Report::default();
     let config = AdapterConfig { wasi_stubs, ..AdapterConfig::default() };
     let loaded = match runtime.load_transform(NAME, bytes, config).await {
-        Ok(_) => report.record("world", true, "implements jido:dispatch/dispatch-transform@0.1.0"),
+        Ok(_) => {
+            let view = runtime
+                .host()
+                .inspect(bytes)
+                .is_ok_and(|(info, _)| info.exports.iter().any(|e| e == crate::host::VIEW_TRANSFORM_EXPORT));
+            let world = if view { "dispatch-view-transform" } else { "dispatch-transform" };
+            report.record("world", true, format!("implements jido:dispatch/{world}@0.1.0"))
+        }
         Err(e) => report.record("world", false, e.to_string()),
     };
     let Ok(transform) = runtime.transform(NAME) else { return report };

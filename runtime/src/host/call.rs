@@ -8,6 +8,7 @@ use wasmtime::component::ResourceAny;
 
 use super::bindings::types as wit;
 use super::instance::{Instance, TargetRef};
+use super::lowered::Verdict;
 use crate::adapter::DeliveryContext;
 use crate::signal::Signal;
 
@@ -187,7 +188,7 @@ pub(super) struct Transform<'a> {
 }
 
 impl Call for Transform<'_> {
-    type Output = Result<Result<Option<wit::Signal>, String>, OpenFailed>;
+    type Output = Result<Result<Verdict, String>, OpenFailed>;
 
     fn target_key(&self) -> u64 {
         self.transformer.key

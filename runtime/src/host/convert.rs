@@ -4,12 +4,12 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use super::bindings::types as wit;
+use super::bindings::view_transform_world::exports::jido::dispatch::view_transform::Payload;
 use crate::adapter::{DeliveryError, Failure};
-use crate::signal::{Data, ExtensionValue, JsonText, Signal, SignalError};
+use crate::signal::{Data, ExtensionValue, JsonText, Signal, SignalError, validate};
 
-/// The owned WIT form of `signal` (tests; calls lower [`SignalRef`](super::lowered::SignalRef),
-/// which borrows).
-#[cfg(test)]
+/// The owned WIT form of `signal` (a `view`'s copy; calls lower
+/// [`SignalRef`](super::lowered::SignalRef), which borrows).
 pub fn signal_to_wit(signal: &Signal) -> wit::Signal {
     wit::Signal {
         id: signal.id.clone(),
@@ -115,6 +115,35 @@ fn unchanged(returned: &wit::Signal, original: &Signal) -> bool {
         && returned.extensions.iter().zip(&original.extensions).all(extension)
 }
 
+/// The signal a transform reshaped: `original` with the payload's `data` and
+/// `datacontenttype` (checked as from outside; the rest was checked with `original`).
+pub fn reshaped_from_wit(payload: Payload, original: &Signal) -> Result<Signal, SignalError> {
+    Ok(Signal {
+        id: original.id.clone(),
+        source: original.source.clone(),
+        ty: original.ty.clone(),
+        specversion: original.specversion.clone(),
+        subject: original.subject.clone(),
+        time: original.time.clone(),
+        datacontenttype: validate::optional("datacontenttype", payload.datacontenttype)?,
+        dataschema: original.dataschema.clone(),
+        data: payload.data.map(|data| data_from_wit(data, original.data.as_ref())).transpose()?,
+        extensions: original.extensions.clone(),
+    })
+}
+
+/// The host form of `data`; JSON text equal to `known`'s is shared with it, any other is
+/// parsed (a component's JSON is checked like a producer's).
+fn data_from_wit(data: wit::Data, known: Option<&Data>) -> Result<Data, SignalError> {
+    Ok(match data {
+        wit::Data::Json(text) => match known {
+            Some(Data::Json(same)) if same.as_str() == text => Data::Json(same.clone()),
+            _ => Data::Json(JsonText::parse(&text).map_err(|e| SignalError::Json(format!("data: {e}")))?),
+        },
+        wit::Data::Binary(bytes) => Data::binary(bytes),
+    })
+}
+
 fn from_wit(signal: wit::Signal, known: Option<&Data>) -> Result<Signal, SignalError> {
     let mut builder =
         Signal::builder(signal.type_, signal.source).id(signal.id).specversion(signal.specversion);
@@ -131,13 +160,7 @@ fn from_wit(signal: wit::Signal, known: Option<&Data>) -> Result<Signal, SignalE
         builder = builder.dataschema(v);
     }
     if let Some(data) = signal.data {
-        builder = builder.data(match data {
-            wit::Data::Json(text) => match known {
-                Some(Data::Json(same)) if same.as_str() == text => Data::Json(same.clone()),
-                _ => Data::Json(JsonText::parse(&text).map_err(|e| SignalError::Json(format!("data: {e}")))?),
-            },
-            wit::Data::Binary(bytes) => Data::binary(bytes),
-        });
+        builder = builder.data(data_from_wit(data, known)?);
     }
     for (name, value) in signal.extensions {
         let value = match value {
@@ -154,7 +177,7 @@ fn from_wit(signal: wit::Signal, known: Option<&Data>) -> Result<Signal, SignalE
 mod tests {
     use std::borrow::Cow;
 
-    use super::{signal_to_wit, transformed_from_wit, wit};
+    use super::{Payload, reshaped_from_wit, signal_to_wit, transformed_from_wit, wit};
     use crate::signal::{Data, ExtensionValue, JsonText, Signal};
 
     fn full() -> Signal {
@@ -199,5 +222,29 @@ mod tests {
             assert!(matches!(out, Cow::Owned(_)), "change {i} was taken for no change");
             assert_ne!(out.to_json(), original.to_json(), "change {i}");
         }
+    }
+
+    #[test]
+    fn a_reshaped_signal_keeps_every_other_attribute_and_its_payload_is_checked() {
+        let original = full();
+        let json = |text: &str| Payload {
+            data: Some(wit::Data::Json(text.to_owned())),
+            datacontenttype: Some("application/json".to_owned()),
+        };
+        let out = reshaped_from_wit(json(r#"{"text":"hi"}"#), &original).expect("valid");
+        let mut expected = original.clone();
+        expected.data = Some(Data::Json(JsonText::parse(r#"{"text":"hi"}"#).expect("json")));
+        assert_eq!(out.to_json(), expected.to_json());
+
+        let bytes = Payload { data: Some(wit::Data::Binary(vec![0, 1])), datacontenttype: None };
+        let out = reshaped_from_wit(bytes, &original).expect("valid");
+        assert_eq!((out.data, out.datacontenttype), (Some(Data::binary(vec![0, 1])), None));
+        assert_eq!(out.extensions, original.extensions);
+
+        let err = reshaped_from_wit(json("{not json"), &original).expect_err("refused");
+        assert!(err.to_string().contains("data"), "{err}");
+        let empty = Payload { data: None, datacontenttype: Some(String::new()) };
+        let err = reshaped_from_wit(empty, &original).expect_err("refused");
+        assert!(err.to_string().contains("datacontenttype"), "{err}");
     }
 }

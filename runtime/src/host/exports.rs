@@ -8,15 +8,19 @@ use wasmtime::component::ResourceAny;
 use super::bindings::sync_calls::transform_world::{
     DispatchTransform as SyncTransform, DispatchTransformPre as SyncTransformPre,
 };
+use super::bindings::sync_calls::view_transform_world::{
+    DispatchViewTransform as SyncViewTransform, DispatchViewTransformPre as SyncViewTransformPre,
+};
 use super::bindings::sync_calls::{DispatchAdapter as SyncAdapter, DispatchAdapterPre as SyncAdapterPre};
 use super::bindings::transform_world::{DispatchTransform, DispatchTransformPre};
 use super::bindings::types as wit;
+use super::bindings::view_transform_world::{DispatchViewTransform, DispatchViewTransformPre};
 use super::bindings::{DispatchAdapter, DispatchAdapterPre};
-use super::lowered::{SignalExports, missing};
+use super::lowered::{SignalExports, Verdict, missing};
 use super::state::HostState;
 use crate::signal::Signal;
 
-/// A component pre-instantiated for one of the two worlds, for async or synchronous calls.
+/// A component pre-instantiated for one of the three worlds, for async or synchronous calls.
 pub(super) enum Pre {
     /// An adapter (`dispatch-adapter`) that may wait in the host.
     Adapter(DispatchAdapterPre<HostState>),
@@ -26,6 +30,10 @@ pub(super) enum Pre {
     SyncAdapter(SyncAdapterPre<HostState>),
     /// A transform called synchronously.
     SyncTransform(SyncTransformPre<HostState>),
+    /// A view-transform (`dispatch-view-transform`) that may wait in the host.
+    ViewTransform(DispatchViewTransformPre<HostState>),
+    /// A view-transform called synchronously.
+    SyncViewTransform(SyncViewTransformPre<HostState>),
 }
 
 impl Pre {
@@ -36,6 +44,8 @@ impl Pre {
             Pre::Transform(pre) => Bound::Transform(pre.instantiate_async(&mut *store).await?),
             Pre::SyncAdapter(pre) => Bound::SyncAdapter(pre.instantiate(&mut *store)?),
             Pre::SyncTransform(pre) => Bound::SyncTransform(pre.instantiate(&mut *store)?),
+            Pre::ViewTransform(pre) => Bound::ViewTransform(pre.instantiate_async(&mut *store).await?),
+            Pre::SyncViewTransform(pre) => Bound::SyncViewTransform(pre.instantiate(&mut *store)?),
         };
         let signals = match &bound {
             Bound::Adapter(guest) => {
@@ -62,8 +72,17 @@ impl Pre {
                 let transformer = guest.jido_dispatch_transform().transformer();
                 SignalExports::transformer(store, *transformer.func_transform().func())
             }
+            Bound::ViewTransform(guest) => {
+                let transformer = guest.jido_dispatch_view_transform().transformer();
+                SignalExports::view_transformer(store, *transformer.func_transform().func())
+            }
+            Bound::SyncViewTransform(guest) => {
+                let transformer = guest.jido_dispatch_view_transform().transformer();
+                SignalExports::view_transformer(store, *transformer.func_transform().func())
+            }
         }?;
-        let sync = matches!(bound, Bound::SyncAdapter(_) | Bound::SyncTransform(_));
+        let sync =
+            matches!(bound, Bound::SyncAdapter(_) | Bound::SyncTransform(_) | Bound::SyncViewTransform(_));
         Ok(Exports { bound, signals, sync })
     }
 
@@ -71,7 +90,9 @@ impl Pre {
     pub(super) fn kind(&self) -> &'static str {
         match self {
             Pre::Adapter(_) | Pre::SyncAdapter(_) => "adapter",
-            Pre::Transform(_) | Pre::SyncTransform(_) => "transform",
+            Pre::Transform(_) | Pre::SyncTransform(_) | Pre::ViewTransform(_) | Pre::SyncViewTransform(_) => {
+                "transform"
+            }
         }
     }
 }
@@ -95,6 +116,10 @@ enum Bound {
     SyncAdapter(SyncAdapter),
     /// A transform's, called synchronously.
     SyncTransform(SyncTransform),
+    /// A view-transform's, called async.
+    ViewTransform(DispatchViewTransform),
+    /// A view-transform's, called synchronously.
+    SyncViewTransform(SyncViewTransform),
 }
 
 impl Exports {
@@ -120,6 +145,12 @@ impl Exports {
         match &self.bound {
             Bound::Transform(guest) => guest.jido_dispatch_transform().call_validate_opts(store, opts).await,
             Bound::SyncTransform(guest) => guest.jido_dispatch_transform().call_validate_opts(store, opts),
+            Bound::ViewTransform(guest) => {
+                guest.jido_dispatch_view_transform().call_validate_opts(store, opts).await
+            }
+            Bound::SyncViewTransform(guest) => {
+                guest.jido_dispatch_view_transform().call_validate_opts(store, opts)
+            }
             _ => Err(missing("transform.validate-opts")),
         }
     }
@@ -138,6 +169,12 @@ impl Exports {
             Bound::SyncAdapter(guest) => guest.jido_dispatch_adapter().target().call_open(store, opts),
             Bound::SyncTransform(guest) => {
                 guest.jido_dispatch_transform().transformer().call_open(store, opts)
+            }
+            Bound::ViewTransform(guest) => {
+                guest.jido_dispatch_view_transform().transformer().call_open(store, opts).await
+            }
+            Bound::SyncViewTransform(guest) => {
+                guest.jido_dispatch_view_transform().transformer().call_open(store, opts)
             }
         }
     }
@@ -179,13 +216,13 @@ impl Exports {
         }
     }
 
-    /// `transformer.transform`.
+    /// `transformer.transform`, of either transform world.
     pub(super) async fn transform(
         &self,
         store: &mut Store<HostState>,
         transformer: ResourceAny,
         signal: &Signal,
-    ) -> wasmtime::Result<Result<Option<wit::Signal>, String>> {
+    ) -> wasmtime::Result<Result<Verdict, String>> {
         self.signals.transform(store, self.sync, transformer, signal).await
     }
 }

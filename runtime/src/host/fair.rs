@@ -8,10 +8,11 @@
 //! and the last eighth of the permits is kept for targets that hold none, so one busy target
 //! (or a few) can never take every instance.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::oneshot;
+
+use super::instance::ByKey;
 
 #[derive(Debug)]
 struct Waiter {
@@ -25,7 +26,7 @@ struct State {
     free: usize,
     /// Permits only a target holding none may take.
     reserve: usize,
-    held: HashMap<u64, usize>,
+    held: ByKey<usize>,
     waiters: Vec<Waiter>,
     next_order: u64,
 }

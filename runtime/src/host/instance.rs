@@ -22,11 +22,15 @@ pub struct TargetRef<'a> {
     pub opts: &'a str,
 }
 
+/// A map by target key. The keys are the host's own counters, never a user's or a guest's
+/// value, so a fixed fast hash is safe; SipHash showed in per-call profiles.
+pub(super) type ByKey<V> = HashMap<u64, V, foldhash::fast::FixedState>;
+
 /// An instance and the targets (or transformers) opened in it, by key.
 pub(super) struct Instance {
     pub(super) store: Store<HostState>,
     pub(super) exports: Exports,
-    pub(super) targets: HashMap<u64, ResourceAny>,
+    pub(super) targets: ByKey<ResourceAny>,
 }
 
 /// The epoch callback: each tick of a running call, interrupt it past its time limit, and
@@ -53,6 +57,7 @@ impl Instance {
             self.store.set_fuel(limits.fuel.unwrap_or(u64::MAX))?;
         }
         self.store.data_mut().call = DeliveryContext::default();
+        self.store.data_mut().lent.end();
         self.store.data().stderr.clear();
         Ok(())
     }

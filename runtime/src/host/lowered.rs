@@ -11,11 +11,15 @@
 
 use std::marker::PhantomData;
 
-use wasmtime::component::{ComponentNamedList, ComponentType, Func, Lift, Lower, ResourceAny, TypedFunc};
+use wasmtime::component::{
+    ComponentNamedList, ComponentType, Func, Lift, Lower, Resource, ResourceAny, TypedFunc,
+};
 use wasmtime::{AsContextMut, Store};
 
 use super::bindings::types as wit;
+pub(super) use super::bindings::view_transform_world::exports::jido::dispatch::view_transform::Verdict;
 use super::state::HostState;
+use super::view::{SignalView, lent_handle};
 use crate::signal::{Data, ExtensionValue, Signal};
 
 /// `types.signal`, borrowed from a host [`Signal`].
@@ -134,6 +138,8 @@ type DeliverResults = (Result<(), wit::DeliveryError>,);
 type BatchResults = (Vec<Result<(), wit::DeliveryError>>,);
 /// What `transformer.transform` returns.
 type TransformResults = (Result<Option<wit::Signal>, String>,);
+/// What `view-transform`'s `transformer.transform` returns.
+type VerdictResults = (Result<Verdict, String>,);
 
 /// An instance's exports that take signals, called with borrowed signals.
 #[derive(Clone, Copy)]
@@ -145,6 +151,8 @@ pub(super) enum SignalExports {
     },
     /// A transform's `transformer.transform`.
     Transform(Checked<(ResourceAny, SignalRef<'static>), TransformResults>),
+    /// A view-transform's `transformer.transform`, which is lent the signal.
+    ViewTransform(Checked<(ResourceAny, Resource<SignalView>), VerdictResults>),
 }
 
 impl SignalExports {
@@ -159,6 +167,11 @@ impl SignalExports {
     /// A transform's, from the function its bindings found.
     pub(super) fn transformer(store: &Store<HostState>, transform: Func) -> wasmtime::Result<Self> {
         Ok(SignalExports::Transform(Checked::new(store, transform)?))
+    }
+
+    /// A view-transform's, from the function its bindings found.
+    pub(super) fn view_transformer(store: &Store<HostState>, transform: Func) -> wasmtime::Result<Self> {
+        Ok(SignalExports::ViewTransform(Checked::new(store, transform)?))
     }
 
     /// `target.deliver`, async (`sync = false`) or synchronously.
@@ -189,20 +202,32 @@ impl SignalExports {
         Ok(call(func, store, sync, params).await?.0)
     }
 
-    /// `transformer.transform`.
+    /// `transformer.transform`, of either transform interface: a `transform` that returns
+    /// a signal is answered [`Verdict::Replace`] (the caller sees whether it changed), one
+    /// that returns none [`Verdict::Drop`].
     pub(super) async fn transform(
         self,
         store: &mut Store<HostState>,
         sync: bool,
         transformer: ResourceAny,
         signal: &Signal,
-    ) -> wasmtime::Result<Result<Option<wit::Signal>, String>> {
-        let SignalExports::Transform(transform) = self else {
-            return Err(missing("transformer.transform"));
-        };
-        let func = typed!(transform, (ResourceAny, SignalRef<'_>), TransformResults);
-        let params = (transformer, SignalRef::new(signal));
-        Ok(call(func, store, sync, params).await?.0)
+    ) -> wasmtime::Result<Result<Verdict, String>> {
+        match self {
+            SignalExports::Transform(transform) => {
+                let func = typed!(transform, (ResourceAny, SignalRef<'_>), TransformResults);
+                let params = (transformer, SignalRef::new(signal));
+                let (answer,) = call(func, store, sync, params).await?;
+                Ok(answer.map(|out| out.map_or(Verdict::Drop, Verdict::Replace)))
+            }
+            SignalExports::ViewTransform(transform) => {
+                let func = typed!(transform, (ResourceAny, Resource<SignalView>), VerdictResults);
+                store.data_mut().lent.lend(signal);
+                let answer = call(func, store, sync, (transformer, lent_handle())).await;
+                store.data_mut().lent.end();
+                Ok(answer?.0)
+            }
+            SignalExports::Adapter { .. } => Err(missing("transformer.transform")),
+        }
     }
 }
 

@@ -39,6 +39,7 @@ mod stderr;
 mod sync_io;
 mod tenant;
 mod transform;
+mod view;
 mod wasm;
 mod world;
 
@@ -58,12 +59,16 @@ pub use tenant::{DEFAULT_TENANT_CONCURRENCY, Tenant, TenantSpec};
 pub use transform::{OpenedTransform, TRANSFORM_FAILED, WasmTransform};
 pub use wasm::{WasmAdapter, WasmEndpoint};
 pub use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-pub use world::{ADAPTER_EXPORT, ComponentInfo, ImportInfo, TRANSFORM_EXPORT, WORLD_VERSION};
+pub use world::{
+    ADAPTER_EXPORT, ComponentInfo, ImportInfo, TRANSFORM_EXPORT, VIEW_TRANSFORM_EXPORT, WORLD_VERSION,
+};
 
 use bindings::DispatchAdapterPre;
 use bindings::sync_calls::DispatchAdapterPre as SyncAdapterPre;
 use bindings::sync_calls::transform_world::DispatchTransformPre as SyncTransformPre;
+use bindings::sync_calls::view_transform_world::DispatchViewTransformPre as SyncViewTransformPre;
 use bindings::transform_world::DispatchTransformPre;
+use bindings::view_transform_world::DispatchViewTransformPre;
 use exports::Pre;
 use state::HostState;
 use wasmtime::Engine;
@@ -187,6 +192,7 @@ impl AdapterHost {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| HostError::Engine(e.to_string()))?;
         bindings::DispatchAdapter::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
             .map_err(|e| HostError::Engine(e.to_string()))?;
+        view::add_to_linker(&mut linker).map_err(|e| HostError::Engine(e.to_string()))?;
         let mut sync_linker = Linker::new(&engine);
         sync_io::sync_linker(&mut sync_linker).map_err(|e| HostError::Engine(e.to_string()))?;
         let ticker = engine::EpochTicker::start(engine.clone())?;
@@ -262,7 +268,7 @@ impl AdapterHost {
     ) -> Result<(InstancePool, CacheOutcome), LoadError> {
         let (component, outcome) = self.compile(bytes)?;
         let info = world::describe(&self.engine, &component);
-        world::check(&info, config.wasi_stubs, kind)?;
+        let kind = world::check(&info, config.wasi_stubs, kind)?;
         if config.limits.fuel.is_some() && !self.fuel {
             return Err(LoadError::Limits(
                 "a fuel limit needs an engine with fuel metering (EngineSettings { fuel: true, .. })"
@@ -279,6 +285,12 @@ impl AdapterHost {
             (world::Kind::Transform, false) => Pre::Transform(DispatchTransformPre::new(pre).map_err(wrong)?),
             (world::Kind::Adapter, true) => Pre::SyncAdapter(SyncAdapterPre::new(pre).map_err(wrong)?),
             (world::Kind::Transform, true) => Pre::SyncTransform(SyncTransformPre::new(pre).map_err(wrong)?),
+            (world::Kind::ViewTransform, false) => {
+                Pre::ViewTransform(DispatchViewTransformPre::new(pre).map_err(wrong)?)
+            }
+            (world::Kind::ViewTransform, true) => {
+                Pre::SyncViewTransform(SyncViewTransformPre::new(pre).map_err(wrong)?)
+            }
         };
         let setup = pool::InstanceSetup {
             name: Arc::from(name),

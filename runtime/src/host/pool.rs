@@ -6,7 +6,6 @@
 //! entered again, and the next call gets a fresh one. A semaphore caps the instances of
 //! the adapter alive at once.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -18,7 +17,7 @@ use super::exports::Pre;
 use super::failure::HostFailure;
 use super::fair::FairPermits;
 use super::http::HttpService;
-use super::instance::{Instance, guard_call};
+use super::instance::{ByKey, Instance, guard_call};
 use super::limits::{Limits, LogBudget};
 use super::state::{HostState, Stdio};
 use super::tenant::Tenant;
@@ -240,7 +239,7 @@ impl InstancePool {
             Err(error) => return Err(self.classify(&error, store.data().limiter.hit())),
         };
         self.stats.instantiated.fetch_add(1, Ordering::Relaxed);
-        Ok(Instance { store, exports, targets: HashMap::new() })
+        Ok(Instance { store, exports, targets: ByKey::default() })
     }
 
     fn classify(&self, error: &wasmtime::Error, memory_hit: bool) -> DeliveryError {

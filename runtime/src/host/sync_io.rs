@@ -38,6 +38,7 @@ const SYNC_IMPORTS: &[&str] = &[
     "jido:dispatch/log@",
     "jido:dispatch/crypto@",
     "jido:dispatch/types@",
+    "jido:dispatch/view@",
     "wasi:io/",
     "wasi:cli/",
     "wasi:clocks/",
@@ -58,6 +59,7 @@ pub(super) fn sync_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()
     linker.allow_shadowing(false);
     log::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     crypto::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    super::view::add_to_linker(linker)?;
     Ok(())
 }
 

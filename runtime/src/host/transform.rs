@@ -7,8 +7,9 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::call::{Open, Transform, ValidateTransform};
-use super::convert::{cap_message, transformed_from_wit};
+use super::convert::{cap_message, reshaped_from_wit, transformed_from_wit};
 use super::instance::TargetRef;
+use super::lowered::Verdict;
 use super::pool::{InstancePool, SharedPool};
 use super::wasm::{Slot, next_key};
 use crate::adapter::DeliveryError;
@@ -98,13 +99,23 @@ impl OpenedTransform {
         let call = Transform { transformer: TargetRef { key: self.key, opts: &self.opts }, signal };
         let name = pool.name().to_owned();
         match pool.run(call).await {
-            Ok(Ok(Ok(Some(out)))) => transformed_from_wit(out, signal).map(Some).map_err(|e| {
+            Ok(Ok(Ok(Verdict::Keep))) => Ok(Some(Cow::Borrowed(signal))),
+            Ok(Ok(Ok(Verdict::Replace(out)))) => transformed_from_wit(out, signal).map(Some).map_err(|e| {
                 DeliveryError::permanent(
                     TRANSFORM_FAILED,
                     format!("transform `{name}` returned an invalid signal: {e}"),
                 )
             }),
-            Ok(Ok(Ok(None))) => Ok(None),
+            Ok(Ok(Ok(Verdict::Reshape(payload)))) => {
+                let reshaped = reshaped_from_wit(payload, signal).map_err(|e| {
+                    DeliveryError::permanent(
+                        TRANSFORM_FAILED,
+                        format!("transform `{name}` returned an invalid payload: {e}"),
+                    )
+                })?;
+                Ok(Some(Cow::Owned(reshaped)))
+            }
+            Ok(Ok(Ok(Verdict::Drop))) => Ok(None),
             Ok(Ok(Err(message))) => Err(DeliveryError::permanent(
                 TRANSFORM_FAILED,
                 cap_message(format!("transform `{name}`: {message}")),

@@ -13,16 +13,22 @@ pub const WORLD_VERSION: &str = "0.1.0";
 /// The exported interface every adapter must provide.
 pub const ADAPTER_EXPORT: &str = "jido:dispatch/adapter@0.1.0";
 
-/// The exported interface every transform must provide.
+/// The exported interface of a `dispatch-transform` component.
 pub const TRANSFORM_EXPORT: &str = "jido:dispatch/transform@0.1.0";
+
+/// The exported interface of a `dispatch-view-transform` component (a transform exports
+/// this one or [`TRANSFORM_EXPORT`]).
+pub const VIEW_TRANSFORM_EXPORT: &str = "jido:dispatch/view-transform@0.1.0";
 
 /// Which world a component is loaded for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
     /// `dispatch-adapter`.
     Adapter,
-    /// `dispatch-transform`.
+    /// `dispatch-transform`, or `dispatch-view-transform` when it exports that.
     Transform,
+    /// `dispatch-view-transform` (what [`check`] finds a transform to be).
+    ViewTransform,
 }
 
 /// One import of a component and what it takes to satisfy it.
@@ -71,7 +77,9 @@ pub fn describe(engine: &Engine, component: &Component) -> ComponentInfo {
 fn classify(name: &str) -> (bool, &'static str) {
     let (package, _) = name.split_once('@').unwrap_or((name, ""));
     match package {
-        "jido:dispatch/types" | "jido:dispatch/log" | "jido:dispatch/crypto" => (true, "none"),
+        "jido:dispatch/types" | "jido:dispatch/log" | "jido:dispatch/crypto" | "jido:dispatch/view" => {
+            (true, "none")
+        }
         "jido:dispatch/http" => (true, "http origins (egress allowlist)"),
         "jido:dispatch/channel" => (true, "channel targets, topics and buses"),
         "wasi:cli/stdout" | "wasi:cli/stderr" => (true, "stdio (output discarded otherwise)"),
@@ -94,11 +102,18 @@ fn classify(name: &str) -> (bool, &'static str) {
 
 /// Checks that `info` describes a component of this host's world `kind`; `wasi:filesystem`
 /// and `wasi:sockets` pass only with the `wasi_stubs` grant, and a transform may import
-/// nothing of ours but `log` (transforms are pure).
-pub(super) fn check(info: &ComponentInfo, wasi_stubs: bool, kind: Kind) -> Result<(), LoadError> {
-    let (export, world) = match kind {
-        Kind::Adapter => (ADAPTER_EXPORT, "dispatch-adapter"),
-        Kind::Transform => (TRANSFORM_EXPORT, "dispatch-transform"),
+/// nothing of ours but `log` and `view` (transforms are pure). Returns the world found: a
+/// transform exporting `view-transform` is a [`Kind::ViewTransform`].
+pub(super) fn check(info: &ComponentInfo, wasi_stubs: bool, kind: Kind) -> Result<Kind, LoadError> {
+    let exports_view = info.exports.iter().any(|e| e == VIEW_TRANSFORM_EXPORT);
+    let (kind, export, world) = match kind {
+        Kind::Adapter => (kind, ADAPTER_EXPORT, "dispatch-adapter"),
+        Kind::Transform | Kind::ViewTransform if exports_view => {
+            (Kind::ViewTransform, VIEW_TRANSFORM_EXPORT, "dispatch-view-transform")
+        }
+        Kind::Transform | Kind::ViewTransform => {
+            (Kind::Transform, TRANSFORM_EXPORT, "dispatch-transform` or `dispatch-view-transform")
+        }
     };
     let interface = export.split('@').next().unwrap_or(export);
     if !info.exports.iter().any(|e| e == export) {
@@ -114,7 +129,7 @@ pub(super) fn check(info: &ComponentInfo, wasi_stubs: bool, kind: Kind) -> Resul
             )),
         });
     }
-    if kind == Kind::Transform {
+    if kind != Kind::Adapter {
         let impure: Vec<&str> = info
             .imports
             .iter()
@@ -123,11 +138,13 @@ pub(super) fn check(info: &ComponentInfo, wasi_stubs: bool, kind: Kind) -> Resul
                 name.starts_with("jido:dispatch/")
                     && !name.starts_with("jido:dispatch/log@")
                     && !name.starts_with("jido:dispatch/types@")
+                    && !name.starts_with("jido:dispatch/view@")
             })
             .collect();
         if !impure.is_empty() {
             return Err(LoadError::WrongWorld(format!(
-                "a transform may import only jido:dispatch/log (transforms are pure), but it imports {}",
+                "a transform may import only jido:dispatch/log and jido:dispatch/view (transforms are \
+                 pure), but it imports {}",
                 list(impure.into_iter())
             )));
         }
@@ -146,7 +163,7 @@ pub(super) fn check(info: &ComponentInfo, wasi_stubs: bool, kind: Kind) -> Resul
             list(missing.into_iter())
         )));
     }
-    Ok(())
+    Ok(kind)
 }
 
 /// The imports the `wasi_stubs` grant offers (as an empty filesystem and no network).
@@ -177,19 +194,25 @@ mod tests {
     }
 
     fn check_(info: &ComponentInfo) -> Result<(), LoadError> {
-        check(info, false, Kind::Adapter)
+        check(info, false, Kind::Adapter).map(drop)
     }
 
     #[test]
-    fn a_transform_may_import_log_but_not_http() {
+    fn a_transform_may_import_log_and_view_but_not_http() {
         let pure = info(&["jido:dispatch/log@0.1.0", "jido:dispatch/types@0.1.0"], &[TRANSFORM_EXPORT]);
-        assert_eq!(check(&pure, false, Kind::Transform), Ok(()));
+        assert_eq!(check(&pure, false, Kind::Transform), Ok(Kind::Transform));
+        let viewing = info(
+            &["jido:dispatch/log@0.1.0", "jido:dispatch/types@0.1.0", "jido:dispatch/view@0.1.0"],
+            &[VIEW_TRANSFORM_EXPORT],
+        );
+        assert_eq!(check(&viewing, false, Kind::Transform), Ok(Kind::ViewTransform));
         let http = info(&["jido:dispatch/http@0.1.0"], &[TRANSFORM_EXPORT]);
         let err = check(&http, false, Kind::Transform).expect_err("refused").to_string();
         assert!(err.contains("only jido:dispatch/log") && err.contains("jido:dispatch/http@0.1.0"), "{err}");
         let adapter = info(&[], &[ADAPTER_EXPORT]);
         let err = check(&adapter, false, Kind::Transform).expect_err("refused").to_string();
         assert!(err.contains("does not export `jido:dispatch/transform@0.1.0`"), "{err}");
+        assert!(err.contains("`dispatch-transform` or `dispatch-view-transform` world"), "{err}");
     }
 
     #[test]
@@ -201,7 +224,7 @@ mod tests {
                 .to_string()
                 .contains("wasi:filesystem/preopens@0.2.6")
         );
-        assert_eq!(check(&fs, true, Kind::Adapter), Ok(()));
+        assert_eq!(check(&fs, true, Kind::Adapter), Ok(Kind::Adapter));
         let sockets = info(&["wasi:sockets/tcp@0.2.6"], &[ADAPTER_EXPORT]);
         assert!(
             check(&sockets, false, Kind::Adapter)
@@ -209,7 +232,7 @@ mod tests {
                 .to_string()
                 .contains("wasi:sockets/tcp@0.2.6")
         );
-        assert_eq!(check(&sockets, true, Kind::Adapter), Ok(()));
+        assert_eq!(check(&sockets, true, Kind::Adapter), Ok(Kind::Adapter));
     }
 
     #[test]

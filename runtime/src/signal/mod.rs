@@ -10,7 +10,7 @@ mod data;
 mod error;
 mod id;
 mod json;
-mod validate;
+pub(crate) mod validate;
 
 pub use builder::SignalBuilder;
 pub use data::{Data, JsonText};

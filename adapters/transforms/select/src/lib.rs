@@ -9,8 +9,7 @@
 //! without a leading `.`); literals are JSON (`100`, `"text"`, `true`, `null`).
 
 use jido_dispatch_sdk::path::{Path, Step};
-use jido_dispatch_sdk::transform::Transform;
-use jido_dispatch_sdk::{Data, Signal, json};
+use jido_dispatch_sdk::transform::{Incoming, Transform, Verdict};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -81,14 +80,14 @@ impl Transform for Select {
         Ok(Select { when, keep, pick })
     }
 
-    fn transform(&self, mut signal: Signal) -> Result<Option<Signal>, String> {
+    fn transform(&self, incoming: Incoming<'_>) -> Result<Verdict, String> {
         if self.when.is_empty() && self.keep.is_empty() && self.pick.is_none() {
-            return Ok(Some(signal));
+            return Ok(Verdict::Keep);
         }
-        let event: Value = serde_json::from_str(&json::to_json(&signal))
+        let event: Value = serde_json::from_str(&incoming.to_json())
             .map_err(|e| format!("the signal is not valid JSON: {e}"))?;
         if !self.when.iter().all(|c| holds(c, &event)) {
-            return Ok(None);
+            return Ok(Verdict::Drop);
         }
         let data = if let Some(pick) = &self.pick {
             pick.get(&event).cloned().unwrap_or(Value::Null)
@@ -101,11 +100,9 @@ impl Transform for Select {
             }
             root.get_mut("data").map(Value::take).unwrap_or(Value::Null)
         } else {
-            return Ok(Some(signal));
+            return Ok(Verdict::Keep);
         };
-        signal.data = Some(Data::Json(data.to_string()));
-        signal.datacontenttype = Some("application/json".to_owned());
-        Ok(Some(signal))
+        Ok(Verdict::json_data(data.to_string()))
     }
 }
 
@@ -152,7 +149,12 @@ jido_dispatch_sdk::export_transform!(Select);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jido_dispatch_sdk::{Data, Signal};
     use serde_json::json;
+
+    fn run(t: &Select, signal: Signal) -> Option<Signal> {
+        t.transform(Incoming::from(&signal)).expect("ok").applied_to(&signal)
+    }
 
     fn order(amount: f64) -> Signal {
         Signal {
@@ -187,19 +189,18 @@ mod tests {
     fn conditions_drop_what_does_not_match() {
         let t = open(json!({"when": [".data.amount > 100", "type == \"order.paid\"", "data.customer.vip"]}))
             .expect("ok");
-        assert!(t.transform(order(150.0)).expect("ok").is_some());
-        assert!(t.transform(order(99.0)).expect("ok").is_none());
+        assert!(matches!(t.transform(Incoming::from(&order(150.0))), Ok(Verdict::Keep)));
+        assert!(matches!(t.transform(Incoming::from(&order(99.0))), Ok(Verdict::Drop)));
+        let noop = open(json!({})).expect("ok");
+        assert!(matches!(noop.transform(Incoming::from(&order(1.0))), Ok(Verdict::Keep)));
     }
 
     #[test]
     fn keep_leaves_out_the_rest_and_pick_takes_one_value() {
         let keep = open(json!({"keep": ["data.id", "data.customer.name"]})).expect("ok");
-        assert_eq!(
-            data(keep.transform(order(1.0)).expect("ok")),
-            Some(json!({"id": 7, "customer": {"name": "Ada"}}))
-        );
+        assert_eq!(data(run(&keep, order(1.0))), Some(json!({"id": 7, "customer": {"name": "Ada"}})));
         let pick = open(json!({"pick": ".data.customer"})).expect("ok");
-        assert_eq!(data(pick.transform(order(1.0)).expect("ok")), Some(json!({"vip": true, "name": "Ada"})));
+        assert_eq!(data(run(&pick, order(1.0))), Some(json!({"vip": true, "name": "Ada"})));
     }
 
     #[test]

@@ -8,8 +8,7 @@
 //! they are and other values as JSON. The template is parsed once, when a target opens.
 
 use jido_dispatch_sdk::path::Path;
-use jido_dispatch_sdk::transform::Transform;
-use jido_dispatch_sdk::{Data, Signal, json};
+use jido_dispatch_sdk::transform::{Incoming, Transform, Verdict};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -74,8 +73,8 @@ impl Transform for Template {
         Ok(Template { root: compile(&opts.template)?, missing: opts.missing })
     }
 
-    fn transform(&self, mut signal: Signal) -> Result<Option<Signal>, String> {
-        let event: Value = serde_json::from_str(&json::to_json(&signal))
+    fn transform(&self, incoming: Incoming<'_>) -> Result<Verdict, String> {
+        let event: Value = serde_json::from_str(&incoming.to_json())
             .map_err(|e| format!("the signal is not valid JSON: {e}"))?;
         let mut missing = None;
         let data = render(&self.root, &event, &mut missing);
@@ -83,14 +82,13 @@ impl Transform for Template {
             match self.missing {
                 Missing::Null => {}
                 Missing::Fail => {
-                    return Err(format!("template: ${name} has no value in signal {}", signal.id));
+                    let id = event.get("id").and_then(Value::as_str).unwrap_or_default();
+                    return Err(format!("template: ${name} has no value in signal {id}"));
                 }
-                Missing::Drop => return Ok(None),
+                Missing::Drop => return Ok(Verdict::Drop),
             }
         }
-        signal.data = Some(Data::Json(data.to_string()));
-        signal.datacontenttype = Some("application/json".to_owned());
-        Ok(Some(signal))
+        Ok(Verdict::json_data(data.to_string()))
     }
 }
 
@@ -190,6 +188,7 @@ jido_dispatch_sdk::export_transform!(Template);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jido_dispatch_sdk::{Data, Signal};
     use serde_json::json;
 
     fn signal() -> Signal {
@@ -209,7 +208,8 @@ mod tests {
 
     fn apply(template: Value, missing: Missing) -> Result<Option<Value>, String> {
         let t = Template { root: compile(&template)?, missing };
-        Ok(t.transform(signal())?.map(|s| match s.data {
+        let out = t.transform(Incoming::from(&signal()))?.applied_to(&signal());
+        Ok(out.map(|s| match s.data {
             Some(Data::Json(text)) => serde_json::from_str(&text).expect("json"),
             other => panic!("{other:?}"),
         }))

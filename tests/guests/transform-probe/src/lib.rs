@@ -2,10 +2,13 @@
 //! - `t.loop`: spins forever; `t.oom`: allocates until refused; `t.trap`: panics;
 //! - `t.error`: returns an error; `t.invalid`: returns a signal with an empty id;
 //! - `t.drop`: drops the signal; `t.sleep`: sleeps 5 ms (a wait on a WASI clock), then passes it;
-//! - anything else: `data` becomes `{"mark": <mark option>, "type": …, "original": <data>}`.
+//! - `t.badjson`: reshapes the signal to a payload that is not JSON;
+//! - `t.shape`: reshapes it (a new payload only) to `{"mark": <mark option>, "type": …}`;
+//! - anything else: replaces it with a copy whose `data` is
+//!   `{"mark": <mark option>, "type": …, "original": <data>}`.
 
-use jido_dispatch_sdk::transform::Transform;
-use jido_dispatch_sdk::{Data, Signal};
+use jido_dispatch_sdk::Data;
+use jido_dispatch_sdk::transform::{Incoming, Transform, Verdict};
 use serde::{Deserialize, Serialize};
 
 /// Options.
@@ -43,8 +46,8 @@ impl Transform for Probe {
         Ok(Probe(opts))
     }
 
-    fn transform(&self, mut signal: Signal) -> Result<Option<Signal>, String> {
-        match signal.type_.as_str() {
+    fn transform(&self, incoming: Incoming<'_>) -> Result<Verdict, String> {
+        match incoming.type_().as_str() {
             "t.loop" => loop {
                 std::hint::black_box(0u64);
             },
@@ -60,15 +63,21 @@ impl Transform for Probe {
                 // Waits on a WASI clock: fine when called async, refused when called
                 // synchronously (the host cannot give up its thread).
                 std::thread::sleep(std::time::Duration::from_millis(5));
-                Ok(Some(signal))
+                Ok(Verdict::Keep)
             }
-            "t.error" => Err(format!("refused {} by request", signal.id)),
+            "t.error" => Err(format!("refused {} by request", incoming.signal().id)),
             "t.invalid" => {
+                let mut signal = incoming.signal();
                 signal.id.clear();
-                Ok(Some(signal))
+                Ok(Verdict::Replace(signal))
             }
-            "t.drop" => Ok(None),
+            "t.drop" => Ok(Verdict::Drop),
+            "t.badjson" => Ok(Verdict::json_data("{not json".to_owned())),
+            "t.shape" => Ok(Verdict::json_data(
+                serde_json::json!({"mark": self.0.mark, "type": "t.shape"}).to_string(),
+            )),
             _ => {
+                let mut signal = incoming.signal();
                 let original: serde_json::Value = match &signal.data {
                     Some(Data::Json(text)) => serde_json::from_str(text).unwrap_or(serde_json::Value::Null),
                     _ => serde_json::Value::Null,
@@ -77,7 +86,7 @@ impl Transform for Probe {
                     serde_json::json!({"mark": self.0.mark, "type": signal.type_, "original": original});
                 signal.data = Some(Data::Json(shaped.to_string()));
                 signal.datacontenttype = Some("application/json".to_owned());
-                Ok(Some(signal))
+                Ok(Verdict::Replace(signal))
             }
         }
     }
