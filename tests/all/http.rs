@@ -296,12 +296,18 @@ async fn every_attribute_reaches_the_component_alone_in_a_batch_and_through_a_tr
     let plain = runtime.open_target(&http(&receiver.url("/plain"))).await.expect("opens");
     let no_op = http(&receiver.url("/select")).with("transform", json!("select"));
     let transformed = runtime.open_target(&no_op).await.expect("opens");
+    // A `dispatch-transform` component gets the signal by value and hands it back: what
+    // arrives went into the guest and out again.
+    runtime.load_transform("echo", guest("transform-echo"), AdapterConfig::default()).await.expect("loads");
+    let echo = http(&receiver.url("/echo")).with("transform", json!("echo"));
+    let echoed = runtime.open_target(&echo).await.expect("opens");
     let json_data = Data::Json(JsonText::parse(r#"{"id":7,"note":"ünï ✓"}"#).expect("json"));
     let signals =
         [every_attribute("json", json_data), every_attribute("binary", Data::binary(vec![0, 159, 255]))];
     for signal in &signals {
         runtime.dispatch(signal, &plain).await.expect("delivered");
         runtime.dispatch(signal, &transformed).await.expect("delivered through the transform");
+        runtime.dispatch(signal, &echoed).await.expect("delivered through the echo");
     }
     let results = plain.deliver_batch(&signals).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
@@ -310,5 +316,6 @@ async fn every_attribute_reaches_the_component_alone_in_a_batch_and_through_a_tr
     let bodies: Vec<String> = receiver.requests().iter().map(|r| r.text().to_owned()).collect();
     let (json_event, binary_event) = (signals[0].to_json(), signals[1].to_json());
     let batch = format!("[{json_event},{binary_event}]");
-    assert_eq!(bodies, [json_event.clone(), json_event, binary_event.clone(), binary_event, batch]);
+    let (j, b) = (json_event, binary_event);
+    assert_eq!(bodies, [j.clone(), j.clone(), j, b.clone(), b.clone(), b, batch]);
 }
