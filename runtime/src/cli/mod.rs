@@ -49,7 +49,8 @@ enum Command {
     /// Look after a running daemon's jobs (bulk redrive, replay).
     #[command(subcommand)]
     Jobs(jobs::Command),
-    /// Work with transform components (the dispatch-transform world).
+    /// Work with transform components (the dispatch-view-transform and dispatch-transform
+    /// worlds).
     #[command(subcommand)]
     Transform(TransformCommand),
 }

@@ -35,7 +35,8 @@ enum Language {
     Wat,
 }
 
-const WIT: [(&str, &str); 8] = [
+/// Every file of `wit/` (a test checks that none is missing).
+const WIT: [(&str, &str); 9] = [
     ("wit/adapter.wit", include_str!("../../../wit/adapter.wit")),
     ("wit/channel.wit", include_str!("../../../wit/channel.wit")),
     ("wit/crypto.wit", include_str!("../../../wit/crypto.wit")),
@@ -44,6 +45,7 @@ const WIT: [(&str, &str); 8] = [
     ("wit/package.wit", include_str!("../../../wit/package.wit")),
     ("wit/transform.wit", include_str!("../../../wit/transform.wit")),
     ("wit/types.wit", include_str!("../../../wit/types.wit")),
+    ("wit/view.wit", include_str!("../../../wit/view.wit")),
 ];
 
 const RUST_SDK: [(&str, &str); 9] = [
@@ -216,4 +218,19 @@ fn write(path: &Path, text: &str) -> anyhow::Result<()> {
             .with_context(|| format!("cannot make {} executable", path.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_new_project_gets_every_file_of_the_wit_package() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("wit/ reads")
+            .map(|entry| format!("wit/{}", entry.expect("entry").file_name().to_string_lossy()))
+            .collect();
+        files.sort();
+        let listed: Vec<String> = super::WIT.iter().map(|(path, _)| (*path).to_owned()).collect();
+        assert_eq!(listed, files);
+    }
 }

@@ -20,6 +20,10 @@ wasmtime::component::bindgen!({
 
 pub use jido::dispatch::{channel, crypto, http, log, types};
 
+/// The host type behind `view.signal-view` handles (`host/view.rs` lends them); its
+/// handles' representation carries nothing.
+pub struct SignalView;
+
 /// The `dispatch-transform` world: exports only (its imports are the adapter world's).
 pub mod transform_world {
     wasmtime::component::bindgen!({
@@ -86,7 +90,7 @@ pub mod sync_calls {
             with: {
                 "jido:dispatch/types": super::super::jido::dispatch::types,
                 "jido:dispatch/log": super::jido::dispatch::log,
-                "jido:dispatch/view.signal-view": crate::host::view::SignalView,
+                "jido:dispatch/view.signal-view": super::super::SignalView,
             },
         });
     }

@@ -16,10 +16,11 @@ use wasmtime::component::{
 };
 use wasmtime::{AsContextMut, Store};
 
+use super::bindings::SignalView;
 use super::bindings::types as wit;
 pub(super) use super::bindings::view_transform_world::exports::jido::dispatch::view_transform::Verdict;
 use super::state::HostState;
-use super::view::{SignalView, lent_handle};
+use super::view::lent_handle;
 use crate::signal::{Data, ExtensionValue, Signal};
 
 /// `types.signal`, borrowed from a host [`Signal`].

@@ -9,8 +9,9 @@
 //! - [`crypto`](../../wit/crypto.wit) in `crypto.rs` (native HMAC-SHA256),
 //! - WASI p2 for stdio, clocks and random (stdout/stderr only when granted).
 //!
-//! Transforms (the `dispatch-transform` world, `transform.rs`) run on the same pools and
-//! limits; their world imports `log` only.
+//! Transforms (the `dispatch-view-transform` and `dispatch-transform` worlds,
+//! `transform.rs`; a view-transform is lent the signal through `view.rs`) run on the same
+//! pools and limits; their worlds import `log` (and `view`) only.
 //!
 //! [`AdapterHost::load`] compiles a component once (through the on-disk [`CompileCache`]),
 //! checks it against the world, pre-instantiates it and wraps it in an [`InstancePool`].
@@ -246,7 +247,8 @@ impl AdapterHost {
         Ok((WasmAdapter::new(pool), outcome))
     }
 
-    /// Loads `bytes` as the transform `name` (the `dispatch-transform` world), with the
+    /// Loads `bytes` as the transform `name` (the `dispatch-view-transform` or
+    /// `dispatch-transform` world, whichever it exports), with the
     /// same limits, tenant and stdio rules as an adapter; grants for `http` and `channel`
     /// mean nothing to a transform, whose world imports neither.
     pub fn load_transform(

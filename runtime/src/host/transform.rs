@@ -1,4 +1,5 @@
-//! Transforms: components of the `dispatch-transform` world, run on the same instance
+//! Transforms: components of the `dispatch-view-transform` or `dispatch-transform` world
+//! (each answer is a `Verdict`: keep, drop, reshape or replace), run on the same instance
 //! pools, limits and tenants as adapters. [`WasmTransform`] is a loaded component (its
 //! pool in a slot, replaceable under live targets like an adapter's);
 //! [`OpenedTransform`] is one target's `transformer`, called once per delivery.

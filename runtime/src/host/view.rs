@@ -12,13 +12,10 @@ use std::ptr::NonNull;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use super::bindings::sync_calls::view_transform_world::jido::dispatch::view::{self, Host, HostSignalView};
-use super::bindings::types as wit;
+use super::bindings::{SignalView, types as wit};
 use super::convert::signal_to_wit;
 use super::state::HostState;
 use crate::signal::Signal;
-
-/// The host type behind `view.signal-view` handles.
-pub struct SignalView;
 
 /// Adds `view` to `linker` (it is synchronous, so it serves async and synchronous calls).
 pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {

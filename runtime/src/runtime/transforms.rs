@@ -91,10 +91,10 @@ impl TransformRegistry {
 }
 
 impl Runtime {
-    /// Loads a transform component (the `dispatch-transform` world) as `name`, with the
-    /// limits, tenant and stdio of `config`. Loading a name already loaded replaces the
-    /// component under its live targets once the new one accepts their options; calls
-    /// already running finish on the old one.
+    /// Loads a transform component (the `dispatch-view-transform` or `dispatch-transform`
+    /// world) as `name`, with the limits, tenant and stdio of `config`. Loading a name
+    /// already loaded replaces the component under its live targets once the new one
+    /// accepts their options; calls already running finish on the old one.
     pub async fn load_transform(
         &self,
         name: &str,
