@@ -23,14 +23,13 @@ pub async fn run(runtime: &Runtime, bytes: &[u8], opts: &str, wasi_stubs: bool) 
     let mut report = Report::default();
     let config = AdapterConfig { wasi_stubs, ..AdapterConfig::default() };
     let loaded = match runtime.load_transform(NAME, bytes, config).await {
-        Ok(_) => {
-            let view = runtime
-                .host()
-                .inspect(bytes)
-                .is_ok_and(|(info, _)| info.exports.iter().any(|e| e == crate::host::VIEW_TRANSFORM_EXPORT));
-            let world = if view { "dispatch-view-transform" } else { "dispatch-transform" };
-            report.record("world", true, format!("implements jido:dispatch/{world}@0.1.0"))
-        }
+        Ok(_) => match runtime.transform(NAME) {
+            Ok(loaded) => {
+                let world = loaded.pool().world();
+                report.record("world", true, format!("implements jido:dispatch/{world}@0.1.0"))
+            }
+            Err(e) => report.record("world", false, e.to_string()),
+        },
         Err(e) => report.record("world", false, e.to_string()),
     };
     let Ok(transform) = runtime.transform(NAME) else { return report };

@@ -86,6 +86,15 @@ impl Pre {
         Ok(Exports { bound, signals, sync })
     }
 
+    /// The world the component was loaded for.
+    pub(super) fn world(&self) -> &'static str {
+        match self {
+            Pre::Adapter(_) | Pre::SyncAdapter(_) => "dispatch-adapter",
+            Pre::Transform(_) | Pre::SyncTransform(_) => "dispatch-transform",
+            Pre::ViewTransform(_) | Pre::SyncViewTransform(_) => "dispatch-view-transform",
+        }
+    }
+
     /// "adapter" or "transform", for messages.
     pub(super) fn kind(&self) -> &'static str {
         match self {

@@ -84,6 +84,11 @@ impl std::fmt::Debug for InstancePool {
 }
 
 impl InstancePool {
+    /// The world its component was loaded for, e.g. `dispatch-view-transform`.
+    pub fn world(&self) -> &'static str {
+        self.pre.world()
+    }
+
     /// A pool for the component behind `pre`, its instances made as `setup` says.
     pub(super) fn new(engine: Engine, pre: Pre, setup: InstanceSetup) -> Self {
         let InstanceSetup { name, limits, stdio, channels, http, waits_on_host, tenant, fuel } = setup;
