@@ -100,7 +100,8 @@ fn adapter_check_accepts_a_builtin_and_refuses_other_files() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(stdout.contains("wasi:cli/stdout") && stdout.contains("grant: stdio"), "{stdout}");
-    assert!(stdout.contains("verdict: implements jido:dispatch/dispatch-adapter@0.1.0"), "{stdout}");
+    // The SDK builds adapters of the view world.
+    assert!(stdout.contains("verdict: implements jido:dispatch/dispatch-view-adapter@0.1.0"), "{stdout}");
 
     let bad = dir.join("not-wasm.wasm");
     std::fs::write(&bad, b"plain text").expect("write");

@@ -312,10 +312,44 @@ async fn every_attribute_reaches_the_component_alone_in_a_batch_and_through_a_tr
     let results = plain.deliver_batch(&signals).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
 
-    // The http adapter encodes what it received; the host encodes the original.
+    // A single delivery posts the JSON the host encodes for the lent view (`to-json`); the
+    // batch and the echo's output are encoded inside the guest from the signals it was
+    // given by value. The test encodes the original.
     let bodies: Vec<String> = receiver.requests().iter().map(|r| r.text().to_owned()).collect();
     let (json_event, binary_event) = (signals[0].to_json(), signals[1].to_json());
     let batch = format!("[{json_event},{binary_event}]");
     let (j, b) = (json_event, binary_event);
     assert_eq!(bodies, [j.clone(), j.clone(), j, b.clone(), b.clone(), b, batch]);
+}
+
+#[tokio::test]
+async fn binary_mode_reads_every_attribute_through_the_lent_view() {
+    let runtime = loopback();
+    let receiver = Receiver::ok().await;
+    // Binary mode needs every attribute, so the adapter copies the lent signal out of the
+    // host (`signal-view.get`) and turns it into `ce-*` headers inside the guest.
+    let spec = http(&receiver.url("/binary")).with("mode", json!("binary"));
+    let target = runtime.open_target(&spec).await.expect("opens");
+    let signal = every_attribute("b-1", Data::binary(vec![0, 159, 255]));
+    runtime.dispatch(&signal, &target).await.expect("delivered");
+
+    let requests = receiver.requests();
+    let [request] = requests.as_slice() else { panic!("one request, got {requests:?}") };
+    let expected = [
+        ("ce-specversion", "1.0"),
+        ("ce-id", "b-1"),
+        ("ce-source", "/shop/eu"),
+        ("ce-type", "order.paid"),
+        ("ce-subject", "order/7"),
+        ("ce-time", "2026-12-03T10:00:00.123Z"),
+        ("ce-dataschema", "https://example.com/schemas/order.json"),
+        ("content-type", "application/octet-stream"),
+        ("ce-tenant", "acme"),
+        ("ce-replayed", "true"),
+        ("ce-attempt", "-3"),
+    ];
+    for (name, value) in expected {
+        assert_eq!(request.header(name), Some(value), "{name} in {:?}", request.headers);
+    }
+    assert_eq!(request.body, [0, 159, 255]);
 }

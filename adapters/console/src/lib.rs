@@ -8,7 +8,7 @@ mod render;
 
 use std::io::Write as _;
 
-use jido_dispatch_sdk::{Adapter, DeliveryError, Signal, outcome};
+use jido_dispatch_sdk::{Adapter, DeliveryError, Incoming, Signal, outcome};
 use serde::{Deserialize, Serialize};
 
 /// Output format.
@@ -68,7 +68,21 @@ impl Adapter for Console {
     }
 
     fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
-        let mut text = render::render(signal, self.opts.format, self.opts.colors);
+        self.write(render::render(signal, self.opts.format, self.opts.colors))
+    }
+
+    /// The `json` format is the host's own CloudEvents encoding of the lent signal; the
+    /// others render a copy of it.
+    fn deliver_incoming(&self, signal: Incoming<'_>) -> Result<(), DeliveryError> {
+        match self.opts.format {
+            Format::Json => self.write(signal.to_json()),
+            _ => self.deliver(&signal.signal()),
+        }
+    }
+}
+
+impl Console {
+    fn write(&self, mut text: String) -> Result<(), DeliveryError> {
         text.push('\n');
         let written = match self.opts.device {
             Device::Stdio => std::io::stdout().lock().write_all(text.as_bytes()),

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use jido_dispatch_sdk::http::{self as h, DeliveryMethod, Method};
-use jido_dispatch_sdk::{Adapter, DeliveryError, Signal, json};
+use jido_dispatch_sdk::{Adapter, DeliveryError, Incoming, Signal, json};
 use serde::{Deserialize, Serialize};
 
 /// How the signal is put on the wire.
@@ -62,9 +62,15 @@ impl Adapter for Http {
     }
 
     fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
+        self.deliver_incoming(Incoming::from(signal))
+    }
+
+    /// Structured mode reads only the host's JSON encoding of the signal; binary mode needs
+    /// every attribute.
+    fn deliver_incoming(&self, signal: Incoming<'_>) -> Result<(), DeliveryError> {
         let (headers, body) = match self.opts.mode {
-            Mode::Structured => h::structured(signal),
-            Mode::Binary => h::binary(signal),
+            Mode::Structured => h::structured_incoming(signal),
+            Mode::Binary => h::binary(&signal.signal()),
         };
         self.send(headers, body)
     }

@@ -4,7 +4,7 @@
 //! tells otherwise identical `noop` targets apart (identical targets matched by several
 //! subscriptions are delivered once).
 
-use jido_dispatch_sdk::{Adapter, DeliveryError, Signal};
+use jido_dispatch_sdk::{Adapter, DeliveryError, Incoming, Signal};
 use serde::{Deserialize, Serialize};
 
 /// `noop` options: only an optional, ignored `label`; any other key is an error.
@@ -28,6 +28,11 @@ impl Adapter for Noop {
     }
 
     fn deliver(&self, _signal: &Signal) -> Result<(), DeliveryError> {
+        Ok(())
+    }
+
+    /// The signal stays in the host: a no-op never reads it.
+    fn deliver_incoming(&self, _signal: Incoming<'_>) -> Result<(), DeliveryError> {
         Ok(())
     }
 }

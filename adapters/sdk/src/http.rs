@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 pub use crate::bindings::jido::dispatch::http::{Error, Method, Request, Response, send, send_all};
-use crate::{Data, DeliveryError, ExtensionValue, Signal, json, outcome};
+use crate::{Data, DeliveryError, ExtensionValue, Signal, outcome};
 
 /// The request methods the decisions allow for delivery: post, put, patch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -106,8 +106,13 @@ pub fn merge_headers(
 
 /// The request body and headers of `signal` in CloudEvents structured mode.
 pub fn structured(signal: &Signal) -> (Vec<(String, String)>, Vec<u8>) {
+    structured_incoming(crate::Incoming::from(signal))
+}
+
+/// [`structured`] for a signal lent by the host, which encodes the JSON natively.
+pub fn structured_incoming(signal: crate::Incoming<'_>) -> (Vec<(String, String)>, Vec<u8>) {
     let headers = vec![("content-type".to_owned(), STRUCTURED_CONTENT_TYPE.to_owned())];
-    (headers, json::to_json(signal).into_bytes())
+    (headers, signal.to_json().into_bytes())
 }
 
 /// The request body and headers of `signal` in CloudEvents binary mode: attributes as

@@ -1,8 +1,12 @@
 //! Guest SDK for jido-dispatch delivery adapters written in Rust.
 //!
-//! It generates the bindings of the `jido:dispatch/dispatch-adapter` world once and offers:
+//! It generates the bindings of the `jido:dispatch/dispatch-view-adapter` world once and
+//! offers:
 //! - [`Adapter`]: the trait an adapter implements (typed options, deliver, batch, health);
-//! - [`export_adapter!`]: exports an [`Adapter`] as the component's `adapter` interface;
+//! - [`export_adapter!`]: exports an [`Adapter`] as the component's `view-adapter`
+//!   interface: the host lends each signal ([`Incoming`]) instead of copying it in, and
+//!   [`Adapter::deliver`] receives the whole signal unless the adapter reads less of it
+//!   ([`Adapter::deliver_incoming`]);
 //! - [`options`]: typed option parsing whose errors name the offending option;
 //! - [`json`]: the CloudEvents structured-mode JSON encoding of a signal;
 //! - [`channel`]: mailbox sends with the built-in adapters' error codes;
@@ -74,6 +78,7 @@
 
 pub mod channel;
 pub mod http;
+pub mod incoming;
 pub mod json;
 pub mod log;
 pub mod options;
@@ -81,11 +86,11 @@ pub mod outcome;
 pub mod path;
 pub mod transform;
 
-/// Generated bindings of the `dispatch-adapter` world (imports and export traits).
+/// Generated bindings of the `dispatch-view-adapter` world (imports and export traits).
 #[expect(missing_docs, reason = "generated code")]
 pub mod bindings {
     wit_bindgen::generate!({
-        world: "dispatch-adapter",
+        world: "dispatch-view-adapter",
         path: "../../wit",
         pub_export_macro: true,
         export_macro_name: "__export_world",
@@ -94,10 +99,11 @@ pub mod bindings {
 }
 
 pub use bindings::jido::dispatch::types::{Data, DeliveryError, ExtensionValue, Failure, Signal};
+pub use incoming::Incoming;
 
 /// Re-exported for [`export_adapter!`]; not part of the public API.
 #[doc(hidden)]
-pub use bindings::exports::jido::dispatch::adapter as __adapter;
+pub use bindings::exports::jido::dispatch::view_adapter as __adapter;
 
 /// A delivery adapter: what a component does with each signal.
 ///
@@ -123,6 +129,14 @@ pub trait Adapter: Sized + 'static {
     /// Delivers a batch; one result per signal, in order. Defaults to one `deliver` each.
     fn deliver_batch(&self, signals: &[Signal]) -> Vec<Result<(), DeliveryError>> {
         signals.iter().map(|s| self.deliver(s)).collect()
+    }
+
+    /// Delivers one signal lent by the host: what the component's `deliver` calls.
+    /// Defaults to [`Adapter::deliver`] with a copy of the whole signal; an adapter that
+    /// needs less (its type, its id, the CloudEvents JSON that the host encodes natively)
+    /// overrides it and reads only that.
+    fn deliver_incoming(&self, signal: Incoming<'_>) -> Result<(), DeliveryError> {
+        self.deliver(&signal.signal())
     }
 
     /// Probes the destination. Defaults to healthy.
@@ -161,7 +175,8 @@ pub fn __open<A: Adapter>(opts: &str) -> Result<A, String> {
     A::open(__checked(opts, A::check)?)
 }
 
-/// Exports a type implementing [`Adapter`] as this component's `adapter` interface.
+/// Exports a type implementing [`Adapter`] as this component's `view-adapter` interface
+/// (world `dispatch-view-adapter`).
 ///
 /// Use it once per component crate: `jido_dispatch_sdk::export_adapter!(MyAdapter);`.
 #[macro_export]
@@ -181,8 +196,8 @@ macro_rules! export_adapter {
             fn open(opts: String) -> Result<$crate::__adapter::Target, String> {
                 $crate::__open::<$ty>(&opts).map($crate::__adapter::Target::new)
             }
-            fn deliver(&self, signal: $crate::Signal) -> Result<(), $crate::DeliveryError> {
-                <$ty as $crate::Adapter>::deliver(self, &signal)
+            fn deliver(&self, signal: &$crate::incoming::__SignalView) -> Result<(), $crate::DeliveryError> {
+                <$ty as $crate::Adapter>::deliver_incoming(self, $crate::Incoming::__lent(signal))
             }
             fn deliver_batch(
                 &self,

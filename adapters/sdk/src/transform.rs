@@ -47,8 +47,8 @@
 
 use crate::Signal;
 
-/// Generated bindings of the `dispatch-view-transform` world; its `types` and `log` are the
-/// adapter world's, so [`Signal`] and the helpers are shared.
+/// Generated bindings of the `dispatch-view-transform` world; its `types`, `log` and `view`
+/// are the adapter world's, so [`Signal`], [`Incoming`] and the helpers are shared.
 #[expect(missing_docs, reason = "generated code")]
 pub mod bindings {
     wit_bindgen::generate!({
@@ -60,10 +60,15 @@ pub mod bindings {
         with: {
             "jido:dispatch/types@0.1.0": crate::bindings::jido::dispatch::types,
             "jido:dispatch/log@0.1.0": crate::bindings::jido::dispatch::log,
+            "jido:dispatch/view@0.1.0": crate::bindings::jido::dispatch::view,
         },
     });
 }
 
+#[doc(hidden)]
+pub use crate::bindings::jido::dispatch::view::SignalView as __SignalView;
+/// The signal a transform decides on (shared with adapters: [`crate::Incoming`]).
+pub use crate::incoming::Incoming;
 /// Re-exported for [`export_transform!`](crate::export_transform); not public API.
 #[doc(hidden)]
 pub use bindings::exports::jido::dispatch::view_transform as __transform;
@@ -71,53 +76,6 @@ pub use bindings::exports::jido::dispatch::view_transform as __transform;
 /// [`Verdict::Drop`] it for this target, give it a new payload ([`Verdict::Reshape`]: the
 /// host keeps every other attribute), or deliver [`Verdict::Replace`]'s signal instead.
 pub use bindings::exports::jido::dispatch::view_transform::{Payload, Verdict};
-#[doc(hidden)]
-pub use bindings::jido::dispatch::view::SignalView as __SignalView;
-use bindings::jido::dispatch::view::SignalView;
-
-/// The signal a transform decides on, read on demand: from the host inside a component,
-/// or from a [`Signal`] at hand (tests, native use: `Incoming::from(&signal)`).
-#[derive(Debug, Clone, Copy)]
-pub struct Incoming<'a>(Source<'a>);
-
-#[derive(Debug, Clone, Copy)]
-enum Source<'a> {
-    Host(&'a SignalView),
-    Local(&'a Signal),
-}
-
-impl<'a> Incoming<'a> {
-    /// The signal the host lent for this call.
-    #[doc(hidden)]
-    pub fn __lent(view: &'a SignalView) -> Self {
-        Incoming(Source::Host(view))
-    }
-
-    /// A copy of the whole signal (to change it and answer [`Verdict::Replace`]).
-    pub fn signal(&self) -> Signal {
-        match self.0 {
-            Source::Host(view) => view.get(),
-            Source::Local(signal) => signal.clone(),
-        }
-    }
-
-    /// The signal's type.
-    pub fn type_(&self) -> String {
-        match self.0 {
-            Source::Host(view) => view.type_(),
-            Source::Local(signal) => signal.type_.clone(),
-        }
-    }
-
-    /// The signal in CloudEvents' JSON structured mode, as [`crate::json::to_json`] encodes
-    /// it (the host encodes it natively).
-    pub fn to_json(&self) -> String {
-        match self.0 {
-            Source::Host(view) => view.to_json(),
-            Source::Local(signal) => crate::json::to_json(signal),
-        }
-    }
-}
 
 impl Verdict {
     /// [`Verdict::Reshape`] to a JSON body: `json` becomes the signal's `data`, with
@@ -143,12 +101,6 @@ impl Verdict {
             }
             Verdict::Replace(out) => Some(out),
         }
-    }
-}
-
-impl<'a> From<&'a Signal> for Incoming<'a> {
-    fn from(signal: &'a Signal) -> Self {
-        Incoming(Source::Local(signal))
     }
 }
 

@@ -12,7 +12,7 @@ mod sign;
 use std::collections::BTreeMap;
 
 use jido_dispatch_sdk::http::{self as h, DeliveryMethod, Method};
-use jido_dispatch_sdk::{Adapter, DeliveryError, Failure, Signal, outcome};
+use jido_dispatch_sdk::{Adapter, DeliveryError, Failure, Incoming, Signal, outcome};
 use serde::{Deserialize, Serialize};
 use sign::{Key, Scheme};
 
@@ -141,15 +141,21 @@ impl Adapter for Webhook {
     }
 
     fn deliver(&self, signal: &Signal) -> Result<(), DeliveryError> {
-        let (mut headers, body) = h::structured(signal);
+        self.deliver_incoming(Incoming::from(signal))
+    }
+
+    /// Reads only the signal's id, its type and the host's JSON encoding of it.
+    fn deliver_incoming(&self, signal: Incoming<'_>) -> Result<(), DeliveryError> {
+        let (mut headers, body) = h::structured_incoming(signal);
         headers = h::merge_headers(headers, &self.headers);
         let timestamp = sign::now_seconds();
-        let event = self.event_type_map.get(&signal.type_).unwrap_or(&signal.type_);
+        let ty = signal.type_();
+        let event = self.event_type_map.get(&ty).unwrap_or(&ty);
         let signed = sign::headers(
             self.scheme,
             &self.keys,
             &self.signature_header,
-            &signal.id,
+            &signal.id(),
             timestamp,
             event,
             &body,

@@ -36,8 +36,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for export in &info.exports {
         println!("  {export}");
     }
-    host.load("check", &bytes, AdapterConfig::default())
+    let (adapter, _) = host
+        .load("check", &bytes, AdapterConfig::default())
         .with_context(|| format!("{} is not a usable adapter", args.file.display()))?;
-    println!("verdict: implements jido:dispatch/dispatch-adapter@{}", jido_dispatch::host::WORLD_VERSION);
+    let world = adapter.pool().world();
+    println!("verdict: implements jido:dispatch/{world}@{}", jido_dispatch::host::WORLD_VERSION);
     Ok(ExitCode::SUCCESS)
 }

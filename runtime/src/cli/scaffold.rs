@@ -48,10 +48,11 @@ const WIT: [(&str, &str); 9] = [
     ("wit/view.wit", include_str!("../../../wit/view.wit")),
 ];
 
-const RUST_SDK: [(&str, &str); 9] = [
+const RUST_SDK: [(&str, &str); 10] = [
     ("sdk/src/lib.rs", include_str!("../../../adapters/sdk/src/lib.rs")),
     ("sdk/src/channel.rs", include_str!("../../../adapters/sdk/src/channel.rs")),
     ("sdk/src/http.rs", include_str!("../../../adapters/sdk/src/http.rs")),
+    ("sdk/src/incoming.rs", include_str!("../../../adapters/sdk/src/incoming.rs")),
     ("sdk/src/json.rs", include_str!("../../../adapters/sdk/src/json.rs")),
     ("sdk/src/log.rs", include_str!("../../../adapters/sdk/src/log.rs")),
     ("sdk/src/options.rs", include_str!("../../../adapters/sdk/src/options.rs")),
@@ -231,6 +232,19 @@ mod tests {
             .collect();
         files.sort();
         let listed: Vec<String> = super::WIT.iter().map(|(path, _)| (*path).to_owned()).collect();
+        assert_eq!(listed, files);
+    }
+
+    #[test]
+    fn a_new_rust_project_gets_every_source_file_of_the_sdk() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../adapters/sdk/src");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("adapters/sdk/src reads")
+            .map(|entry| format!("sdk/src/{}", entry.expect("entry").file_name().to_string_lossy()))
+            .collect();
+        files.sort();
+        let mut listed: Vec<String> = super::RUST_SDK.iter().map(|(path, _)| (*path).to_owned()).collect();
+        listed.sort();
         assert_eq!(listed, files);
     }
 }

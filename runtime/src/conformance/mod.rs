@@ -1,7 +1,8 @@
 //! The conformance kit behind `jido-dispatch adapter test`: a fixed set of checks any
 //! adapter component must pass, whatever its language.
 //!
-//! 1. `world`: it is a component of this host's `dispatch-adapter` world and version, and
+//! 1. `world`: it is a component of this host's `dispatch-adapter` (or
+//!    `dispatch-view-adapter`) world and version, and
 //!    imports nothing the host does not offer;
 //! 2. `validate-opts`: accepts the given options and returns a JSON object; refuses non-JSON;
 //! 3. `deliver`: small, large (64 KiB) and binary signals each come back as a value, success
@@ -103,7 +104,11 @@ pub async fn run(runtime: &Runtime, bytes: &[u8], opts: &str, wasi_stubs: bool) 
     };
     let name = "adapter-under-test";
     if !match runtime.load_adapter(name, bytes, config).await {
-        Ok(_) => report.record("world", true, "implements jido:dispatch/dispatch-adapter@0.1.0"),
+        Ok(_) => report.record(
+            "world",
+            true,
+            "implements jido:dispatch/dispatch-adapter@0.1.0 or dispatch-view-adapter@0.1.0",
+        ),
         Err(e) => report.record("world", false, e.to_string()),
     } {
         return report;

@@ -1,7 +1,8 @@
 //! The host's `bindgen!`s: Rust types and traits for the `dispatch-adapter` world of
-//! `wit/`, and for the two transform worlds (`dispatch-transform`, and
-//! `dispatch-view-transform`, whose signals stay in the host behind a `view`), which share
-//! its `types` and `log` (one `Signal`, one `log` implementation). Every import is async
+//! `wit/`, and for the worlds that share its imports: `dispatch-view-adapter` (signals stay
+//! in the host behind a `view`), and the two transform worlds (`dispatch-transform`, and
+//! `dispatch-view-transform`), which share its `types` and `log` (one `Signal`, one `log`
+//! implementation). Every import is async
 //! (host imports wait on the network and on channels) but `view`, which never waits; `log`
 //! is also trappable, so a log flood ends the call.
 //!
@@ -38,8 +39,8 @@ pub mod transform_world {
     });
 }
 
-/// The `dispatch-view-transform` world: its exports, async; its `view` import is the
-/// synchronous one of [`sync_calls::view_transform_world`] (`host/view.rs`).
+/// The `dispatch-view-transform` world: its exports, async; its `view` import's types are
+/// those of [`sync_calls::view_transform_world`] (the linker's `view` is `host/view.rs`).
 pub mod view_transform_world {
     wasmtime::component::bindgen!({
         world: "dispatch-view-transform",
@@ -54,7 +55,26 @@ pub mod view_transform_world {
     });
 }
 
-/// Both worlds with synchronous exports and synchronous `log` and `crypto` imports; the
+/// The `dispatch-view-adapter` world: its exports, async; its imports are the adapter
+/// world's, and `view`'s types those of [`sync_calls::view_transform_world`].
+pub mod view_adapter_world {
+    wasmtime::component::bindgen!({
+        world: "dispatch-view-adapter",
+        path: "../wit",
+        imports: { default: async },
+        exports: { default: async },
+        with: {
+            "jido:dispatch/types": super::jido::dispatch::types,
+            "jido:dispatch/log": super::jido::dispatch::log,
+            "jido:dispatch/http": super::jido::dispatch::http,
+            "jido:dispatch/crypto": super::jido::dispatch::crypto,
+            "jido:dispatch/channel": super::jido::dispatch::channel,
+            "jido:dispatch/view": super::sync_calls::view_transform_world::jido::dispatch::view,
+        },
+    });
+}
+
+/// Every world with synchronous exports and synchronous `log` and `crypto` imports; the
 /// types are those of the async bindings, so a `Signal` is one type whichever way it is
 /// called. (Its `http` and `channel` are never linked: a component importing them is
 /// called async.)
@@ -80,8 +100,25 @@ pub mod sync_calls {
         });
     }
 
-    /// The view-transform world, synchronously; its `view` import (trappable: reading a
-    /// view outside the call that lent it ends the call) is the one every linker offers.
+    /// The view-adapter world, synchronously.
+    pub mod view_adapter_world {
+        wasmtime::component::bindgen!({
+            world: "dispatch-view-adapter",
+            path: "../wit",
+            with: {
+                "jido:dispatch/types": super::super::jido::dispatch::types,
+                "jido:dispatch/log": super::jido::dispatch::log,
+                "jido:dispatch/http": super::jido::dispatch::http,
+                "jido:dispatch/crypto": super::jido::dispatch::crypto,
+                "jido:dispatch/channel": super::jido::dispatch::channel,
+                "jido:dispatch/view": super::view_transform_world::jido::dispatch::view,
+            },
+        });
+    }
+
+    /// The view-transform world, synchronously. Its `view` import is bound here only for
+    /// its types: `host/view.rs` defines the functions every linker offers by hand, so that
+    /// `get` lowers from borrowed data.
     pub mod view_transform_world {
         wasmtime::component::bindgen!({
             world: "dispatch-view-transform",

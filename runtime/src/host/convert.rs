@@ -8,8 +8,9 @@ use super::bindings::view_transform_world::exports::jido::dispatch::view_transfo
 use crate::adapter::{DeliveryError, Failure};
 use crate::signal::{Data, ExtensionValue, JsonText, Signal, SignalError, validate};
 
-/// The owned WIT form of `signal` (a `view`'s copy; calls lower
+/// The owned WIT form of `signal`, for tests (calls and `view.get` lower
 /// [`SignalRef`](super::lowered::SignalRef), which borrows).
+#[cfg(test)]
 pub fn signal_to_wit(signal: &Signal) -> wit::Signal {
     wit::Signal {
         id: signal.id.clone(),

@@ -8,20 +8,28 @@ use wasmtime::component::ResourceAny;
 use super::bindings::sync_calls::transform_world::{
     DispatchTransform as SyncTransform, DispatchTransformPre as SyncTransformPre,
 };
+use super::bindings::sync_calls::view_adapter_world::{
+    DispatchViewAdapter as SyncViewAdapter, DispatchViewAdapterPre as SyncViewAdapterPre,
+};
 use super::bindings::sync_calls::view_transform_world::{
     DispatchViewTransform as SyncViewTransform, DispatchViewTransformPre as SyncViewTransformPre,
 };
 use super::bindings::sync_calls::{DispatchAdapter as SyncAdapter, DispatchAdapterPre as SyncAdapterPre};
 use super::bindings::transform_world::{DispatchTransform, DispatchTransformPre};
 use super::bindings::types as wit;
+use super::bindings::view_adapter_world::{DispatchViewAdapter, DispatchViewAdapterPre};
 use super::bindings::view_transform_world::{DispatchViewTransform, DispatchViewTransformPre};
 use super::bindings::{DispatchAdapter, DispatchAdapterPre};
 use super::lowered::{SignalExports, Verdict, missing};
 use super::state::HostState;
 use crate::signal::Signal;
 
-/// A component pre-instantiated for one of the three worlds, for async or synchronous calls.
+/// A component pre-instantiated for one of the four worlds, for async or synchronous calls.
 pub(super) enum Pre {
+    /// A view-adapter (`dispatch-view-adapter`) that may wait in the host.
+    ViewAdapter(DispatchViewAdapterPre<HostState>),
+    /// A view-adapter called synchronously.
+    SyncViewAdapter(SyncViewAdapterPre<HostState>),
     /// An adapter (`dispatch-adapter`) that may wait in the host.
     Adapter(DispatchAdapterPre<HostState>),
     /// A transform (`dispatch-transform`) that may wait in the host.
@@ -40,6 +48,8 @@ impl Pre {
     /// Instantiates the component in `store`.
     pub(super) async fn instantiate(&self, store: &mut Store<HostState>) -> wasmtime::Result<Exports> {
         let bound = match self {
+            Pre::ViewAdapter(pre) => Bound::ViewAdapter(pre.instantiate_async(&mut *store).await?),
+            Pre::SyncViewAdapter(pre) => Bound::SyncViewAdapter(pre.instantiate(&mut *store)?),
             Pre::Adapter(pre) => Bound::Adapter(pre.instantiate_async(&mut *store).await?),
             Pre::Transform(pre) => Bound::Transform(pre.instantiate_async(&mut *store).await?),
             Pre::SyncAdapter(pre) => Bound::SyncAdapter(pre.instantiate(&mut *store)?),
@@ -48,6 +58,22 @@ impl Pre {
             Pre::SyncViewTransform(pre) => Bound::SyncViewTransform(pre.instantiate(&mut *store)?),
         };
         let signals = match &bound {
+            Bound::ViewAdapter(guest) => {
+                let target = guest.jido_dispatch_view_adapter().target();
+                SignalExports::view_adapter(
+                    store,
+                    *target.func_deliver().func(),
+                    *target.func_deliver_batch().func(),
+                )
+            }
+            Bound::SyncViewAdapter(guest) => {
+                let target = guest.jido_dispatch_view_adapter().target();
+                SignalExports::view_adapter(
+                    store,
+                    *target.func_deliver().func(),
+                    *target.func_deliver_batch().func(),
+                )
+            }
             Bound::Adapter(guest) => {
                 let target = guest.jido_dispatch_adapter().target();
                 SignalExports::adapter(
@@ -81,8 +107,13 @@ impl Pre {
                 SignalExports::view_transformer(store, *transformer.func_transform().func())
             }
         }?;
-        let sync =
-            matches!(bound, Bound::SyncAdapter(_) | Bound::SyncTransform(_) | Bound::SyncViewTransform(_));
+        let sync = matches!(
+            bound,
+            Bound::SyncAdapter(_)
+                | Bound::SyncViewAdapter(_)
+                | Bound::SyncTransform(_)
+                | Bound::SyncViewTransform(_)
+        );
         Ok(Exports { bound, signals, sync })
     }
 
@@ -90,6 +121,7 @@ impl Pre {
     pub(super) fn world(&self) -> &'static str {
         match self {
             Pre::Adapter(_) | Pre::SyncAdapter(_) => "dispatch-adapter",
+            Pre::ViewAdapter(_) | Pre::SyncViewAdapter(_) => "dispatch-view-adapter",
             Pre::Transform(_) | Pre::SyncTransform(_) => "dispatch-transform",
             Pre::ViewTransform(_) | Pre::SyncViewTransform(_) => "dispatch-view-transform",
         }
@@ -98,7 +130,9 @@ impl Pre {
     /// "adapter" or "transform", for messages.
     pub(super) fn kind(&self) -> &'static str {
         match self {
-            Pre::Adapter(_) | Pre::SyncAdapter(_) => "adapter",
+            Pre::Adapter(_) | Pre::SyncAdapter(_) | Pre::ViewAdapter(_) | Pre::SyncViewAdapter(_) => {
+                "adapter"
+            }
             Pre::Transform(_) | Pre::SyncTransform(_) | Pre::ViewTransform(_) | Pre::SyncViewTransform(_) => {
                 "transform"
             }
@@ -117,6 +151,10 @@ pub(super) struct Exports {
 
 /// The bindings of an adapter or of a transform, async or synchronous.
 enum Bound {
+    /// A view-adapter's, called async.
+    ViewAdapter(DispatchViewAdapter),
+    /// A view-adapter's, called synchronously.
+    SyncViewAdapter(SyncViewAdapter),
     /// An adapter's, called async.
     Adapter(DispatchAdapter),
     /// A transform's, called async.
@@ -141,6 +179,12 @@ impl Exports {
         match &self.bound {
             Bound::Adapter(guest) => guest.jido_dispatch_adapter().call_validate_opts(store, opts).await,
             Bound::SyncAdapter(guest) => guest.jido_dispatch_adapter().call_validate_opts(store, opts),
+            Bound::ViewAdapter(guest) => {
+                guest.jido_dispatch_view_adapter().call_validate_opts(store, opts).await
+            }
+            Bound::SyncViewAdapter(guest) => {
+                guest.jido_dispatch_view_adapter().call_validate_opts(store, opts)
+            }
             _ => Err(missing("adapter.validate-opts")),
         }
     }
@@ -176,6 +220,12 @@ impl Exports {
                 guest.jido_dispatch_transform().transformer().call_open(store, opts).await
             }
             Bound::SyncAdapter(guest) => guest.jido_dispatch_adapter().target().call_open(store, opts),
+            Bound::ViewAdapter(guest) => {
+                guest.jido_dispatch_view_adapter().target().call_open(store, opts).await
+            }
+            Bound::SyncViewAdapter(guest) => {
+                guest.jido_dispatch_view_adapter().target().call_open(store, opts)
+            }
             Bound::SyncTransform(guest) => {
                 guest.jido_dispatch_transform().transformer().call_open(store, opts)
             }
@@ -188,7 +238,7 @@ impl Exports {
         }
     }
 
-    /// `target.deliver`.
+    /// `target.deliver`, of either adapter interface.
     pub(super) async fn deliver(
         &self,
         store: &mut Store<HostState>,
@@ -198,7 +248,7 @@ impl Exports {
         self.signals.deliver(store, self.sync, target, signal).await
     }
 
-    /// `target.deliver-batch`.
+    /// `target.deliver-batch`, of either adapter interface.
     pub(super) async fn deliver_batch(
         &self,
         store: &mut Store<HostState>,
@@ -220,6 +270,12 @@ impl Exports {
             }
             Bound::SyncAdapter(guest) => {
                 guest.jido_dispatch_adapter().target().call_health_check(store, target)
+            }
+            Bound::ViewAdapter(guest) => {
+                guest.jido_dispatch_view_adapter().target().call_health_check(store, target).await
+            }
+            Bound::SyncViewAdapter(guest) => {
+                guest.jido_dispatch_view_adapter().target().call_health_check(store, target)
             }
             _ => Err(missing("target.health-check")),
         }

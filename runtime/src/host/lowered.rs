@@ -152,6 +152,12 @@ pub(super) enum SignalExports {
     },
     /// A transform's `transformer.transform`.
     Transform(Checked<(ResourceAny, SignalRef<'static>), TransformResults>),
+    /// A view-adapter's `target.deliver`, which is lent the signal, and its
+    /// `target.deliver-batch`, which takes signals as `adapter`'s does.
+    ViewAdapter {
+        deliver: Checked<(ResourceAny, Resource<SignalView>), DeliverResults>,
+        batch: Checked<(ResourceAny, Vec<SignalRef<'static>>), BatchResults>,
+    },
     /// A view-transform's `transformer.transform`, which is lent the signal.
     ViewTransform(Checked<(ResourceAny, Resource<SignalView>), VerdictResults>),
 }
@@ -160,6 +166,18 @@ impl SignalExports {
     /// An adapter's, from the functions its bindings found.
     pub(super) fn adapter(store: &Store<HostState>, deliver: Func, batch: Func) -> wasmtime::Result<Self> {
         Ok(SignalExports::Adapter {
+            deliver: Checked::new(store, deliver)?,
+            batch: Checked::new(store, batch)?,
+        })
+    }
+
+    /// A view-adapter's, from the functions its bindings found.
+    pub(super) fn view_adapter(
+        store: &Store<HostState>,
+        deliver: Func,
+        batch: Func,
+    ) -> wasmtime::Result<Self> {
+        Ok(SignalExports::ViewAdapter {
             deliver: Checked::new(store, deliver)?,
             batch: Checked::new(store, batch)?,
         })
@@ -175,7 +193,8 @@ impl SignalExports {
         Ok(SignalExports::ViewTransform(Checked::new(store, transform)?))
     }
 
-    /// `target.deliver`, async (`sync = false`) or synchronously.
+    /// `target.deliver`, async (`sync = false`) or synchronously, of either adapter
+    /// interface.
     pub(super) async fn deliver(
         self,
         store: &mut Store<HostState>,
@@ -183,13 +202,25 @@ impl SignalExports {
         target: ResourceAny,
         signal: &Signal,
     ) -> wasmtime::Result<Result<(), wit::DeliveryError>> {
-        let SignalExports::Adapter { deliver, .. } = self else { return Err(missing("target.deliver")) };
-        let func = typed!(deliver, (ResourceAny, SignalRef<'_>), DeliverResults);
-        let params = (target, SignalRef::new(signal));
-        Ok(call(func, store, sync, params).await?.0)
+        match self {
+            SignalExports::Adapter { deliver, .. } => {
+                let func = typed!(deliver, (ResourceAny, SignalRef<'_>), DeliverResults);
+                let params = (target, SignalRef::new(signal));
+                Ok(call(func, store, sync, params).await?.0)
+            }
+            SignalExports::ViewAdapter { deliver, .. } => {
+                let func = typed!(deliver, (ResourceAny, Resource<SignalView>), DeliverResults);
+                lending(store, std::slice::from_ref(signal), async |store| {
+                    call(func, store, sync, (target, lent_handle(0))).await
+                })
+                .await
+                .map(|(answer,)| answer)
+            }
+            _ => Err(missing("target.deliver")),
+        }
     }
 
-    /// `target.deliver-batch`.
+    /// `target.deliver-batch`, of either adapter interface.
     pub(super) async fn deliver_batch(
         self,
         store: &mut Store<HostState>,
@@ -197,10 +228,14 @@ impl SignalExports {
         target: ResourceAny,
         signals: &[Signal],
     ) -> wasmtime::Result<Vec<Result<(), wit::DeliveryError>>> {
-        let SignalExports::Adapter { batch, .. } = self else { return Err(missing("target.deliver-batch")) };
-        let func = typed!(batch, (ResourceAny, Vec<SignalRef<'_>>), BatchResults);
-        let params = (target, signals.iter().map(SignalRef::new).collect());
-        Ok(call(func, store, sync, params).await?.0)
+        match self {
+            SignalExports::Adapter { batch, .. } | SignalExports::ViewAdapter { batch, .. } => {
+                let func = typed!(batch, (ResourceAny, Vec<SignalRef<'_>>), BatchResults);
+                let params = (target, signals.iter().map(SignalRef::new).collect());
+                Ok(call(func, store, sync, params).await?.0)
+            }
+            _ => Err(missing("target.deliver-batch")),
+        }
     }
 
     /// `transformer.transform`, of either transform interface: a `transform` that returns
@@ -222,14 +257,27 @@ impl SignalExports {
             }
             SignalExports::ViewTransform(transform) => {
                 let func = typed!(transform, (ResourceAny, Resource<SignalView>), VerdictResults);
-                store.data_mut().lent.lend(signal);
-                let answer = call(func, store, sync, (transformer, lent_handle())).await;
-                store.data_mut().lent.end();
-                Ok(answer?.0)
+                lending(store, std::slice::from_ref(signal), async |store| {
+                    call(func, store, sync, (transformer, lent_handle(0))).await
+                })
+                .await
+                .map(|(answer,)| answer)
             }
-            SignalExports::Adapter { .. } => Err(missing("transformer.transform")),
+            _ => Err(missing("transformer.transform")),
         }
     }
+}
+
+/// Runs `call` with `signals` lent to the store's `view` (`host/view.rs`), and ends the
+/// loan when the call returns, whatever it returned.
+async fn lending<F, T>(store: &mut Store<HostState>, signals: &[Signal], call: F) -> wasmtime::Result<T>
+where
+    F: AsyncFnOnce(&mut Store<HostState>) -> wasmtime::Result<T>,
+{
+    store.data_mut().lent.lend(signals);
+    let answer = call(&mut *store).await;
+    store.data_mut().lent.end();
+    answer
 }
 
 async fn call<P, R>(

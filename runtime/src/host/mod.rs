@@ -61,14 +61,17 @@ pub use transform::{OpenedTransform, TRANSFORM_FAILED, WasmTransform};
 pub use wasm::{WasmAdapter, WasmEndpoint};
 pub use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 pub use world::{
-    ADAPTER_EXPORT, ComponentInfo, ImportInfo, TRANSFORM_EXPORT, VIEW_TRANSFORM_EXPORT, WORLD_VERSION,
+    ADAPTER_EXPORT, ComponentInfo, ImportInfo, TRANSFORM_EXPORT, VIEW_ADAPTER_EXPORT, VIEW_TRANSFORM_EXPORT,
+    WORLD_VERSION,
 };
 
 use bindings::DispatchAdapterPre;
 use bindings::sync_calls::DispatchAdapterPre as SyncAdapterPre;
 use bindings::sync_calls::transform_world::DispatchTransformPre as SyncTransformPre;
+use bindings::sync_calls::view_adapter_world::DispatchViewAdapterPre as SyncViewAdapterPre;
 use bindings::sync_calls::view_transform_world::DispatchViewTransformPre as SyncViewTransformPre;
 use bindings::transform_world::DispatchTransformPre;
+use bindings::view_adapter_world::DispatchViewAdapterPre;
 use bindings::view_transform_world::DispatchViewTransformPre;
 use exports::Pre;
 use state::HostState;
@@ -287,6 +290,12 @@ impl AdapterHost {
             (world::Kind::Transform, false) => Pre::Transform(DispatchTransformPre::new(pre).map_err(wrong)?),
             (world::Kind::Adapter, true) => Pre::SyncAdapter(SyncAdapterPre::new(pre).map_err(wrong)?),
             (world::Kind::Transform, true) => Pre::SyncTransform(SyncTransformPre::new(pre).map_err(wrong)?),
+            (world::Kind::ViewAdapter, false) => {
+                Pre::ViewAdapter(DispatchViewAdapterPre::new(pre).map_err(wrong)?)
+            }
+            (world::Kind::ViewAdapter, true) => {
+                Pre::SyncViewAdapter(SyncViewAdapterPre::new(pre).map_err(wrong)?)
+            }
             (world::Kind::ViewTransform, false) => {
                 Pre::ViewTransform(DispatchViewTransformPre::new(pre).map_err(wrong)?)
             }

@@ -50,8 +50,8 @@ pub struct HostState {
     pub log: super::log::LogCtx,
     /// What the running call wrote to stderr last.
     pub stderr: StderrTail,
-    /// The signal lent to the running call through `view` (`host/view.rs`).
-    pub(super) lent: super::view::LentSignal,
+    /// The signals lent to the running call through `view` (`host/view.rs`).
+    pub(super) lent: super::view::LentSignals,
 }
 
 /// When the running call started and how long it may run; read by the epoch callback.
@@ -104,7 +104,7 @@ impl HostState {
             adapter,
             channels,
             call: DeliveryContext::default(),
-            lent: super::view::LentSignal::default(),
+            lent: super::view::LentSignals::default(),
             guard: CallGuard {
                 started: std::time::Instant::now(),
                 timeout: limits.call_timeout,

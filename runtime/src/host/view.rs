@@ -1,47 +1,76 @@
-//! The `view` import: a signal lent to a component for one call (`borrow<signal-view>`)
-//! and read on demand, so that a transform that does not look at the signal (a no-op, a
-//! filter on the type) never receives a copy of it.
+//! The `view` import: signals lent to a component for one call (`borrow<signal-view>`)
+//! and read on demand, so that a transform or an adapter that does not look at a signal
+//! (a no-op, a filter on the type, an adapter that posts the host's JSON encoding) never
+//! receives a copy of it.
 //!
-//! There is one lent signal at a time per instance: [`LentSignal`] in the store's state,
-//! set by the call that lends it (`host/lowered.rs`) and cleared when that call returns.
-//! The handle's representation carries nothing; every method reads the lent signal, and a
-//! read with none lent (which the component model's borrow rules already prevent) traps.
+//! What a call lends is a slice of signals ([`LentSignals`] in the store's state), set by
+//! the call that lends it (`host/lowered.rs`) and cleared when that call returns: one
+//! signal for `transform` and `deliver`, the batch for `deliver-batch`. A handle's
+//! representation is the signal's index in that slice; a read with nothing lent, or with
+//! an index past the slice (both of which the component model's borrow rules already
+//! prevent), traps.
 
 use std::ptr::NonNull;
 
-use wasmtime::component::{HasSelf, Linker, Resource};
+use wasmtime::component::{Linker, Resource, ResourceType};
 
-use super::bindings::sync_calls::view_transform_world::jido::dispatch::view::{self, Host, HostSignalView};
-use super::bindings::{SignalView, types as wit};
-use super::convert::signal_to_wit;
+use super::bindings::SignalView;
+use super::lowered::SignalRef;
 use super::state::HostState;
 use crate::signal::Signal;
 
-/// Adds `view` to `linker` (it is synchronous, so it serves async and synchronous calls).
+/// The interface as components import it.
+const VIEW: &str = "jido:dispatch/view@0.1.0";
+
+/// Adds `view` to `linker`. Its functions never wait, so they serve async and synchronous
+/// calls alike. They are defined by hand rather than through `bindgen!`'s host traits so
+/// that `get` lowers the lent signal straight from the host's `Signal` ([`SignalRef`])
+/// instead of building an owned copy first.
 pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    view::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
+    let mut view = linker.instance(VIEW)?;
+    // Only borrows are ever handed out: dropping a handle frees nothing.
+    view.resource("signal-view", ResourceType::host::<SignalView>(), |_, _| Ok(()))?;
+    view.func_wrap("[method]signal-view.get", |store, (view,): (Resource<SignalView>,)| {
+        let signal: *const Signal = store.data().lent.signal(&view)?;
+        // SAFETY: the lent signal outlives the call that lent it, and this import runs
+        // inside that call; wasmtime lowers the returned record into the guest before the
+        // import returns, so the reference is never used after the loan ends. `'static`
+        // only stands in for "the rest of this import".
+        let signal: &'static Signal = unsafe { &*signal };
+        Ok((SignalRef::new(signal),))
+    })?;
+    view.func_wrap("[method]signal-view.id", |store, (view,): (Resource<SignalView>,)| {
+        Ok((store.data().lent.signal(&view)?.id.clone(),))
+    })?;
+    view.func_wrap("[method]signal-view.type", |store, (view,): (Resource<SignalView>,)| {
+        Ok((store.data().lent.signal(&view)?.ty.clone(),))
+    })?;
+    view.func_wrap("[method]signal-view.to-json", |store, (view,): (Resource<SignalView>,)| {
+        Ok((store.data().lent.signal(&view)?.to_json(),))
+    })?;
+    Ok(())
 }
 
-/// The handle lent for the running call's signal.
-pub(super) fn lent_handle() -> Resource<SignalView> {
-    Resource::new_borrow(0)
+/// The handle lent for the running call's signal number `index`.
+pub(super) fn lent_handle(index: u32) -> Resource<SignalView> {
+    Resource::new_borrow(index)
 }
 
-/// The signal lent to the running call, if any: a `&Signal` that the store cannot name
+/// The signals lent to the running call, if any: a `&[Signal]` that the store cannot name
 /// with a lifetime.
 #[derive(Debug, Default)]
-pub struct LentSignal(Option<NonNull<Signal>>);
+pub struct LentSignals(Option<NonNull<[Signal]>>);
 
-// SAFETY: a `LentSignal` is a shared reference to a `Signal`, which is `Sync`; it is sent
-// between threads only as `&Signal` could be.
-unsafe impl Send for LentSignal {}
+// SAFETY: a `LentSignals` is a shared reference to `[Signal]`, which is `Sync`; it is sent
+// between threads only as `&[Signal]` could be.
+unsafe impl Send for LentSignals {}
 
-impl LentSignal {
-    /// Lends `signal` until [`end`](Self::end). The lender must call `end` before `signal`
-    /// goes out of scope, or drop the store: `host/lowered.rs` does the first when the call
-    /// returns, and an instance whose call did not return is never used again.
-    pub(super) fn lend(&mut self, signal: &Signal) {
-        self.0 = Some(NonNull::from(signal));
+impl LentSignals {
+    /// Lends `signals` until [`end`](Self::end). The lender must call `end` before
+    /// `signals` go out of scope, or drop the store: `host/lowered.rs` does the first when
+    /// the call returns, and an instance whose call did not return is never used again.
+    pub(super) fn lend(&mut self, signals: &[Signal]) {
+        self.0 = Some(NonNull::from(signals));
     }
 
     /// Ends the loan.
@@ -49,34 +78,17 @@ impl LentSignal {
         self.0 = None;
     }
 
-    fn signal(&self) -> wasmtime::Result<&Signal> {
-        match self.0 {
-            // SAFETY: set by `lend` from a `&Signal` that outlives the call in progress
-            // (the only time guest code, and so this import, runs), and cleared by `end`
-            // when that call returns.
-            Some(pointer) => Ok(unsafe { pointer.as_ref() }),
-            None => Err(wasmtime::Error::msg("a signal-view was read outside the call that lent it")),
-        }
-    }
-}
-
-impl Host for HostState {}
-
-impl HostSignalView for HostState {
-    fn get(&mut self, _: Resource<SignalView>) -> wasmtime::Result<wit::Signal> {
-        self.lent.signal().map(signal_to_wit)
-    }
-
-    fn type_(&mut self, _: Resource<SignalView>) -> wasmtime::Result<String> {
-        self.lent.signal().map(|signal| signal.ty.clone())
-    }
-
-    fn to_json(&mut self, _: Resource<SignalView>) -> wasmtime::Result<String> {
-        self.lent.signal().map(Signal::to_json)
-    }
-
-    fn drop(&mut self, _: Resource<SignalView>) -> wasmtime::Result<()> {
-        // Only borrows are ever handed out: there is nothing to free.
-        Ok(())
+    fn signal(&self, handle: &Resource<SignalView>) -> wasmtime::Result<&Signal> {
+        let Some(pointer) = self.0 else {
+            return Err(wasmtime::Error::msg("a signal-view was read outside the call that lent it"));
+        };
+        // SAFETY: set by `lend` from a `&[Signal]` that outlives the call in progress (the
+        // only time guest code, and so this import, runs), and cleared by `end` when that
+        // call returns.
+        let signals = unsafe { pointer.as_ref() };
+        usize::try_from(handle.rep())
+            .ok()
+            .and_then(|index| signals.get(index))
+            .ok_or_else(|| wasmtime::Error::msg("a signal-view handle names no lent signal"))
     }
 }

@@ -13,6 +13,10 @@ pub const WORLD_VERSION: &str = "0.1.0";
 /// The exported interface every adapter must provide.
 pub const ADAPTER_EXPORT: &str = "jido:dispatch/adapter@0.1.0";
 
+/// The exported interface of a `dispatch-view-adapter` component (an adapter exports this
+/// one or [`ADAPTER_EXPORT`]).
+pub const VIEW_ADAPTER_EXPORT: &str = "jido:dispatch/view-adapter@0.1.0";
+
 /// The exported interface of a `dispatch-transform` component.
 pub const TRANSFORM_EXPORT: &str = "jido:dispatch/transform@0.1.0";
 
@@ -23,8 +27,10 @@ pub const VIEW_TRANSFORM_EXPORT: &str = "jido:dispatch/view-transform@0.1.0";
 /// Which world a component is loaded for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
-    /// `dispatch-adapter`.
+    /// `dispatch-adapter`, or `dispatch-view-adapter` when it exports that.
     Adapter,
+    /// `dispatch-view-adapter` (what [`check`] finds an adapter to be).
+    ViewAdapter,
     /// `dispatch-transform`, or `dispatch-view-transform` when it exports that.
     Transform,
     /// `dispatch-view-transform` (what [`check`] finds a transform to be).
@@ -102,13 +108,19 @@ fn classify(name: &str) -> (bool, &'static str) {
 
 /// Checks that `info` describes a component of this host's world `kind`; `wasi:filesystem`
 /// and `wasi:sockets` pass only with the `wasi_stubs` grant, and a transform may import
-/// nothing of ours but `log` and `view` (transforms are pure). Returns the world found: a
-/// transform exporting `view-transform` is a [`Kind::ViewTransform`].
+/// nothing of ours but `log` and `view` (transforms are pure). Returns the world found: an
+/// adapter exporting `view-adapter` is a [`Kind::ViewAdapter`], a transform exporting
+/// `view-transform` a [`Kind::ViewTransform`].
 pub(super) fn check(info: &ComponentInfo, wasi_stubs: bool, kind: Kind) -> Result<Kind, LoadError> {
-    let exports_view = info.exports.iter().any(|e| e == VIEW_TRANSFORM_EXPORT);
+    let exports = |name: &str| info.exports.iter().any(|e| e == name);
     let (kind, export, world) = match kind {
-        Kind::Adapter => (kind, ADAPTER_EXPORT, "dispatch-adapter"),
-        Kind::Transform | Kind::ViewTransform if exports_view => {
+        Kind::Adapter | Kind::ViewAdapter if exports(VIEW_ADAPTER_EXPORT) => {
+            (Kind::ViewAdapter, VIEW_ADAPTER_EXPORT, "dispatch-view-adapter")
+        }
+        Kind::Adapter | Kind::ViewAdapter => {
+            (Kind::Adapter, ADAPTER_EXPORT, "dispatch-adapter` or `dispatch-view-adapter")
+        }
+        Kind::Transform | Kind::ViewTransform if exports(VIEW_TRANSFORM_EXPORT) => {
             (Kind::ViewTransform, VIEW_TRANSFORM_EXPORT, "dispatch-view-transform")
         }
         Kind::Transform | Kind::ViewTransform => {
@@ -129,7 +141,7 @@ pub(super) fn check(info: &ComponentInfo, wasi_stubs: bool, kind: Kind) -> Resul
             )),
         });
     }
-    if kind != Kind::Adapter {
+    if matches!(kind, Kind::Transform | Kind::ViewTransform) {
         let impure: Vec<&str> = info
             .imports
             .iter()
@@ -195,6 +207,19 @@ mod tests {
 
     fn check_(info: &ComponentInfo) -> Result<(), LoadError> {
         check(info, false, Kind::Adapter).map(drop)
+    }
+
+    #[test]
+    fn an_adapter_exports_either_adapter_interface_and_the_view_one_wins() {
+        let plain = info(&["jido:dispatch/http@0.1.0"], &[ADAPTER_EXPORT]);
+        assert_eq!(check(&plain, false, Kind::Adapter), Ok(Kind::Adapter));
+        let viewing = info(&["jido:dispatch/http@0.1.0", "jido:dispatch/view@0.1.0"], &[VIEW_ADAPTER_EXPORT]);
+        assert_eq!(check(&viewing, false, Kind::Adapter), Ok(Kind::ViewAdapter));
+        let both = info(&[], &[ADAPTER_EXPORT, VIEW_ADAPTER_EXPORT]);
+        assert_eq!(check(&both, false, Kind::Adapter), Ok(Kind::ViewAdapter));
+        let transform = info(&[], &[VIEW_TRANSFORM_EXPORT]);
+        let err = check(&transform, false, Kind::Adapter).expect_err("refused").to_string();
+        assert!(err.contains("`dispatch-adapter` or `dispatch-view-adapter` world"), "{err}");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! - anything else (or none): only the lenient `validate-opts`.
 
 use jido_dispatch_sdk::__adapter::{Guest, GuestTarget, Target};
+use jido_dispatch_sdk::bindings::jido::dispatch::view::SignalView;
 use jido_dispatch_sdk::{Data, DeliveryError, Signal};
 
 /// The component.
@@ -41,7 +42,27 @@ impl GuestTarget for Flawed {
         Ok(Target::new(Flawed { flaw: flaw_of(&opts) }))
     }
 
-    fn deliver(&self, signal: Signal) -> Result<(), DeliveryError> {
+    fn deliver(&self, signal: &SignalView) -> Result<(), DeliveryError> {
+        self.deliver_one(signal.get())
+    }
+
+    fn deliver_batch(&self, signals: Vec<Signal>) -> Vec<Result<(), DeliveryError>> {
+        if self.flaw == "batch" {
+            return Vec::new();
+        }
+        signals.into_iter().map(|s| self.deliver_one(s)).collect()
+    }
+
+    fn health_check(&self) -> Result<(), String> {
+        if self.flaw == "health" {
+            panic!("health check crashes");
+        }
+        Ok(())
+    }
+}
+
+impl Flawed {
+    fn deliver_one(&self, signal: Signal) -> Result<(), DeliveryError> {
         match (self.flaw.as_str(), &signal.data) {
             ("binary", Some(Data::Binary(_))) => panic!("cannot handle binary data"),
             ("memory", Some(Data::Json(text))) if text.len() > 10_000 => {
@@ -53,20 +74,6 @@ impl GuestTarget for Flawed {
             }
             _ => Ok(()),
         }
-    }
-
-    fn deliver_batch(&self, signals: Vec<Signal>) -> Vec<Result<(), DeliveryError>> {
-        if self.flaw == "batch" {
-            return Vec::new();
-        }
-        signals.into_iter().map(|s| self.deliver(s)).collect()
-    }
-
-    fn health_check(&self) -> Result<(), String> {
-        if self.flaw == "health" {
-            panic!("health check crashes");
-        }
-        Ok(())
     }
 }
 
