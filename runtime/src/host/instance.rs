@@ -35,9 +35,13 @@ pub(super) struct Instance {
 
 /// The epoch callback: each tick of a running call, interrupt it past its time limit, and
 /// (for throttled adapters) make it sleep nine ticks per tick run once past the grace.
-pub(super) fn guard_call(ctx: wasmtime::StoreContextMut<'_, HostState>) -> wasmtime::Result<UpdateDeadline> {
-    let guard = ctx.data().guard;
-    let elapsed = guard.started.elapsed();
+pub(super) fn guard_call(
+    mut ctx: wasmtime::StoreContextMut<'_, HostState>,
+) -> wasmtime::Result<UpdateDeadline> {
+    let now = std::time::Instant::now();
+    let guard = &mut ctx.data_mut().guard;
+    let elapsed = now.duration_since(*guard.started.get_or_insert(now));
+    let guard = *guard;
     if elapsed >= guard.timeout {
         return Ok(UpdateDeadline::Interrupt);
     }
@@ -51,7 +55,7 @@ impl Instance {
     /// Readies the instance for a call: its deadline, clock and fuel, and no delivery
     /// context left from the last call.
     pub(super) fn begin(&mut self, limits: &Limits, fuel: bool) -> wasmtime::Result<()> {
-        self.store.data_mut().guard.started = std::time::Instant::now();
+        self.store.data_mut().guard.started = None;
         self.store.set_epoch_deadline(1);
         if fuel {
             self.store.set_fuel(limits.fuel.unwrap_or(u64::MAX))?;

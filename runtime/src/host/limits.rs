@@ -8,7 +8,8 @@ pub struct Limits {
     /// Linear memory of one instance, all memories together, in bytes.
     pub memory_bytes: usize,
     /// Wall time allowed for one call into the component (enforced by epoch deadline and
-    /// a host-side timeout).
+    /// a host-side timeout). The epoch side measures it from the call's first 5 ms tick,
+    /// so a call may overrun it by up to one tick, never be stopped before it.
     pub call_timeout: Duration,
     /// Instances of this adapter alive at once (and so deliveries in flight).
     pub max_instances: usize,

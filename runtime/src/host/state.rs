@@ -57,8 +57,10 @@ pub struct HostState {
 /// When the running call started and how long it may run; read by the epoch callback.
 #[derive(Debug, Clone, Copy)]
 pub struct CallGuard {
-    /// Start of the running call.
-    pub started: std::time::Instant,
+    /// The first epoch tick of the running call: unset until that tick, so that a call
+    /// reads no clock to start (most calls end before any tick). The limit is measured from
+    /// there, so a call may overrun it by up to one `EPOCH_TICK`, never be cut short.
+    pub started: Option<std::time::Instant>,
     /// Its time limit.
     pub timeout: std::time::Duration,
     /// Whether to throttle it past the grace period.
@@ -106,7 +108,7 @@ impl HostState {
             call: DeliveryContext::default(),
             lent: super::view::LentSignals::default(),
             guard: CallGuard {
-                started: std::time::Instant::now(),
+                started: None,
                 timeout: limits.call_timeout,
                 throttle: limits.throttle_long_calls,
             },

@@ -61,17 +61,17 @@ impl Health {
     }
 }
 
-/// When something happened: a clock instant to order events, and the wall-clock time,
-/// formatted (RFC 3339) only when a health check reads it.
+/// When something happened: the wall-clock time, formatted (RFC 3339) only when a health
+/// check reads it. (Which of a success and a failure came last is [`Seen::failing`], not a
+/// comparison of clocks: one clock read per delivery is enough.)
 #[derive(Debug, Clone, Copy)]
 struct Event {
-    at: tokio::time::Instant,
     wall: std::time::SystemTime,
 }
 
 impl Event {
     fn now() -> Self {
-        Event { at: tokio::time::Instant::now(), wall: std::time::SystemTime::now() }
+        Event { wall: std::time::SystemTime::now() }
     }
 
     fn rfc3339(&self) -> String {
@@ -84,6 +84,8 @@ impl Event {
 struct Seen {
     success: Option<Event>,
     failure: Option<(Event, String)>,
+    /// Whether the latest delivery recorded failed.
+    failing: bool,
 }
 
 /// What deliveries to a target have seen, shared by its clones.
@@ -94,21 +96,23 @@ pub(crate) struct DeliveryRecord {
 
 impl DeliveryRecord {
     pub(crate) fn success(&self) {
-        self.seen.lock().unwrap_or_else(PoisonError::into_inner).success = Some(Event::now());
+        let event = Event::now();
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.success = Some(event);
+        seen.failing = false;
     }
 
     pub(crate) fn failure(&self, error: String) {
-        self.seen.lock().unwrap_or_else(PoisonError::into_inner).failure = Some((Event::now(), error));
+        let event = Event::now();
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.failure = Some((event, error));
+        seen.failing = true;
     }
 
     /// (last success time, last failure (time, error), whether the failure is the latest).
     fn snapshot(&self) -> (Option<String>, Option<(String, String)>, bool) {
         let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        let failing = match (&seen.success, &seen.failure) {
-            (Some(ok), Some((bad, _))) => bad.at > ok.at,
-            (None, Some(_)) => true,
-            _ => false,
-        };
+        let failing = seen.failing;
         let success = seen.success.as_ref().map(Event::rfc3339);
         let failure = seen.failure.as_ref().map(|(e, why)| (e.rfc3339(), why.clone()));
         (success, failure, failing)
