@@ -137,3 +137,23 @@ impl Target {
         Health { status, latency, probe_error: probe.err(), last_success, last_failure, breaker }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::DeliveryRecord;
+
+    #[test]
+    fn the_latest_outcome_decides_whether_a_target_is_failing() {
+        let record = DeliveryRecord::default();
+        assert!(!record.snapshot().2, "nothing seen yet");
+        record.failure("http_500".to_owned());
+        assert!(record.snapshot().2, "the only delivery failed");
+        record.success();
+        let (success, failure, failing) = record.snapshot();
+        assert!(!failing, "a success after the failure");
+        assert!(success.is_some_and(|at| at.ends_with('Z')));
+        assert_eq!(failure.map(|(_, why)| why).as_deref(), Some("http_500"), "the failure is kept");
+        record.failure("timeout".to_owned());
+        assert!(record.snapshot().2, "a failure after the success");
+    }
+}
