@@ -112,10 +112,10 @@ impl Target {
         loop {
             self.wait_for_rate().await;
             let (admission, trial) = self.admit();
-            let outcome = if admission == Admission::Refused {
+            let (outcome, ended) = if admission == Admission::Refused {
                 let refused = Err(self.circuit_open());
                 self.emit_attempt(signal, attempts + 1, Duration::ZERO, &refused, &(None, None));
-                refused
+                (refused, std::time::Instant::now())
             } else {
                 attempts += 1;
                 self.attempt(signal, payload, &ctx, attempts, lane.context()).await
@@ -125,14 +125,14 @@ impl Target {
             }
             let error = match outcome {
                 Ok(()) => {
-                    self.final_outcome(&Ok(()), admission);
+                    self.final_outcome(&Ok(()), admission, ended);
                     return Ended::Final((Ok(()), attempts));
                 }
                 Err(error) => error,
             };
             if !error.is_retryable() || retry >= self.settings.retry.max_retries {
                 let outcome = Err(error);
-                self.final_outcome(&outcome, admission);
+                self.final_outcome(&outcome, admission, ended);
                 return Ended::Final((outcome, attempts));
             }
             retry += 1;
@@ -170,8 +170,8 @@ impl Target {
         while !left.is_empty() {
             self.wait_for_rate().await;
             let (admission, trial) = self.admit();
-            let outcomes = if admission == Admission::Refused {
-                vec![Err(self.circuit_open()); left.len()]
+            let (outcomes, ended) = if admission == Admission::Refused {
+                (vec![Err(self.circuit_open()); left.len()], std::time::Instant::now())
             } else {
                 let parent = TraceContext::of(&signals[left[0]]);
                 self.attempt_batch(signals, payloads, &left, &ctx, &mut attempts, parent).await
@@ -192,7 +192,7 @@ impl Target {
                         again.push(i);
                     }
                     other => {
-                        self.final_outcome(&other, admission);
+                        self.final_outcome(&other, admission, ended);
                         results[i] = Some(other);
                     }
                 }
@@ -243,13 +243,18 @@ impl Target {
         DeliveryError::retryable("circuit_open", format!("the circuit breaker of `{}` is open", self.label))
     }
 
-    /// Records a delivery's final outcome in the health record and the breaker (closed
-    /// state): a success resets the breaker's count, a retryable failure adds to it, a
-    /// permanent failure leaves it alone (the destination answered).
-    pub(super) fn final_outcome(&self, outcome: &Result<(), DeliveryError>, admission: Admission) {
+    /// Records a delivery's final outcome, known at `ended`, in the health record and the
+    /// breaker (closed state): a success resets the breaker's count, a retryable failure
+    /// adds to it, a permanent failure leaves it alone (the destination answered).
+    pub(super) fn final_outcome(
+        &self,
+        outcome: &Result<(), DeliveryError>,
+        admission: Admission,
+        ended: std::time::Instant,
+    ) {
         match outcome {
-            Ok(()) => self.record.success(),
-            Err(error) => self.record.failure(error.to_string()),
+            Ok(()) => self.record.success(ended),
+            Err(error) => self.record.failure(ended, error.to_string()),
         }
         let counted = outcome.as_ref().err().is_none_or(DeliveryError::is_retryable);
         if let (Some(breaker), true) = (&self.breaker, counted && admission != Admission::Refused) {
@@ -258,6 +263,7 @@ impl Target {
     }
 
     /// One attempt of `payload`; timed, traced and emitted as telemetry for `signal`.
+    /// Returns its outcome and when it ended (the clock read that timed it).
     async fn attempt(
         &self,
         signal: &Signal,
@@ -265,7 +271,7 @@ impl Target {
         ctx: &DeliveryContext,
         attempt: u32,
         parent: TraceContext,
-    ) -> Result<(), DeliveryError> {
+    ) -> (Result<(), DeliveryError>, std::time::Instant) {
         let mut traced = self.telemetry.tracing().start("attempt", Kind::Client, Some(parent));
         let ctx = self.traced_context(ctx, &traced, Some(signal));
         let observed = ctx.observed.clone();
@@ -282,7 +288,8 @@ impl Target {
         let started = std::time::Instant::now();
         let outcome = self.endpoint.deliver(payload, ctx).instrument(span.clone()).await;
         let outcome = self.scrubbed(outcome);
-        let duration = started.elapsed();
+        let ended = std::time::Instant::now();
+        let duration = ended - started;
         if self.telemetry.tracing().exporting() {
             self.describe(&mut traced);
             traced.set("cloudevents.event_id", signal.id.clone());
@@ -299,11 +306,11 @@ impl Target {
         }
         let answer = observed.as_ref().map(|o| o.take()).unwrap_or_default();
         self.emit_attempt(signal, attempt, duration, &outcome, &answer);
-        outcome
+        (outcome, ended)
     }
 
     /// One `deliver-batch` call with the `payloads` of the signals `left`; one telemetry
-    /// event per signal.
+    /// event per signal. Returns the outcomes and when the call ended.
     async fn attempt_batch(
         &self,
         signals: &[Arc<Signal>],
@@ -312,7 +319,7 @@ impl Target {
         ctx: &DeliveryContext,
         attempts: &mut [u32],
         parent: Option<TraceContext>,
-    ) -> Vec<Result<(), DeliveryError>> {
+    ) -> (Vec<Result<(), DeliveryError>>, std::time::Instant) {
         let mut traced = self.telemetry.tracing().start("attempt", Kind::Client, parent);
         traced.set("jido.batch_size", left.len() as i64);
         let ctx = self.traced_context(ctx, &traced, None);
@@ -322,7 +329,8 @@ impl Target {
         let started = std::time::Instant::now();
         let outcomes = self.endpoint.deliver_batch(&batch, ctx).instrument(span).await;
         let mut outcomes: Vec<_> = outcomes.into_iter().map(|o| self.scrubbed(o)).collect();
-        let duration = started.elapsed();
+        let ended = std::time::Instant::now();
+        let duration = ended - started;
         let missing = HostFailure::AdapterError.error("deliver-batch returned fewer results than signals");
         outcomes.resize(left.len(), Err(missing));
         let answer = observed.as_ref().map(|o| o.take()).unwrap_or_default();
@@ -330,7 +338,7 @@ impl Target {
             attempts[i] += 1;
             self.emit_attempt(&signals[i], attempts[i], duration, outcome, &answer);
         }
-        outcomes
+        (outcomes, ended)
     }
 }
 

@@ -61,22 +61,21 @@ impl Health {
     }
 }
 
-/// When something happened: the wall-clock time, formatted (RFC 3339) only when a health
-/// check reads it. (Which of a success and a failure came last is [`Seen::failing`], not a
-/// comparison of clocks: one clock read per delivery is enough.)
+/// When something happened: the instant the attempt that decided it ended (the clock read
+/// that timed the attempt, so recording costs none), turned into wall-clock time and
+/// formatted (RFC 3339) only when a health check reads it. (Which of a success and a
+/// failure came last is [`Seen::failing`], not a comparison of times.)
 #[derive(Debug, Clone, Copy)]
 struct Event {
-    wall: std::time::SystemTime,
+    at: std::time::Instant,
 }
 
 impl Event {
-    fn now() -> Self {
-        Event { wall: std::time::SystemTime::now() }
-    }
-
     fn rfc3339(&self) -> String {
         use time::format_description::well_known::Rfc3339;
-        time::OffsetDateTime::from(self.wall).format(&Rfc3339).unwrap_or_default()
+        let now = std::time::SystemTime::now();
+        let wall = now.checked_sub(self.at.elapsed()).unwrap_or(now);
+        time::OffsetDateTime::from(wall).format(&Rfc3339).unwrap_or_default()
     }
 }
 
@@ -95,15 +94,15 @@ pub(crate) struct DeliveryRecord {
 }
 
 impl DeliveryRecord {
-    pub(crate) fn success(&self) {
-        let event = Event::now();
+    pub(crate) fn success(&self, at: std::time::Instant) {
+        let event = Event { at };
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         seen.success = Some(event);
         seen.failing = false;
     }
 
-    pub(crate) fn failure(&self, error: String) {
-        let event = Event::now();
+    pub(crate) fn failure(&self, at: std::time::Instant, error: String) {
+        let event = Event { at };
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         seen.failure = Some((event, error));
         seen.failing = true;
@@ -146,14 +145,15 @@ mod tests {
     fn the_latest_outcome_decides_whether_a_target_is_failing() {
         let record = DeliveryRecord::default();
         assert!(!record.snapshot().2, "nothing seen yet");
-        record.failure("http_500".to_owned());
+        let now = std::time::Instant::now;
+        record.failure(now(), "http_500".to_owned());
         assert!(record.snapshot().2, "the only delivery failed");
-        record.success();
+        record.success(now());
         let (success, failure, failing) = record.snapshot();
         assert!(!failing, "a success after the failure");
         assert!(success.is_some_and(|at| at.ends_with('Z')));
         assert_eq!(failure.map(|(_, why)| why).as_deref(), Some("http_500"), "the failure is kept");
-        record.failure("timeout".to_owned());
+        record.failure(now(), "timeout".to_owned());
         assert!(record.snapshot().2, "a failure after the success");
     }
 }

@@ -34,7 +34,7 @@ impl Target {
             Err(error) => {
                 let outcome = self.scrubbed(Err(error));
                 self.emit_attempt(signal, 1, started.elapsed(), &outcome, &(None, None));
-                self.final_outcome(&outcome, Admission::Allowed);
+                self.final_outcome(&outcome, Admission::Allowed, Instant::now());
                 Step::Done((outcome, 1))
             }
         }
