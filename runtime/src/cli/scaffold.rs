@@ -223,28 +223,27 @@ fn write(path: &Path, text: &str) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_new_project_gets_every_file_of_the_wit_package() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+    /// Checks that `embedded` lists, as `prefix/NAME`, exactly the files of the repository
+    /// folder `folder` (relative to the workspace root).
+    fn lists_every_file(embedded: &[(&str, &str)], folder: &str, prefix: &str) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(folder);
         let mut files: Vec<String> = std::fs::read_dir(&dir)
-            .expect("wit/ reads")
-            .map(|entry| format!("wit/{}", entry.expect("entry").file_name().to_string_lossy()))
+            .unwrap_or_else(|e| panic!("{folder} reads: {e}"))
+            .map(|entry| format!("{prefix}/{}", entry.expect("entry").file_name().to_string_lossy()))
             .collect();
         files.sort();
-        let listed: Vec<String> = super::WIT.iter().map(|(path, _)| (*path).to_owned()).collect();
+        let mut listed: Vec<String> = embedded.iter().map(|(path, _)| (*path).to_owned()).collect();
+        listed.sort();
         assert_eq!(listed, files);
     }
 
     #[test]
+    fn a_new_project_gets_every_file_of_the_wit_package() {
+        lists_every_file(&super::WIT, "wit", "wit");
+    }
+
+    #[test]
     fn a_new_rust_project_gets_every_source_file_of_the_sdk() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../adapters/sdk/src");
-        let mut files: Vec<String> = std::fs::read_dir(&dir)
-            .expect("adapters/sdk/src reads")
-            .map(|entry| format!("sdk/src/{}", entry.expect("entry").file_name().to_string_lossy()))
-            .collect();
-        files.sort();
-        let mut listed: Vec<String> = super::RUST_SDK.iter().map(|(path, _)| (*path).to_owned()).collect();
-        listed.sort();
-        assert_eq!(listed, files);
+        lists_every_file(&super::RUST_SDK, "adapters/sdk/src", "sdk/src");
     }
 }
