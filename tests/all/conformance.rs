@@ -33,6 +33,8 @@ async fn every_builtin_adapter_passes() {
         let report = run(&runtime(), bytes, opts, false).await;
         assert!(report.passed(), "{name}:\n{report}");
         assert_eq!(report.checks.len(), 9, "{name}: every check ran:\n{report}");
+        // The SDK builds every built-in against the view world, and the kit names it.
+        assert_eq!(report.checks[0].detail, "implements jido:dispatch/dispatch-view-adapter@0.1.0");
     }
 }
 

@@ -104,11 +104,13 @@ pub async fn run(runtime: &Runtime, bytes: &[u8], opts: &str, wasi_stubs: bool) 
     };
     let name = "adapter-under-test";
     if !match runtime.load_adapter(name, bytes, config).await {
-        Ok(_) => report.record(
-            "world",
-            true,
-            "implements jido:dispatch/dispatch-adapter@0.1.0 or dispatch-view-adapter@0.1.0",
-        ),
+        Ok(_) => match runtime.loaded_adapter(name) {
+            Some(loaded) => {
+                let world = loaded.pool().world();
+                report.record("world", true, format!("implements jido:dispatch/{world}@0.1.0"))
+            }
+            None => report.record("world", false, "the adapter did not stay loaded"),
+        },
         Err(e) => report.record("world", false, e.to_string()),
     } {
         return report;

@@ -210,11 +210,7 @@ impl SignalExports {
             }
             SignalExports::ViewAdapter { deliver, .. } => {
                 let func = typed!(deliver, (ResourceAny, Resource<SignalView>), DeliverResults);
-                lending(store, std::slice::from_ref(signal), async |store| {
-                    call(func, store, sync, (target, lent_handle(0))).await
-                })
-                .await
-                .map(|(answer,)| answer)
+                call_lent(func, store, sync, target, signal).await
             }
             _ => Err(missing("target.deliver")),
         }
@@ -257,27 +253,29 @@ impl SignalExports {
             }
             SignalExports::ViewTransform(transform) => {
                 let func = typed!(transform, (ResourceAny, Resource<SignalView>), VerdictResults);
-                lending(store, std::slice::from_ref(signal), async |store| {
-                    call(func, store, sync, (transformer, lent_handle(0))).await
-                })
-                .await
-                .map(|(answer,)| answer)
+                call_lent(func, store, sync, transformer, signal).await
             }
             _ => Err(missing("transformer.transform")),
         }
     }
 }
 
-/// Runs `call` with `signals` lent to the store's `view` (`host/view.rs`), and ends the
-/// loan when the call returns, whatever it returned.
-async fn lending<F, T>(store: &mut Store<HostState>, signals: &[Signal], call: F) -> wasmtime::Result<T>
+/// Calls `func` on `resource` with `signal` lent to the store's `view` (`host/view.rs`),
+/// and ends the loan when the call returns, whatever it returned.
+async fn call_lent<R>(
+    func: TypedFunc<(ResourceAny, Resource<SignalView>), (R,)>,
+    store: &mut Store<HostState>,
+    sync: bool,
+    resource: ResourceAny,
+    signal: &Signal,
+) -> wasmtime::Result<R>
 where
-    F: AsyncFnOnce(&mut Store<HostState>) -> wasmtime::Result<T>,
+    R: ComponentType + Lift + Send + Sync + 'static,
 {
-    store.data_mut().lent.lend(signals);
-    let answer = call(&mut *store).await;
+    store.data_mut().lent.lend(signal);
+    let answer = call(func, store, sync, (resource, lent_handle())).await;
     store.data_mut().lent.end();
-    answer
+    Ok(answer?.0)
 }
 
 async fn call<P, R>(

@@ -50,8 +50,8 @@ pub struct HostState {
     pub log: super::log::LogCtx,
     /// What the running call wrote to stderr last.
     pub stderr: StderrTail,
-    /// The signals lent to the running call through `view` (`host/view.rs`).
-    pub(super) lent: super::view::LentSignals,
+    /// The signal lent to the running call through `view` (`host/view.rs`).
+    pub(super) lent: super::view::LentSignal,
 }
 
 /// When the running call started and how long it may run; read by the epoch callback.
@@ -106,7 +106,7 @@ impl HostState {
             adapter,
             channels,
             call: DeliveryContext::default(),
-            lent: super::view::LentSignals::default(),
+            lent: super::view::LentSignal::default(),
             guard: CallGuard {
                 started: None,
                 timeout: limits.call_timeout,

@@ -3,12 +3,11 @@
 //! (a no-op, a filter on the type, an adapter that posts the host's JSON encoding) never
 //! receives a copy of it.
 //!
-//! What a call lends is a slice of signals ([`LentSignals`] in the store's state), set by
-//! the call that lends it (`host/lowered.rs`) and cleared when that call returns: one
-//! signal for `transform` and `deliver`, the batch for `deliver-batch`. A handle's
-//! representation is the signal's index in that slice; a read with nothing lent, or with
-//! an index past the slice (both of which the component model's borrow rules already
-//! prevent), traps.
+//! There is one lent signal at a time per instance ([`LentSignal`] in the store's state),
+//! set by the call that lends it (`host/lowered.rs`: a view-adapter's `deliver`, a
+//! view-transform's `transform`) and cleared when that call returns. The handle's
+//! representation carries nothing; a read with nothing lent (which the component model's
+//! borrow rules already prevent) traps.
 
 use std::ptr::NonNull;
 
@@ -30,8 +29,8 @@ pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     let mut view = linker.instance(VIEW)?;
     // Only borrows are ever handed out: dropping a handle frees nothing.
     view.resource("signal-view", ResourceType::host::<SignalView>(), |_, _| Ok(()))?;
-    view.func_wrap("[method]signal-view.get", |store, (view,): (Resource<SignalView>,)| {
-        let signal: *const Signal = store.data().lent.signal(&view)?;
+    view.func_wrap("[method]signal-view.get", |store, (_,): (Resource<SignalView>,)| {
+        let signal: *const Signal = store.data().lent.signal()?;
         // SAFETY: the lent signal outlives the call that lent it, and this import runs
         // inside that call; wasmtime lowers the returned record into the guest before the
         // import returns, so the reference is never used after the loan ends. `'static`
@@ -39,38 +38,38 @@ pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
         let signal: &'static Signal = unsafe { &*signal };
         Ok((SignalRef::new(signal),))
     })?;
-    view.func_wrap("[method]signal-view.id", |store, (view,): (Resource<SignalView>,)| {
-        Ok((store.data().lent.signal(&view)?.id.clone(),))
+    view.func_wrap("[method]signal-view.id", |store, (_,): (Resource<SignalView>,)| {
+        Ok((store.data().lent.signal()?.id.clone(),))
     })?;
-    view.func_wrap("[method]signal-view.type", |store, (view,): (Resource<SignalView>,)| {
-        Ok((store.data().lent.signal(&view)?.ty.clone(),))
+    view.func_wrap("[method]signal-view.type", |store, (_,): (Resource<SignalView>,)| {
+        Ok((store.data().lent.signal()?.ty.clone(),))
     })?;
-    view.func_wrap("[method]signal-view.to-json", |store, (view,): (Resource<SignalView>,)| {
-        Ok((store.data().lent.signal(&view)?.to_json(),))
+    view.func_wrap("[method]signal-view.to-json", |store, (_,): (Resource<SignalView>,)| {
+        Ok((store.data().lent.signal()?.to_json(),))
     })?;
     Ok(())
 }
 
-/// The handle lent for the running call's signal number `index`.
-pub(super) fn lent_handle(index: u32) -> Resource<SignalView> {
-    Resource::new_borrow(index)
+/// The handle lent for the running call's signal.
+pub(super) fn lent_handle() -> Resource<SignalView> {
+    Resource::new_borrow(0)
 }
 
-/// The signals lent to the running call, if any: a `&[Signal]` that the store cannot name
+/// The signal lent to the running call, if any: a `&Signal` that the store cannot name
 /// with a lifetime.
 #[derive(Debug, Default)]
-pub struct LentSignals(Option<NonNull<[Signal]>>);
+pub struct LentSignal(Option<NonNull<Signal>>);
 
-// SAFETY: a `LentSignals` is a shared reference to `[Signal]`, which is `Sync`; it is sent
-// between threads only as `&[Signal]` could be.
-unsafe impl Send for LentSignals {}
+// SAFETY: a `LentSignal` is a shared reference to a `Signal`, which is `Sync`; it is sent
+// between threads only as `&Signal` could be.
+unsafe impl Send for LentSignal {}
 
-impl LentSignals {
-    /// Lends `signals` until [`end`](Self::end). The lender must call `end` before
-    /// `signals` go out of scope, or drop the store: `host/lowered.rs` does the first when
-    /// the call returns, and an instance whose call did not return is never used again.
-    pub(super) fn lend(&mut self, signals: &[Signal]) {
-        self.0 = Some(NonNull::from(signals));
+impl LentSignal {
+    /// Lends `signal` until [`end`](Self::end). The lender must call `end` before `signal`
+    /// goes out of scope, or drop the store: `host/lowered.rs` does the first when the call
+    /// returns, and an instance whose call did not return is never used again.
+    pub(super) fn lend(&mut self, signal: &Signal) {
+        self.0 = Some(NonNull::from(signal));
     }
 
     /// Ends the loan.
@@ -78,17 +77,13 @@ impl LentSignals {
         self.0 = None;
     }
 
-    fn signal(&self, handle: &Resource<SignalView>) -> wasmtime::Result<&Signal> {
-        let Some(pointer) = self.0 else {
-            return Err(wasmtime::Error::msg("a signal-view was read outside the call that lent it"));
-        };
-        // SAFETY: set by `lend` from a `&[Signal]` that outlives the call in progress (the
-        // only time guest code, and so this import, runs), and cleared by `end` when that
-        // call returns.
-        let signals = unsafe { pointer.as_ref() };
-        usize::try_from(handle.rep())
-            .ok()
-            .and_then(|index| signals.get(index))
-            .ok_or_else(|| wasmtime::Error::msg("a signal-view handle names no lent signal"))
+    fn signal(&self) -> wasmtime::Result<&Signal> {
+        match self.0 {
+            // SAFETY: set by `lend` from a `&Signal` that outlives the call in progress (the
+            // only time guest code, and so this import, runs), and cleared by `end` when
+            // that call returns.
+            Some(pointer) => Ok(unsafe { pointer.as_ref() }),
+            None => Err(wasmtime::Error::msg("a signal-view was read outside the call that lent it")),
+        }
     }
 }

@@ -167,6 +167,12 @@ impl Runtime {
     pub fn adapter(&self, name: &str) -> Result<Arc<dyn Adapter>, TargetOpenError> {
         self.inner.adapters.resolve(&self.inner.host, name).map(|resolved| resolved.adapter)
     }
+
+    /// The adapter `name` if it was loaded with [`load_adapter`](Self::load_adapter) (its
+    /// instance pool, e.g. for the world it was loaded for).
+    pub fn loaded_adapter(&self, name: &str) -> Option<crate::host::WasmAdapter> {
+        self.inner.adapters.loaded(name)
+    }
 }
 
 /// How a bus opens targets: through the runtime, while it lives (a bus holds no strong

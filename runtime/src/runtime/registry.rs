@@ -100,6 +100,14 @@ impl AdapterRegistry {
         Ok(outcome)
     }
 
+    /// The component `name` was loaded from at run time (not a built-in or native one).
+    pub fn loaded(&self, name: &str) -> Option<WasmAdapter> {
+        match &self.entry(name)?.code {
+            Code::Loaded(adapter) => Some(adapter.clone()),
+            _ => None,
+        }
+    }
+
     /// Unregisters `name`; returns whether it existed.
     pub fn remove(&self, name: &str) -> bool {
         self.entries.write().unwrap_or_else(PoisonError::into_inner).remove(name).is_some()
