@@ -154,8 +154,8 @@ async fn retention_soak() {
     let connection = rusqlite::Connection::open(dir.join("store.sqlite")).unwrap();
     let held: (i64, i64, i64) = connection
         .query_row(
-            "SELECT (SELECT coalesce(sum(bytes), 0) FROM history_signals) + (SELECT coalesce(sum(bytes), 0) FROM attempts),
-                    (SELECT count(*) FROM history_signals), (SELECT count(*) FROM attempts)",
+            "SELECT (SELECT coalesce(sum(bytes), 0) FROM signals) + (SELECT coalesce(sum(bytes), 0) FROM attempts),
+                    (SELECT count(*) FROM signals), (SELECT count(*) FROM attempts)",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )

@@ -66,7 +66,7 @@ fn read_lane(
     let mut statement = connection
         .prepare_cached(
             "SELECT i.seq, s.signal FROM lane_items i \
-             JOIN lanes l ON l.id = i.lane JOIN accepted_signals s ON s.seq = i.seq \
+             JOIN lanes l ON l.id = i.lane JOIN signals s ON s.row = i.seq \
              WHERE l.key = ?1 AND i.seq >= ?2 ORDER BY i.seq LIMIT ?3",
         )
         .map_err(|e| e.to_string())?;

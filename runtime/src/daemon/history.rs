@@ -1,17 +1,18 @@
 //! The history the store keeps for operators: every accepted signal and every delivery
 //! attempt, for a retention window and within a byte budget (`[store] retention`,
-//! `retention_bytes`), apart from the backlog tables (a signal leaves its lanes' backlog
-//! when delivered; its history stays until it expires).
+//! `retention_bytes`). A signal's history is its row in `signals` (see
+//! [`log_schema`](super::log_schema)), the row its lanes' backlog points to: once no lane
+//! holds it any more it counts for the history, until it expires.
 //!
 //! ```text
-//! history_signals(row, seq, id, source, type, subject, bus, accepted_ms, bytes, signal)
 //! attempts(row, at_ms, signal_id, signal_source, subscription, lane, target, adapter,
 //!          attempt, duration_us, outcome, message, status, body, bytes)
 //! ```
 //!
 //! Both are written by the store's writer in the transactions it already runs (group
 //! commit); [`prune`] runs on the writer between them: rows older than the window go,
-//! then the oldest rows until the tables hold at most the budget.
+//! then the oldest rows until the tables hold at most the budget. A row a lane still holds
+//! is never pruned, and counts for the history only once it is done.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -38,7 +39,7 @@ impl Default for Retention {
 }
 
 /// Bytes a row counts for beyond its text (keys, numbers, index entries).
-const ROW_OVERHEAD: usize = 96;
+pub(super) const ROW_OVERHEAD: usize = 96;
 
 /// Rows deleted per statement while pruning.
 const PRUNE_CHUNK: i64 = 2_000;
@@ -48,24 +49,12 @@ pub(super) fn unix_ms(at: SystemTime) -> i64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// Creates the history tables and returns the bytes they hold.
+/// Creates the attempts table and returns the bytes the history holds (signals no lane
+/// holds any more, and attempts).
 pub(super) fn open(connection: &Connection) -> Result<usize, LogError> {
     connection
         .execute_batch(
-            "CREATE TABLE IF NOT EXISTS history_signals (
-                 row INTEGER PRIMARY KEY AUTOINCREMENT,
-                 seq INTEGER,
-                 id TEXT NOT NULL,
-                 source TEXT NOT NULL,
-                 type TEXT NOT NULL,
-                 subject TEXT,
-                 bus TEXT NOT NULL,
-                 accepted_ms INTEGER NOT NULL,
-                 bytes INTEGER NOT NULL,
-                 signal TEXT NOT NULL
-             );
-             CREATE INDEX IF NOT EXISTS history_signals_id ON history_signals (id);
-             CREATE TABLE IF NOT EXISTS attempts (
+            "CREATE TABLE IF NOT EXISTS attempts (
                  row INTEGER PRIMARY KEY AUTOINCREMENT,
                  at_ms INTEGER NOT NULL,
                  signal_id TEXT NOT NULL,
@@ -85,10 +74,13 @@ pub(super) fn open(connection: &Connection) -> Result<usize, LogError> {
              CREATE INDEX IF NOT EXISTS attempts_signal ON attempts (signal_id);",
         )
         .map_err(log_error)?;
+    let pending = super::log_schema::PENDING;
     let held: i64 = connection
         .query_row(
-            "SELECT (SELECT coalesce(sum(bytes), 0) FROM history_signals)
-                  + (SELECT coalesce(sum(bytes), 0) FROM attempts)",
+            &format!(
+                "SELECT (SELECT coalesce(sum(bytes), 0) FROM signals s WHERE NOT {pending})
+                      + (SELECT coalesce(sum(bytes), 0) FROM attempts)"
+            ),
             [],
             |r| r.get(0),
         )
@@ -96,25 +88,26 @@ pub(super) fn open(connection: &Connection) -> Result<usize, LogError> {
     Ok(usize::try_from(held).unwrap_or(0))
 }
 
-/// Records an accepted signal (`seq`: its backlog row, when it went to any lane); returns
-/// the bytes it counts for.
+/// Stores an accepted signal as row `row`, held by `lanes` lanes; returns the bytes it
+/// counts for in the history once no lane holds it.
 pub(super) fn insert_signal(
     transaction: &Transaction<'_>,
+    row: i64,
     bus: &str,
     routed: &Routed,
-    seq: Option<i64>,
-    text: &str,
+    lanes: usize,
 ) -> Result<usize, LogError> {
     let signal = &routed.signal;
+    let text = signal.to_json();
     let bytes = text.len() + ROW_OVERHEAD;
     transaction
         .prepare_cached(
-            "INSERT INTO history_signals (seq, id, source, type, subject, bus, accepted_ms, bytes, signal)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO signals (row, id, source, type, subject, bus, accepted_ms, bytes, signal, lanes, held)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )
         .and_then(|mut s| {
             s.execute(params![
-                seq,
+                row,
                 signal.id,
                 signal.source,
                 signal.ty,
@@ -123,6 +116,8 @@ pub(super) fn insert_signal(
                 unix_ms(SystemTime::now()),
                 i64::try_from(bytes).unwrap_or(i64::MAX),
                 text,
+                i64::try_from(lanes).unwrap_or(i64::MAX),
+                i64::try_from(routed.bytes).unwrap_or(i64::MAX),
             ])
         })
         .map_err(log_error)?;
@@ -169,25 +164,35 @@ pub(super) fn insert_attempt(
     Ok(bytes)
 }
 
+/// A history table: its name, its time column and which of its rows may be pruned.
+#[derive(Debug, Clone, Copy)]
+struct Table {
+    name: &'static str,
+    at: &'static str,
+    prunable: &'static str,
+}
+
+/// Signals count for the history (and may be pruned) only once no lane holds them.
+const SIGNALS: Table = Table {
+    name: "signals",
+    at: "accepted_ms",
+    prunable: "lanes >= 0 AND NOT EXISTS (SELECT 1 FROM lane_items i WHERE i.seq = signals.row)",
+};
+
+const ATTEMPTS: Table = Table { name: "attempts", at: "at_ms", prunable: "1" };
+
 /// Deletes rows past the window, then the oldest rows until the history holds at most
-/// its budget; `held` is the history's byte count, kept up to date.
+/// its budget; `held` is the history's byte count, kept up to date. Rows a lane still
+/// holds are left alone (they are not in `held`).
 pub(super) fn prune(
     connection: &mut Connection,
     retention: &Retention,
     held: &mut usize,
 ) -> Result<(), LogError> {
     let cutoff = unix_ms(SystemTime::now()) - i64::try_from(retention.window.as_millis()).unwrap_or(i64::MAX);
-    // Rows are appended in time order: the oldest row (a primary-key lookup, not a scan)
-    // says whether anything has expired.
-    let oldest = |connection: &Connection, table: &str, at: &str| -> Result<Option<i64>, LogError> {
-        connection
-            .query_row(&format!("SELECT {at} FROM {table} ORDER BY row LIMIT 1"), [], |r| r.get(0))
-            .optional()
-            .map_err(log_error)
-    };
-    for (table, at) in [("history_signals", "accepted_ms"), ("attempts", "at_ms")] {
-        while oldest(connection, table, at)?.is_some_and(|first| first < cutoff) {
-            let freed = delete_chunk(connection, table, Some((at, cutoff)), PRUNE_CHUNK)?;
+    for table in [SIGNALS, ATTEMPTS] {
+        while oldest(connection, table)?.is_some_and(|first| first < cutoff) {
+            let freed = delete_chunk(connection, table, Some(cutoff), PRUNE_CHUNK)?;
             *held = held.saturating_sub(freed.1);
             if freed.0 < PRUNE_CHUNK {
                 break;
@@ -196,13 +201,11 @@ pub(super) fn prune(
     }
     while *held > retention.max_bytes {
         // Signals and their attempts age together: the older of the two oldest rows goes.
-        let (signal, attempt) =
-            (oldest(connection, "history_signals", "accepted_ms")?, oldest(connection, "attempts", "at_ms")?);
         let excess = *held - retention.max_bytes;
-        let table = match (signal, attempt) {
-            (Some(s), Some(a)) if a < s => "attempts",
-            (Some(_), _) => "history_signals",
-            (None, Some(_)) => "attempts",
+        let table = match (oldest(connection, SIGNALS)?, oldest(connection, ATTEMPTS)?) {
+            (Some(s), Some(a)) if a < s => ATTEMPTS,
+            (Some(_), _) => SIGNALS,
+            (None, Some(_)) => ATTEMPTS,
             (None, None) => {
                 *held = 0;
                 break;
@@ -212,14 +215,29 @@ pub(super) fn prune(
         let rows = rows_to_free(connection, table, excess)?;
         let freed = delete_chunk(connection, table, None, rows)?;
         *held = held.saturating_sub(freed.1);
+        if freed.0 == 0 {
+            break;
+        }
     }
     Ok(())
 }
 
-/// How many of the oldest rows of `table` hold at least `excess` bytes (at most
+/// The time of `table`'s oldest prunable row. Rows are appended in time order: for
+/// attempts this is a primary-key lookup, for signals a walk past the rows lanes still
+/// hold at the start of the table.
+fn oldest(connection: &Connection, table: Table) -> Result<Option<i64>, LogError> {
+    let Table { name, at, prunable } = table;
+    connection
+        .prepare_cached(&format!("SELECT {at} FROM {name} WHERE {prunable} ORDER BY row LIMIT 1"))
+        .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
+        .map_err(log_error)
+}
+
+/// How many of the oldest prunable rows of `table` hold at least `excess` bytes (at most
 /// [`PRUNE_CHUNK`]).
-fn rows_to_free(connection: &Connection, table: &str, excess: usize) -> Result<i64, LogError> {
-    let sql = format!("SELECT bytes FROM {table} ORDER BY row LIMIT {PRUNE_CHUNK}");
+fn rows_to_free(connection: &Connection, table: Table, excess: usize) -> Result<i64, LogError> {
+    let Table { name, prunable, .. } = table;
+    let sql = format!("SELECT bytes FROM {name} WHERE {prunable} ORDER BY row LIMIT {PRUNE_CHUNK}");
     let mut statement = connection.prepare_cached(&sql).map_err(log_error)?;
     let sizes = statement.query_map([], |r| r.get::<_, i64>(0)).map_err(log_error)?;
     let (mut rows, mut freed) = (0, 0usize);
@@ -233,23 +251,24 @@ fn rows_to_free(connection: &Connection, table: &str, excess: usize) -> Result<i
     Ok(rows.max(1))
 }
 
-/// Deletes up to `limit` of the oldest rows of `table` (only those whose time column is
-/// before the cutoff, with `older_than`); returns how many rows and bytes went.
+/// Deletes up to `limit` of the oldest prunable rows of `table` (only those whose time
+/// column is before `older_than`, if given); returns how many rows and bytes went.
 fn delete_chunk(
     connection: &mut Connection,
-    table: &str,
-    older_than: Option<(&str, i64)>,
+    table: Table,
+    older_than: Option<i64>,
     limit: i64,
 ) -> Result<(i64, usize), LogError> {
+    let Table { name, at, prunable } = table;
     let transaction = connection.transaction().map_err(log_error)?;
     let (rows, bytes): (i64, i64) = {
         let (condition, cutoff) = match older_than {
-            Some((column, cutoff)) => (format!("{column} < ?1"), cutoff),
+            Some(cutoff) => (format!("{at} < ?1"), cutoff),
             None => ("?1 = ?1".to_owned(), 0),
         };
         let sql = format!(
-            "DELETE FROM {table} WHERE row IN
-                 (SELECT row FROM {table} WHERE {condition} ORDER BY row LIMIT ?2)
+            "DELETE FROM {name} WHERE row IN
+                 (SELECT row FROM {name} WHERE {prunable} AND {condition} ORDER BY row LIMIT ?2)
              RETURNING bytes"
         );
         let mut statement = transaction.prepare_cached(&sql).map_err(log_error)?;

@@ -31,6 +31,9 @@ pub(super) async fn signals(
         Ok(filter) => filter,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
+    if !state.history.enabled() {
+        return page_response(Ok((Vec::new(), None)), "signals");
+    }
     let found = state.history.run(move |c| history_read::signals(c, &filter)).await;
     page_response(found, "signals")
 }
@@ -66,6 +69,12 @@ pub(super) async fn signal(
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
     let wanted = id.clone();
+    if !state.history.enabled() {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no signal {id:?} in the history (attempt_log = false)"),
+        );
+    }
     let found = state.history.run(move |c| history_read::signal(c, &wanted, filter.source.as_deref())).await;
     match found {
         Ok(Some(shown)) => axum::Json(shown).into_response(),

@@ -18,6 +18,9 @@ use super::log::{LogError, log_error};
 #[derive(Debug, Clone)]
 pub(super) struct HistoryReader {
     connection: Arc<Mutex<Connection>>,
+    /// Whether the store keeps a history (`[store] attempt_log`). Without one, the signals
+    /// table holds only the lanes' backlog, which the history API does not show.
+    enabled: bool,
 }
 
 /// Filters of `GET /admin/signals` and `GET /admin/attempts`; every one is optional.
@@ -40,21 +43,26 @@ pub(super) struct Filter {
 /// One page: its rows and the cursor of the next (`None`: the last page).
 pub(super) type Page = (Vec<Value>, Option<i64>);
 
-const SIGNAL_COLUMNS: &str = "h.row, h.seq, h.id, h.source, h.type, h.subject, h.bus, h.accepted_ms,
+const SIGNAL_COLUMNS: &str = "h.row, h.row, h.id, h.source, h.type, h.subject, h.bus, h.accepted_ms,
      (SELECT count(*) FROM attempts a WHERE a.signal_id = h.id AND a.signal_source = h.source),
-     (h.seq IS NOT NULL AND EXISTS (SELECT 1 FROM accepted_signals s WHERE s.seq = h.seq))";
+     (h.lanes < 0 OR EXISTS (SELECT 1 FROM lane_items i WHERE i.seq = h.row))";
 
 const ATTEMPT_COLUMNS: &str =
     "row, at_ms, signal_id, signal_source, subscription, lane, target, adapter, attempt,
      duration_us, outcome, message, status, body";
 
 impl HistoryReader {
-    /// Opens `path` read-only.
-    pub fn open(path: &Path) -> Result<Self, LogError> {
+    /// Opens `path` read-only, for a store that keeps a history (`enabled`) or not.
+    pub fn open(path: &Path, enabled: bool) -> Result<Self, LogError> {
         let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| LogError(format!("cannot open {} to read: {e}", path.display())))?;
         connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(log_error)?;
-        Ok(HistoryReader { connection: Arc::new(Mutex::new(connection)) })
+        Ok(HistoryReader { connection: Arc::new(Mutex::new(connection)), enabled })
+    }
+
+    /// Whether the store keeps a history.
+    pub fn enabled(&self) -> bool {
+        self.enabled
     }
 
     /// Runs `query` on a blocking thread.
@@ -94,12 +102,12 @@ pub(super) fn signals(connection: &Connection, filter: &Filter) -> Result<Page, 
         "EXISTS (SELECT 1 FROM attempts a WHERE a.signal_id = h.id AND a.signal_source = h.source AND";
     match filter.outcome.as_deref() {
         None => {}
-        Some("pending") => w.raw("EXISTS (SELECT 1 FROM accepted_signals s WHERE s.seq = h.seq)"),
+        Some("pending") => w.raw("(h.lanes < 0 OR EXISTS (SELECT 1 FROM lane_items i WHERE i.seq = h.row))"),
         Some("failed") => w.raw(&format!("{attempt} a.outcome <> 'ok')")),
         Some(code) => w.bind(&format!("{attempt} a.outcome = ?)"), Sql::Text(code.to_owned())),
     }
     let sql = format!(
-        "SELECT {SIGNAL_COLUMNS} FROM history_signals h {} ORDER BY h.row DESC LIMIT {}",
+        "SELECT {SIGNAL_COLUMNS} FROM signals h {} ORDER BY h.row DESC LIMIT {}",
         w.sql(),
         filter.limit
     );
@@ -173,7 +181,7 @@ pub(super) fn signal(
 ) -> Result<Option<Value>, LogError> {
     let found: Option<(Option<i64>, String, String, String, i64)> = connection
         .query_row(
-            "SELECT seq, source, bus, signal, accepted_ms FROM history_signals
+            "SELECT row, source, bus, signal, accepted_ms FROM signals
              WHERE id = ?1 AND (?2 IS NULL OR source = ?2) ORDER BY row DESC LIMIT 1",
             rusqlite::params![id, source],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),

@@ -201,6 +201,11 @@ async fn replay(
     let spec = TargetSpec::from_value(target.clone()).map_err(|e| format!("target: {e}"))?;
     let target = jobs.runtime.open_target(&spec).await.map_err(|e| format!("target: {e}"))?;
     let origin = format!("job/{id}");
+    if !jobs.history.enabled() {
+        // Without a history the store holds only the lanes' backlog: nothing to replay.
+        p.total = Some(0);
+        return Ok(p);
+    }
     if p.total.is_none() {
         let (filter, cursor) = (filter.clone(), p.cursor);
         let total = jobs.history.run(move |c| count_signals(c, &filter, cursor, last_row)).await;
@@ -257,7 +262,7 @@ fn replay_where(filter: &SignalFilter, cursor: i64, last_row: i64) -> Where {
 
 fn count_signals(c: &Connection, filter: &SignalFilter, cursor: i64, last_row: i64) -> Result<u64, LogError> {
     let w = replay_where(filter, cursor, last_row);
-    let sql = format!("SELECT count(*) FROM history_signals {}", w.sql());
+    let sql = format!("SELECT count(*) FROM signals {}", w.sql());
     let n: i64 = c.query_row(&sql, params_from_iter(w.args), |r| r.get(0)).map_err(log_error)?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
@@ -269,7 +274,7 @@ fn signal_page(
     last_row: i64,
 ) -> Result<Vec<(i64, String)>, LogError> {
     let w = replay_where(filter, cursor, last_row);
-    let sql = format!("SELECT row, signal FROM history_signals {} ORDER BY row LIMIT {PAGE}", w.sql());
+    let sql = format!("SELECT row, signal FROM signals {} ORDER BY row LIMIT {PAGE}", w.sql());
     let mut statement = c.prepare(&sql).map_err(log_error)?;
     let rows =
         statement.query_map(params_from_iter(w.args), |r| Ok((r.get(0)?, r.get(1)?))).map_err(log_error)?;
@@ -278,5 +283,5 @@ fn signal_page(
 
 /// The newest history row (a replay's upper bound).
 pub(super) fn last_history_row(c: &Connection) -> Result<i64, LogError> {
-    c.query_row("SELECT coalesce(max(row), 0) FROM history_signals", [], |r| r.get(0)).map_err(log_error)
+    c.query_row("SELECT coalesce(max(row), 0) FROM signals", [], |r| r.get(0)).map_err(log_error)
 }

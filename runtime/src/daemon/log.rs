@@ -1,31 +1,22 @@
-//! The durable store of accepted signals and of each lane's backlog: SQLite tables written
-//! by one thread with group commit.
+//! The durable store of accepted signals and of each lane's backlog: SQLite tables
+//! ([`log_schema`](super::log_schema)) written by one thread with group commit.
 //!
 //! Ingress routes each signal first ([`Bus::route`](crate::bus::Bus::route)), then appends
-//! it together with one *lane item* per lane it goes to, and answers only after the
-//! transaction holding them has committed (WAL, `synchronous = FULL`). Every command that
-//! queued up while one transaction ran goes into the next one, so concurrent requests
-//! share a commit. After each commit the appended signals are handed, in commit order, to
-//! `on_commit` (which offers them to their lanes without waiting). A lane that finishes a
-//! signal deletes its item; the signal's row goes with its last item, and the admission
-//! budget gets its bytes back. Whatever is left at start-up is each lane's backlog.
-//!
-//! ```text
-//! accepted_signals(seq, bus, signal, bytes, lanes)   lanes(id, key)   lane_items(lane, seq)
-//! ```
-//!
-//! `accepted_signals.lanes` counts the lane items a row still has, so finishing a lane is two
-//! primary-key operations (delete the item, decrement the count) and `lane_items` needs no
-//! second index.
-//!
-//! ```text
-//! ```
+//! it (one row, which is also its history) together with one *lane item* per lane it goes
+//! to, and answers only after the transaction holding them has committed (WAL,
+//! `synchronous = FULL`). Every command that queued up while one transaction ran goes into
+//! the next one, so concurrent requests share a commit. After each commit the appended
+//! signals are handed, in commit order, to `on_commit` (which offers them to their lanes
+//! without waiting). A lane that finishes a signal deletes its item; with the row's last
+//! item the admission budget gets the row's bytes back, and the row stays as history (or
+//! goes, with the history off). Whatever lane items are left at start-up are each lane's
+//! backlog.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 
-use rusqlite::{Connection, OptionalExtension as _};
+use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::admission::Admission;
@@ -108,61 +99,6 @@ impl std::fmt::Debug for Command {
     }
 }
 
-/// Opens the store's tables in `path`'s SQLite file; `true` when the lane tables are new
-/// (a store written by an earlier version, whose rows have no lanes yet).
-pub(super) fn open(path: &Path) -> Result<(Connection, bool), LogError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| LogError(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    let connection =
-        Connection::open(path).map_err(|e| LogError(format!("cannot open {}: {e}", path.display())))?;
-    let had_lanes: Option<String> = connection
-        .query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'lane_items'", [], |r| {
-            r.get(0)
-        })
-        .optional()
-        .map_err(log_error)?;
-    connection
-        .execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = FULL;
-             PRAGMA busy_timeout = 5000;
-             PRAGMA wal_autocheckpoint = 0;
-             PRAGMA journal_size_limit = 67108864;
-             CREATE TABLE IF NOT EXISTS accepted_signals (
-                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                 bus TEXT NOT NULL,
-                 signal TEXT NOT NULL
-             );
-             CREATE TABLE IF NOT EXISTS lanes (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
-             CREATE TABLE IF NOT EXISTS lane_items (
-                 lane INTEGER NOT NULL,
-                 seq INTEGER NOT NULL,
-                 PRIMARY KEY (lane, seq)
-             ) WITHOUT ROWID;
-             DROP INDEX IF EXISTS lane_items_seq;",
-        )
-        .map_err(log_error)?;
-    let has =
-        |column: &str| connection.prepare(&format!("SELECT {column} FROM accepted_signals LIMIT 0")).is_ok();
-    if !has("bytes") {
-        connection
-            .execute_batch("ALTER TABLE accepted_signals ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0")
-            .map_err(log_error)?;
-    }
-    if !has("lanes") {
-        // Lanes still to finish each row: counted from the items once, kept up to date after.
-        connection
-            .execute_batch(
-                "ALTER TABLE accepted_signals ADD COLUMN lanes INTEGER NOT NULL DEFAULT 0;
-                 UPDATE accepted_signals SET lanes = (SELECT count(*) FROM lane_items WHERE lane_items.seq = accepted_signals.seq);",
-            )
-            .map_err(log_error)?;
-    }
-    Ok((connection, had_lanes.is_none()))
-}
-
 /// What the store holds at start-up.
 #[derive(Debug, Default)]
 pub struct Opened {
@@ -183,21 +119,25 @@ impl SignalLog {
         retention: Retention,
         on_commit: OnCommit,
     ) -> Result<(SignalLog, Opened), LogError> {
-        let (connection, legacy) = open(path)?;
+        let connection = super::log_schema::open(path)?;
         let history = super::history::open(&connection)?;
-        let (signals, bytes): (i64, i64) = connection
-            .query_row("SELECT count(*), coalesce(sum(bytes), 0) FROM accepted_signals", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+        let pending = super::log_schema::PENDING;
+        let (signals, bytes, last_row): (i64, i64, i64) = connection
+            .query_row(
+                &format!(
+                    "SELECT (SELECT count(*) FROM signals s WHERE {pending}),
+                            (SELECT coalesce(sum(held), 0) FROM signals s WHERE {pending}),
+                            (SELECT coalesce(max(row), 0) FROM signals)"
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .map_err(log_error)?;
-        let mut opened = Opened {
+        let opened = Opened {
             signals: usize::try_from(signals).unwrap_or(0),
             bytes: usize::try_from(bytes).unwrap_or(0),
-            unrouted: Vec::new(),
+            unrouted: unrouted(&connection)?,
         };
-        if legacy {
-            opened.unrouted = unrouted(&connection)?;
-        }
         let (commands, receiver) = std_mpsc::channel();
         let (alive, writer_gone) = std_mpsc::channel::<()>();
         let checkpoints = Connection::open(path).map_err(log_error)?;
@@ -206,7 +146,8 @@ impl SignalLog {
             .spawn(move || {
                 let _alive = alive;
                 let history = super::log_write::History { retention, held: history };
-                super::log_write::writer(connection, receiver, admission, history, on_commit);
+                let store = super::log_write::Writer::new(connection, admission, history, last_row);
+                store.run(receiver, on_commit);
             })
             .map_err(log_error)?;
         std::thread::Builder::new()
@@ -243,7 +184,7 @@ impl SignalLog {
     }
 
     /// Gives row `seq` (stored by a version without lanes) its lane items; a row that goes
-    /// to no lane is deleted.
+    /// to no lane is done (history, or deleted with the history off).
     pub async fn attach(&self, seq: u64, lanes: Vec<Arc<str>>) -> Result<(), LogError> {
         let (reply, answer) = oneshot::channel();
         self.commands
@@ -269,10 +210,10 @@ impl AttemptLog for SignalLog {
     }
 }
 
-/// Rows without lane items (a store from before lanes).
+/// Rows not routed yet (from a store written before lanes).
 fn unrouted(connection: &Connection) -> Result<Vec<Committed>, LogError> {
     let mut statement = connection
-        .prepare("SELECT seq, bus, signal FROM accepted_signals ORDER BY seq")
+        .prepare("SELECT row, bus, signal FROM signals WHERE lanes < 0 ORDER BY row")
         .map_err(log_error)?;
     let rows = statement
         .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?)))

@@ -1,6 +1,7 @@
-//! The store's writer thread and its transactions: appends with their lane items (and
-//! history rows), lane items done, attempts recorded, backlogs forgotten; the history
-//! pruned between transactions. A signal's row is deleted with its last lane item.
+//! The store's writer thread and its transactions: appends with their lane items, lane
+//! items done, attempts recorded, backlogs forgotten; the history pruned between
+//! transactions. A signal's row stays as history when its last lane item goes (or is
+//! deleted with it, with the history off).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::admission::Admission;
 use super::history::{self, Retention};
-use super::log::{Command, Committed, LogError, OnCommit, log_error};
+use super::log::{Command, Committed, LogError, OnCommit, Routed, log_error};
 
 /// What a transaction did, for the writer to report once it has committed.
 #[derive(Debug, Default)]
@@ -27,103 +28,202 @@ pub(super) struct Written {
     pub history: usize,
 }
 
-pub(super) fn write_group(
-    connection: &mut Connection,
-    group: &[Command],
-    lane_ids: &mut HashMap<Arc<str>, i64>,
-    keep_history: bool,
-    written: &mut Written,
-) -> Result<(), LogError> {
-    let transaction = connection.transaction().map_err(log_error)?;
-    for command in group {
+/// The writer's state across transactions.
+pub(super) struct Writer {
+    connection: Connection,
+    admission: Arc<Admission>,
+    history: History,
+    /// Store ids of the lanes seen so far.
+    lane_ids: HashMap<Arc<str>, i64>,
+    /// The last row given to a signal: rows only grow while the process runs, so a lane's
+    /// cursor into its backlog never misses a row (a row deleted at the end of the table,
+    /// history off, is not given out again).
+    last_row: i64,
+}
+
+/// One transaction of the writer, and what it did.
+struct Tx<'c, 'w> {
+    transaction: Transaction<'c>,
+    lane_ids: &'w mut HashMap<Arc<str>, i64>,
+    last_row: &'w mut i64,
+    /// Whether finished rows stay as history.
+    keep: bool,
+    written: Written,
+}
+
+impl Tx<'_, '_> {
+    fn command(&mut self, command: &Command) -> Result<(), LogError> {
         match command {
             Command::Append { bus, signals, .. } => {
                 let mut rows = Vec::with_capacity(signals.len());
                 for routed in signals {
-                    let text = routed.signal.to_json();
-                    if routed.lanes.is_empty() {
-                        written.released.0 += 1;
-                        written.released.1 += routed.bytes;
-                        if keep_history {
-                            written.history +=
-                                history::insert_signal(&transaction, bus, routed, None, &text)?;
-                        }
-                        continue;
+                    if let Some(row) = self.append(bus, routed)? {
+                        rows.push(Committed {
+                            seq: u64::try_from(row).unwrap_or(0),
+                            bus: bus.clone(),
+                            signal: routed.signal.clone(),
+                            lanes: routed.lanes.clone(),
+                        });
                     }
-                    let seq = insert_signal(&transaction, bus, routed, &text, routed.lanes.len())?;
-                    if keep_history {
-                        written.history +=
-                            history::insert_signal(&transaction, bus, routed, Some(seq), &text)?;
-                    }
-                    for lane in &routed.lanes {
-                        let id = lane_id(&transaction, lane_ids, lane)?;
-                        transaction
-                            .prepare_cached("INSERT OR IGNORE INTO lane_items (lane, seq) VALUES (?1, ?2)")
-                            .and_then(|mut s| s.execute(params![id, seq]))
-                            .map_err(log_error)?;
-                    }
-                    let seq = u64::try_from(seq).unwrap_or(0);
-                    rows.push(Committed {
-                        seq,
-                        bus: bus.clone(),
-                        signal: routed.signal.clone(),
-                        lanes: routed.lanes.clone(),
-                    });
                 }
-                written.appended.push(rows);
+                self.written.appended.push(rows);
             }
             Command::Done(lane, seq) => {
-                let Some(&id) = lane_ids.get(lane) else {
-                    let id = known_lane(&transaction, lane)?;
-                    if let Some(id) = id {
-                        lane_ids.insert(lane.clone(), id);
-                        done(&transaction, id, *seq, written)?;
-                    }
-                    continue;
+                let id = match self.lane_ids.get(lane) {
+                    Some(&id) => Some(id),
+                    None => known_lane(&self.transaction, lane)?,
                 };
-                done(&transaction, id, *seq, written)?;
+                if let Some(id) = id {
+                    self.lane_ids.insert(lane.clone(), id);
+                    self.done(id, i64::try_from(*seq).unwrap_or(i64::MAX))?;
+                }
             }
             Command::Attach { seq, lanes, .. } => {
-                let seq = i64::try_from(*seq).unwrap_or(i64::MAX);
+                let row = i64::try_from(*seq).unwrap_or(i64::MAX);
                 let mut added = 0;
                 for lane in lanes {
-                    let id = lane_id(&transaction, lane_ids, lane)?;
-                    added += transaction
-                        .prepare_cached("INSERT OR IGNORE INTO lane_items (lane, seq) VALUES (?1, ?2)")
-                        .and_then(|mut s| s.execute(params![id, seq]))
-                        .map_err(log_error)?;
+                    added += self.add_item(lane, row)?;
                 }
-                lanes_finished(&transaction, seq, -i64::try_from(added).unwrap_or(0), written)?;
+                let added = i64::try_from(added).unwrap_or(0);
+                let routed = self
+                    .transaction
+                    .prepare_cached("UPDATE signals SET lanes = ?2 WHERE row = ?1 AND lanes < 0")
+                    .and_then(|mut s| s.execute(params![row, added]))
+                    .map_err(log_error)?;
+                if routed > 0 && added == 0 {
+                    self.settle(row)?;
+                }
             }
             Command::Forget { lanes, keep, .. } => {
-                written.forgotten += forget(&transaction, lanes, *keep, written)?;
-                lane_ids.clear();
+                let forgotten = self.forget(lanes, *keep)?;
+                self.written.forgotten += forgotten;
+                self.lane_ids.clear();
             }
             Command::Attempt(record) => {
-                if keep_history {
-                    written.history += history::insert_attempt(&transaction, record)?;
+                if self.keep {
+                    self.written.history += history::insert_attempt(&self.transaction, record)?;
                 }
             }
             Command::Close(_) => {}
         }
+        Ok(())
     }
-    transaction.commit().map_err(log_error)
-}
 
-fn insert_signal(
-    transaction: &Transaction<'_>,
-    bus: &str,
-    routed: &super::log::Routed,
-    text: &str,
-    lanes: usize,
-) -> Result<i64, LogError> {
-    let bytes = i64::try_from(routed.bytes).unwrap_or(i64::MAX);
-    let lanes = i64::try_from(lanes).unwrap_or(0);
-    transaction
-        .prepare_cached("INSERT INTO accepted_signals (bus, signal, bytes, lanes) VALUES (?1, ?2, ?3, ?4)")
-        .and_then(|mut s| s.execute(params![bus, text, bytes, lanes]))
-        .map_err(log_error)?;
-    Ok(transaction.last_insert_rowid())
+    /// Stores one signal with its lane items; returns its row (none: the signal went to no
+    /// lane, so it was only recorded, or not stored at all with the history off).
+    fn append(&mut self, bus: &str, routed: &Routed) -> Result<Option<i64>, LogError> {
+        if routed.lanes.is_empty() {
+            self.written.released.0 += 1;
+            self.written.released.1 += routed.bytes;
+            if self.keep {
+                *self.last_row += 1;
+                self.written.history +=
+                    history::insert_signal(&self.transaction, *self.last_row, bus, routed, 0)?;
+            }
+            return Ok(None);
+        }
+        *self.last_row += 1;
+        let row = *self.last_row;
+        history::insert_signal(&self.transaction, row, bus, routed, routed.lanes.len())?;
+        for lane in &routed.lanes {
+            self.add_item(lane, row)?;
+        }
+        Ok(Some(row))
+    }
+
+    /// Adds `lane`'s item for `row`; returns 1, or 0 when it was there already.
+    fn add_item(&mut self, lane: &Arc<str>, row: i64) -> Result<usize, LogError> {
+        let id = lane_id(&self.transaction, self.lane_ids, lane)?;
+        self.transaction
+            .prepare_cached("INSERT OR IGNORE INTO lane_items (lane, seq) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![id, row]))
+            .map_err(log_error)
+    }
+
+    /// Deletes one lane item; with the row's last, the row is done.
+    fn done(&mut self, lane: i64, row: i64) -> Result<(), LogError> {
+        let deleted = self
+            .transaction
+            .prepare_cached("DELETE FROM lane_items WHERE lane = ?1 AND seq = ?2")
+            .and_then(|mut s| s.execute(params![lane, row]))
+            .map_err(log_error)?;
+        if deleted > 0 {
+            self.settle_if_done(row)?;
+        }
+        Ok(())
+    }
+
+    /// Settles `row` if no lane item points to it any more.
+    fn settle_if_done(&mut self, row: i64) -> Result<(), LogError> {
+        let held = self
+            .transaction
+            .prepare_cached("SELECT 1 FROM lane_items WHERE seq = ?1 LIMIT 1")
+            .and_then(|mut s| s.exists(params![row]))
+            .map_err(log_error)?;
+        if held { Ok(()) } else { self.settle(row) }
+    }
+
+    /// A routed row no lane holds any more gives its bytes back to the admission budget, and
+    /// becomes history (or goes, with the history off).
+    fn settle(&mut self, row: i64) -> Result<(), LogError> {
+        let found: Option<(i64, i64)> = self
+            .transaction
+            .prepare_cached("SELECT held, bytes FROM signals WHERE row = ?1 AND lanes >= 0")
+            .and_then(|mut s| s.query_row(params![row], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(log_error)?;
+        let Some((held, bytes)) = found else { return Ok(()) };
+        self.written.released.0 += 1;
+        self.written.released.1 += usize::try_from(held).unwrap_or(0);
+        if self.keep {
+            self.written.history += usize::try_from(bytes).unwrap_or(0);
+        } else {
+            self.transaction
+                .prepare_cached("DELETE FROM signals WHERE row = ?1")
+                .and_then(|mut s| s.execute(params![row]))
+                .map_err(log_error)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the items of the lanes listed (or of every lane not listed, with `keep`), and
+    /// settles the rows left without any.
+    fn forget(&mut self, lanes: &[Arc<str>], keep: bool) -> Result<usize, LogError> {
+        let all: Vec<(i64, String)> = {
+            let mut statement = self.transaction.prepare("SELECT id, key FROM lanes").map_err(log_error)?;
+            let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(log_error)?;
+            rows.collect::<Result<_, _>>().map_err(log_error)?
+        };
+        let mut count = 0;
+        for (id, key) in all {
+            // An entry ending in `#` names every lane of a subscription (one that could not be
+            // opened at start keeps its backlog for a later start).
+            let listed =
+                lanes.iter().any(|lane| **lane == *key || (lane.ends_with('#') && key.starts_with(&**lane)));
+            if listed == keep {
+                continue;
+            }
+            let rows: Vec<i64> = {
+                let mut statement = self
+                    .transaction
+                    .prepare("SELECT seq FROM lane_items WHERE lane = ?1")
+                    .map_err(log_error)?;
+                let rows = statement.query_map(params![id], |r| r.get(0)).map_err(log_error)?;
+                rows.collect::<Result<_, _>>().map_err(log_error)?
+            };
+            self.transaction
+                .execute("DELETE FROM lane_items WHERE lane = ?1", params![id])
+                .map_err(log_error)?;
+            self.transaction.execute("DELETE FROM lanes WHERE id = ?1", params![id]).map_err(log_error)?;
+            if !rows.is_empty() {
+                tracing::warn!(lane = %key, signals = rows.len(), "dropping the backlog of a lane that no longer exists");
+            }
+            count += rows.len();
+            for row in rows {
+                self.settle_if_done(row)?;
+            }
+        }
+        Ok(count)
+    }
 }
 
 fn known_lane(transaction: &Transaction<'_>, key: &str) -> Result<Option<i64>, LogError> {
@@ -153,87 +253,6 @@ fn lane_id(
     };
     lane_ids.insert(key.clone(), id);
     Ok(id)
-}
-
-/// Deletes one lane item, and the signal with its last one.
-fn done(transaction: &Transaction<'_>, lane: i64, seq: u64, written: &mut Written) -> Result<(), LogError> {
-    let seq = i64::try_from(seq).unwrap_or(i64::MAX);
-    let deleted = transaction
-        .prepare_cached("DELETE FROM lane_items WHERE lane = ?1 AND seq = ?2")
-        .and_then(|mut s| s.execute(params![lane, seq]))
-        .map_err(log_error)?;
-    if deleted > 0 {
-        lanes_finished(transaction, seq, 1, written)?;
-    }
-    Ok(())
-}
-
-/// `finished` more lanes of row `seq` are done (negative: lanes were added); the row goes
-/// when none is left, and its bytes are released.
-fn lanes_finished(
-    transaction: &Transaction<'_>,
-    seq: i64,
-    finished: i64,
-    written: &mut Written,
-) -> Result<(), LogError> {
-    let left: Option<(i64, i64)> = transaction
-        .prepare_cached(
-            "UPDATE accepted_signals SET lanes = lanes - ?2 WHERE seq = ?1 RETURNING lanes, bytes",
-        )
-        .and_then(|mut s| s.query_row(params![seq, finished], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-        .map_err(log_error)?;
-    if let Some((left, bytes)) = left
-        && left <= 0
-    {
-        transaction
-            .prepare_cached("DELETE FROM accepted_signals WHERE seq = ?1")
-            .and_then(|mut s| s.execute(params![seq]))
-            .map_err(log_error)?;
-        written.released.0 += 1;
-        written.released.1 += usize::try_from(bytes).unwrap_or(0);
-    }
-    Ok(())
-}
-
-/// Deletes the items of the lanes listed (or of every lane not listed, with `keep`), then
-/// the signals left without any.
-fn forget(
-    transaction: &Transaction<'_>,
-    lanes: &[Arc<str>],
-    keep: bool,
-    written: &mut Written,
-) -> Result<usize, LogError> {
-    let all: Vec<(i64, String)> = {
-        let mut statement = transaction.prepare("SELECT id, key FROM lanes").map_err(log_error)?;
-        let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(log_error)?;
-        rows.collect::<Result<_, _>>().map_err(log_error)?
-    };
-    let mut count = 0;
-    for (id, key) in all {
-        // An entry ending in `#` names every lane of a subscription (one that could not be
-        // opened at start keeps its backlog for a later start).
-        let listed =
-            lanes.iter().any(|lane| **lane == *key || (lane.ends_with('#') && key.starts_with(&**lane)));
-        if listed == keep {
-            continue;
-        }
-        let seqs: Vec<i64> = {
-            let mut statement =
-                transaction.prepare("SELECT seq FROM lane_items WHERE lane = ?1").map_err(log_error)?;
-            let rows = statement.query_map(params![id], |r| r.get(0)).map_err(log_error)?;
-            rows.collect::<Result<_, _>>().map_err(log_error)?
-        };
-        transaction.execute("DELETE FROM lane_items WHERE lane = ?1", params![id]).map_err(log_error)?;
-        transaction.execute("DELETE FROM lanes WHERE id = ?1", params![id]).map_err(log_error)?;
-        if !seqs.is_empty() {
-            tracing::warn!(lane = %key, signals = seqs.len(), "dropping the backlog of a lane that no longer exists");
-        }
-        count += seqs.len();
-        for seq in seqs {
-            lanes_finished(transaction, seq, 1, written)?;
-        }
-    }
-    Ok(count)
 }
 
 /// Largest number of commands folded into one transaction.
@@ -275,81 +294,105 @@ impl History {
     }
 }
 
-pub(super) fn writer(
-    mut connection: Connection,
-    commands: std_mpsc::Receiver<Command>,
-    admission: Arc<Admission>,
-    mut history: History,
-    on_commit: OnCommit,
-) {
-    let mut lane_ids: HashMap<Arc<str>, i64> = HashMap::new();
-    let mut pruned = Instant::now();
-    loop {
-        let first = match commands.recv_timeout(PRUNE_EVERY) {
-            Ok(first) => first,
-            Err(std_mpsc::RecvTimeoutError::Timeout) => {
-                history.prune_if_due(&mut connection, &mut pruned);
-                continue;
-            }
-            Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+impl Writer {
+    pub(super) fn new(
+        connection: Connection,
+        admission: Arc<Admission>,
+        history: History,
+        last_row: i64,
+    ) -> Self {
+        Writer { connection, admission, history, lane_ids: HashMap::new(), last_row }
+    }
+
+    /// Runs `group` in one transaction; on failure it rolled back, and the row numbers and
+    /// lane ids it handed out are forgotten.
+    fn write_group(&mut self, group: &[Command]) -> Result<Written, LogError> {
+        let last_row = self.last_row;
+        let keep = self.history.retention.enabled;
+        let mut tx = Tx {
+            transaction: self.connection.transaction().map_err(log_error)?,
+            lane_ids: &mut self.lane_ids,
+            last_row: &mut self.last_row,
+            keep,
+            written: Written::default(),
         };
-        let mut signals = first.signals();
-        let mut group = vec![first];
-        // A transaction takes what queued meanwhile, up to a size that keeps one commit short
-        // (a flood of large batches must not hold the next small request for long).
-        while group.len() < GROUP && signals < GROUP_SIGNALS {
-            match commands.try_recv() {
-                Ok(command) => {
-                    signals += command.signals();
-                    group.push(command);
+        let outcome = group.iter().try_for_each(|command| tx.command(command));
+        let Tx { transaction, written, .. } = tx;
+        let committed = outcome.and_then(|()| transaction.commit().map_err(log_error));
+        if committed.is_err() {
+            self.lane_ids.clear();
+            self.last_row = last_row;
+        }
+        committed.map(|()| written)
+    }
+
+    /// Takes commands until every sender is gone or a `Close` comes.
+    pub(super) fn run(mut self, commands: std_mpsc::Receiver<Command>, on_commit: OnCommit) {
+        let mut pruned = Instant::now();
+        loop {
+            let first = match commands.recv_timeout(PRUNE_EVERY) {
+                Ok(first) => first,
+                Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                    self.history.prune_if_due(&mut self.connection, &mut pruned);
+                    continue;
                 }
-                Err(_) => break,
-            }
-        }
-        let mut written = Written::default();
-        let keep = history.retention.enabled;
-        let outcome = write_group(&mut connection, &group, &mut lane_ids, keep, &mut written);
-        if outcome.is_err() {
-            // The transaction rolled back: lane ids it created are gone too.
-            lane_ids.clear();
-        }
-        let mut appended = written.appended.into_iter();
-        let mut closed = false;
-        for command in group {
-            match command {
-                Command::Append { reply, .. } => {
-                    if outcome.is_ok() {
-                        for committed in appended.next().unwrap_or_default() {
-                            on_commit(committed);
-                        }
+                Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+            };
+            let mut signals = first.signals();
+            let mut group = vec![first];
+            // A transaction takes what queued meanwhile, up to a size that keeps one commit
+            // short (a flood of large batches must not hold the next small request for long).
+            while group.len() < GROUP && signals < GROUP_SIGNALS {
+                match commands.try_recv() {
+                    Ok(command) => {
+                        signals += command.signals();
+                        group.push(command);
                     }
-                    let _ = reply.send(outcome.clone());
+                    Err(_) => break,
                 }
-                Command::Attach { reply, .. } => {
-                    let _ = reply.send(outcome.clone());
-                }
-                Command::Forget { reply, .. } => {
-                    let _ = reply.send(outcome.clone().map(|()| written.forgotten));
-                }
-                Command::Close(reply) => {
-                    let _ = reply.send(());
-                    closed = true;
-                }
-                Command::Done(..) | Command::Attempt(_) => {}
             }
-        }
-        match outcome {
-            Ok(()) => {
-                admission.release(written.released.0, written.released.1);
-                history.held += written.history;
+            let (outcome, forgotten, appended) = match self.write_group(&group) {
+                Ok(written) => {
+                    self.admission.release(written.released.0, written.released.1);
+                    self.history.held += written.history;
+                    (Ok(()), written.forgotten, written.appended)
+                }
+                Err(error) => {
+                    tracing::error!(%error, "the signal store could not commit");
+                    (Err(error), 0, Vec::new())
+                }
+            };
+            let mut appended = appended.into_iter();
+            let mut closed = false;
+            for command in group {
+                match command {
+                    Command::Append { reply, .. } => {
+                        if outcome.is_ok() {
+                            for committed in appended.next().unwrap_or_default() {
+                                on_commit(committed);
+                            }
+                        }
+                        let _ = reply.send(outcome.clone());
+                    }
+                    Command::Attach { reply, .. } => {
+                        let _ = reply.send(outcome.clone());
+                    }
+                    Command::Forget { reply, .. } => {
+                        let _ = reply.send(outcome.clone().map(|()| forgotten));
+                    }
+                    Command::Close(reply) => {
+                        let _ = reply.send(());
+                        closed = true;
+                    }
+                    Command::Done(..) | Command::Attempt(_) => {}
+                }
             }
-            Err(error) => tracing::error!(%error, "the signal store could not commit"),
-        }
-        if closed {
-            return;
-        }
-        if keep {
-            history.prune_if_due(&mut connection, &mut pruned);
+            if closed {
+                return;
+            }
+            if self.history.retention.enabled {
+                self.history.prune_if_due(&mut self.connection, &mut pruned);
+            }
         }
     }
 }

@@ -37,6 +37,9 @@ mod jobs_api;
 #[cfg(test)]
 mod jobs_tests;
 mod log;
+mod log_schema;
+#[cfg(test)]
+mod log_schema_tests;
 mod log_write;
 #[cfg(test)]
 mod manifest_tests;
@@ -227,7 +230,8 @@ impl Daemon {
         if retention.enabled && !runtime.telemetry().set_attempt_log(Arc::new(log.clone())) {
             tracing::warn!("the runtime already has an attempt log: the store keeps no attempts");
         }
-        let history = history_read::HistoryReader::open(&store_path).map_err(|e| store_error(e.0))?;
+        let history = history_read::HistoryReader::open(&store_path, retention.enabled)
+            .map_err(|e| store_error(e.0))?;
         admission.force_admit(opened.signals, opened.bytes);
         let stored = Arc::new(SubscriptionStore::open(&store_path).map_err(|e| store_error(e.0))?);
         // Paused lanes (by an operator, or by themselves) start paused.

@@ -137,3 +137,39 @@ dispatch = {{ adapter = "webhook", url = "{}", secret = "whsec_MfKQ9r8GKYqrTwjUP
     wait_until_all(&receiver, &accepted).await;
     drop(serve);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_written_before_lanes_delivers_its_signals_after_the_upgrade() {
+    let receiver = Receiver::start(|_, _| Reply::status(200)).await;
+    let dir = temp_dir("upgrade");
+    // The oldest store layout: accepted signals without lanes (they are routed at start).
+    let old = rusqlite::Connection::open(dir.join("store.sqlite")).expect("old store");
+    old.execute_batch(
+        r#"CREATE TABLE accepted_signals (seq INTEGER PRIMARY KEY AUTOINCREMENT, bus TEXT NOT NULL, signal TEXT NOT NULL);
+           INSERT INTO accepted_signals (bus, signal) VALUES
+             ('default', '{"specversion":"1.0","id":"old-1","source":"/c","type":"t"}'),
+             ('default', '{"specversion":"1.0","id":"old-2","source":"/c","type":"t"}');"#,
+    )
+    .expect("old rows");
+    drop(old);
+    let config = format!(
+        r#"kind = "sqlite"
+{SERVER}
+[[subscriptions]]
+path = "**"
+dispatch = {{ adapter = "webhook", url = "{}", secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }}
+"#,
+        receiver.url("/hook")
+    );
+    let serve = Serve::start(&dir, &config);
+    let (status, body) = serve.event(json!({"type": "t", "source": "/c", "id": "new-1"})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let expected: BTreeSet<String> = ["old-1", "old-2", "new-1"].into_iter().map(str::to_owned).collect();
+    wait_until_all(&receiver, &expected).await;
+    // The upgraded rows are the history too, done once their lane has finished them.
+    serve
+        .until("/admin/signals", |b| {
+            b["signals"].as_array().is_some_and(|s| s.len() == 3 && s.iter().all(|s| s["pending"] == false))
+        })
+        .await;
+}
