@@ -19,6 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
 
 use super::log::{LogError, Routed, log_error};
+use crate::signal::Signal;
 use crate::telemetry::AttemptRecord;
 
 /// What the history keeps, and for how long.
@@ -39,7 +40,7 @@ impl Default for Retention {
 }
 
 /// Bytes a row counts for beyond its text (keys, numbers, index entries).
-pub(super) const ROW_OVERHEAD: usize = 96;
+const ROW_OVERHEAD: usize = 96;
 
 /// Rows deleted per statement while pruning.
 const PRUNE_CHUNK: i64 = 2_000;
@@ -97,8 +98,22 @@ pub(super) fn insert_signal(
     routed: &Routed,
     lanes: usize,
 ) -> Result<usize, LogError> {
-    let signal = &routed.signal;
-    let text = signal.to_json();
+    let lanes = i64::try_from(lanes).unwrap_or(i64::MAX);
+    let held = i64::try_from(routed.bytes).unwrap_or(i64::MAX);
+    insert_row(transaction, row, bus, &routed.signal, &routed.signal.to_json(), lanes, held)
+}
+
+/// Inserts row `row` of `signals` for `signal` (encoded as `text`); returns its history
+/// bytes.
+pub(super) fn insert_row(
+    transaction: &Transaction<'_>,
+    row: i64,
+    bus: &str,
+    signal: &Signal,
+    text: &str,
+    lanes: i64,
+    held: i64,
+) -> Result<usize, LogError> {
     let bytes = text.len() + ROW_OVERHEAD;
     transaction
         .prepare_cached(
@@ -116,8 +131,8 @@ pub(super) fn insert_signal(
                 unix_ms(SystemTime::now()),
                 i64::try_from(bytes).unwrap_or(i64::MAX),
                 text,
-                i64::try_from(lanes).unwrap_or(i64::MAX),
-                i64::try_from(routed.bytes).unwrap_or(i64::MAX),
+                lanes,
+                held,
             ])
         })
         .map_err(log_error)?;

@@ -18,12 +18,10 @@
 //! are moved into `signals` in one transaction when they are opened, history rows keeping
 //! their row numbers (replay jobs hold them as cursors).
 
-use std::path::Path;
-use std::time::SystemTime;
-
 use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
+use std::path::Path;
 
-use super::history::{ROW_OVERHEAD, unix_ms};
+use super::history::insert_row;
 use super::log::{LogError, log_error};
 use crate::signal::Signal;
 
@@ -191,24 +189,9 @@ fn insert_moved(
     lanes: i64,
 ) -> Result<i64, LogError> {
     let signal = Signal::from_json(text).map_err(|e| LogError(e.to_string()))?;
-    let bytes = i64::try_from(text.len() + ROW_OVERHEAD).unwrap_or(i64::MAX);
-    transaction
-        .execute(
-            "INSERT INTO signals (row, id, source, type, subject, bus, accepted_ms, bytes, signal, lanes, held)
-             VALUES ((SELECT coalesce(max(row), 0) + 1 FROM signals), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                signal.id,
-                signal.source,
-                signal.ty,
-                signal.subject,
-                bus,
-                unix_ms(SystemTime::now()),
-                bytes,
-                text,
-                lanes,
-                held
-            ],
-        )
+    let row: i64 = transaction
+        .query_row("SELECT coalesce(max(row), 0) + 1 FROM signals", [], |r| r.get(0))
         .map_err(log_error)?;
-    Ok(transaction.last_insert_rowid())
+    insert_row(transaction, row, bus, &signal, text, lanes, held)?;
+    Ok(row)
 }
