@@ -76,7 +76,7 @@ struct Variant<'a> {
 async fn daemon(
     name: &str,
     variant: Variant<'_>,
-) -> (Daemon, String, tokio::sync::watch::Receiver<usize>, std::path::PathBuf) {
+) -> (Daemon, String, std::sync::Arc<receiver::Count>, std::path::PathBuf) {
     let (port, _, count) = receiver(Duration::ZERO).await;
     let dir = std::env::temp_dir().join(format!("jido-bench-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -104,10 +104,10 @@ async fn on_off(what: &str, variants: [Variant<'_>; 2]) {
     for round in 0..8 {
         let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
         for i in order {
-            let (_, base, count, _) = &mut daemons[i];
+            let (_, base, count, _) = &daemons[i];
             let start = Instant::now();
             ingress(base, 4, 20_000, 100, round * 20_000).await;
-            count.wait_for(|n| *n >= (round + 1) * 20_000).await.unwrap();
+            count.wait_for((round + 1) * 20_000).await;
             rates[i].push(20_000.0 / start.elapsed().as_secs_f64());
         }
     }
@@ -140,12 +140,12 @@ async fn retention_soak() {
         std::env::var("JIDO_BENCH_SIGNALS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let budget = 64usize << 20;
     let store = format!("retention_bytes = {budget}");
-    let (daemon, base, mut count, dir) = daemon("retention", Variant { store: &store, telemetry: "" }).await;
+    let (daemon, base, count, dir) = daemon("retention", Variant { store: &store, telemetry: "" }).await;
     let start = Instant::now();
     let mut peak = (0u64, 0u64);
     for round in 0..total / 20_000 {
         ingress(&base, 4, 20_000, 100, round * 20_000).await;
-        count.wait_for(|n| *n >= (round + 1) * 20_000).await.unwrap();
+        count.wait_for((round + 1) * 20_000).await;
         let (db, wal) = disk_bytes(&dir);
         peak = (peak.0.max(db), peak.1.max(wal));
     }
@@ -205,7 +205,7 @@ fn main() {
     let in_flight: u32 =
         std::env::var("JIDO_BENCH_IN_FLIGHT").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
     rt.block_on(async {
-        let (port, arrivals, mut count) = receiver(Duration::ZERO).await;
+        let (port, arrivals, count) = receiver(Duration::ZERO).await;
         let dir = std::env::temp_dir().join(format!("jido-bench-ingress-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let text = format!(
@@ -236,7 +236,7 @@ dispatch = {{ adapter = "webhook", url = "http://127.0.0.1:{port}/hook", secret 
             let start = Instant::now();
             let rate = ingress(&base, clients, total, per_request, sent).await;
             sent += total;
-            count.wait_for(|n| *n >= sent).await.unwrap();
+            count.wait_for(sent).await;
             let through = total as f64 / start.elapsed().as_secs_f64();
             println!("| {label:<47} | {rate:>10.0} | {through:>24.0} |");
         }
@@ -261,7 +261,7 @@ dispatch = {{ adapter = "webhook", url = "http://127.0.0.1:{port}/hook", secret 
             assert_eq!(request.await.unwrap().unwrap().status(), reqwest::StatusCode::ACCEPTED);
         }
         sent += 5000;
-        count.wait_for(|n| *n >= sent).await.unwrap();
+        count.wait_for(sent).await;
         let mut latencies: Vec<f64> = {
             let seen = arrivals.lock().unwrap();
             sends.iter().map(|(id, at)| seen[id].duration_since(*at).as_secs_f64() * 1e3).collect()

@@ -31,7 +31,7 @@ mod sign;
 use sign::{SECRET, standard_signature};
 
 /// A receiver answering after `delay`: its URL, arrivals and count.
-async fn receiver(delay: Duration) -> (String, receiver::Arrivals, tokio::sync::watch::Receiver<usize>) {
+async fn receiver(delay: Duration) -> (String, receiver::Arrivals, Arc<receiver::Count>) {
     let (port, arrivals, count) = receiver::receiver(delay).await;
     (format!("http://127.0.0.1:{port}/hook"), arrivals, count)
 }
@@ -54,7 +54,7 @@ fn signal(i: usize) -> Signal {
 
 /// Signals/s through one webhook lane with `max_in_flight`, to a receiver taking `delay`.
 async fn lane_rate(delay: Duration, max_in_flight: u64, count: usize) -> f64 {
-    let (url, _, mut arrived) = receiver(delay).await;
+    let (url, _, arrived) = receiver(delay).await;
     let runtime = runtime();
     let bus = runtime.bus("bench");
     let target = TargetSpec::new("webhook")
@@ -65,10 +65,10 @@ async fn lane_rate(delay: Duration, max_in_flight: u64, count: usize) -> f64 {
         SubscribeOptions { queue_capacity: count, when_full: WhenFull::Wait, ..SubscribeOptions::default() };
     bus.subscribe("bench.*", vec![target], options).await.unwrap();
     bus.publish(vec![signal(usize::MAX)]).await.unwrap();
-    arrived.wait_for(|n| *n >= 1).await.unwrap();
+    arrived.wait_for(1).await;
     let start = Instant::now();
     bus.publish((0..count).map(signal).collect()).await.unwrap();
-    arrived.wait_for(|n| *n > count).await.unwrap();
+    arrived.wait_for(count + 1).await;
     count as f64 / start.elapsed().as_secs_f64()
 }
 
@@ -203,7 +203,7 @@ async fn grow_dead_backlog(base: &str, count: usize, offset: usize) {
 /// to it as well (`grow_along`: besides, its backlog is flooded with that many more signals
 /// as fast as ingress takes them, during the measurement).
 async fn healthy_p99(dead: bool, before: usize, grow_along: usize, seconds: usize) -> (f64, f64) {
-    let (url, arrivals, mut count) = receiver(Duration::ZERO).await;
+    let (url, arrivals, count) = receiver(Duration::ZERO).await;
     let (daemon, base, dir) = daemon(&url, &format!("p99-{dead}-{grow_along}"), dead).await;
     grow_dead_backlog(&base, before, 10_000_000).await;
     let grower = {
@@ -232,7 +232,7 @@ async fn healthy_p99(dead: bool, before: usize, grow_along: usize, seconds: usiz
         assert_eq!(request.await.unwrap().unwrap().status(), reqwest::StatusCode::ACCEPTED);
     }
     grower.await.unwrap();
-    count.wait_for(|n| *n >= total).await.unwrap();
+    count.wait_for(total).await;
     let mut latencies: Vec<f64> = {
         let seen = arrivals.lock().unwrap();
         sends.iter().map(|(id, at)| seen[id].duration_since(*at).as_secs_f64() * 1e3).collect()
