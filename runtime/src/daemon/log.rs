@@ -152,7 +152,7 @@ impl SignalLog {
             .map_err(log_error)?;
         std::thread::Builder::new()
             .name("jido-checkpoint".to_owned())
-            .spawn(move || checkpointer(&checkpoints, &writer_gone))
+            .spawn(move || super::wal_checkpoint::run(&checkpoints, &writer_gone))
             .map_err(log_error)?;
         Ok((SignalLog { commands }, opened))
     }
@@ -226,37 +226,4 @@ fn unrouted(connection: &Connection) -> Result<Vec<Committed>, LogError> {
         found.push(Committed { seq, bus, signal: Arc::new(signal), lanes: Vec::new() });
     }
     Ok(found)
-}
-
-/// How often the checkpointer copies the WAL into the database.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
-
-/// WAL frames (pages of 4 KiB: 8 MiB) past which the checkpointer restarts the WAL.
-const WAL_FRAMES_LIMIT: i64 = 2_048;
-
-/// Copies the WAL into the database from its own connection, so that the writer's commits
-/// never wait for a checkpoint (the writer's automatic checkpoints are off: with a large
-/// backlog in the store, one could hold a commit, and every request in it, for 100+ ms).
-/// `PASSIVE` takes no lock the writer waits for; but under steady writes the WAL never ends
-/// up fully copied at a moment the writer starts, so SQLite never starts it over and it
-/// would grow without bound (176 MiB for 40,000 signals in the retention soak). Past
-/// [`WAL_FRAMES_LIMIT`] a `RESTART` checkpoint holds the writer for the few frames the
-/// `PASSIVE` one just left, and the next commit writes the WAL from its start again. The file
-/// keeps its size (at most `journal_size_limit`), so commits overwrite blocks the file system
-/// already has. Measured (BENCHMARKS.md, "Durable ingress latency"): a `TRUNCATE` of 64 MiB
-/// every ~2 s at 1,000 signals/s held every request ~38 ms (p99 36 ms); this is p99 ~1 ms.
-/// Stops when the writer does.
-fn checkpointer(connection: &Connection, writer_gone: &std_mpsc::Receiver<()>) {
-    while let Err(std_mpsc::RecvTimeoutError::Timeout) = writer_gone.recv_timeout(CHECKPOINT_EVERY) {
-        let frames = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
-        let outcome = match frames {
-            Ok(frames) if frames > WAL_FRAMES_LIMIT => {
-                connection.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())).map(|()| frames)
-            }
-            other => other,
-        };
-        if let Err(error) = outcome {
-            tracing::warn!(%error, "WAL checkpoint failed; retrying");
-        }
-    }
 }

@@ -49,6 +49,7 @@ mod setup;
 mod shared_pause;
 mod subscriptions;
 mod trace;
+mod wal_checkpoint;
 
 pub use config::{Config, ConfigError};
 pub use setup::check;
