@@ -39,8 +39,7 @@ fn the_letter_filter_takes_adapter_url_origin_code_and_window() {
 
 #[test]
 fn jobs_checkpoint_resume_and_a_cancel_wins_over_the_runners_end() {
-    let dir = std::env::temp_dir().join(format!("jido-jobs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = super::test_support::fresh_dir("jobs");
     let store = JobStore::open(&dir.join("store.sqlite")).expect("opens");
     let spec = JobSpec::Redrive { filter: LetterFilter::default(), last_id: 9 };
     let job = store.create(spec.clone()).expect("created");

@@ -7,12 +7,10 @@ use rusqlite::Connection;
 use super::admission::Admission;
 use super::history::Retention;
 use super::log::SignalLog;
+use super::test_support::fresh_dir;
 
 fn store(name: &str, schema: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("jido-schema-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("store.sqlite");
+    let path = fresh_dir(&format!("schema-{name}")).join("store.sqlite");
     Connection::open(&path).expect("open").execute_batch(schema).expect("old schema");
     path
 }

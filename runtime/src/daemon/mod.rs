@@ -48,6 +48,8 @@ mod server;
 mod setup;
 mod shared_pause;
 mod subscriptions;
+#[cfg(test)]
+mod test_support;
 mod trace;
 mod wal_checkpoint;
 

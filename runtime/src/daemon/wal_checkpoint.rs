@@ -104,9 +104,7 @@ mod tests {
 
     #[test]
     fn a_restart_gives_up_on_a_reader_without_holding_the_writer_and_succeeds_after_it() {
-        let dir = std::env::temp_dir().join(format!("jido-wal-restart-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let dir = crate::daemon::test_support::fresh_dir("wal-restart");
         let path = dir.join("store.sqlite");
         let writer = open(&path);
         writer
