@@ -39,7 +39,7 @@ fn the_letter_filter_takes_adapter_url_origin_code_and_window() {
 
 #[test]
 fn jobs_checkpoint_resume_and_a_cancel_wins_over_the_runners_end() {
-    let dir = super::test_support::fresh_dir("jobs");
+    let dir = super::test_support::TestDir::new("jobs");
     let store = JobStore::open(&dir.join("store.sqlite")).expect("opens");
     let spec = JobSpec::Redrive { filter: LetterFilter::default(), last_id: 9 };
     let job = store.create(spec.clone()).expect("created");
@@ -53,5 +53,4 @@ fn jobs_checkpoint_resume_and_a_cancel_wins_over_the_runners_end() {
     assert!(!store.finish(job.id, JobState::Done, None).expect("end"), "the cancel wins");
     assert_eq!(store.get(job.id).expect("get").map(|j| j.state), Some(JobState::Cancelled));
     assert!(store.resume_running().expect("resume").is_empty());
-    let _ = std::fs::remove_dir_all(dir);
 }

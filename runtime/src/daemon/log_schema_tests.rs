@@ -7,12 +7,14 @@ use rusqlite::Connection;
 use super::admission::Admission;
 use super::history::Retention;
 use super::log::SignalLog;
-use super::test_support::fresh_dir;
+use super::test_support::TestDir;
 
-fn store(name: &str, schema: &str) -> std::path::PathBuf {
-    let path = fresh_dir(&format!("schema-{name}")).join("store.sqlite");
+/// A store at `schema` in a directory of its own (removed when the returned guard drops).
+fn store(name: &str, schema: &str) -> (TestDir, std::path::PathBuf) {
+    let dir = TestDir::new(&format!("schema-{name}"));
+    let path = dir.join("store.sqlite");
     Connection::open(&path).expect("open").execute_batch(schema).expect("old schema");
-    path
+    (dir, path)
 }
 
 fn signal(id: &str) -> String {
@@ -56,7 +58,7 @@ async fn start(path: &std::path::Path) -> super::log::Opened {
 
 #[tokio::test]
 async fn a_store_with_a_backlog_and_a_history_copy_moves_into_one_table() {
-    let path = store(
+    let (_dir, path) = store(
         "lanes",
         &format!(
             "CREATE TABLE accepted_signals (seq INTEGER PRIMARY KEY AUTOINCREMENT, bus TEXT NOT NULL,
@@ -105,7 +107,7 @@ async fn a_store_with_a_backlog_and_a_history_copy_moves_into_one_table() {
 
 #[tokio::test]
 async fn a_store_from_before_lanes_keeps_its_rows_for_routing() {
-    let path = store(
+    let (_dir, path) = store(
         "before-lanes",
         &format!(
             "CREATE TABLE accepted_signals (seq INTEGER PRIMARY KEY AUTOINCREMENT, bus TEXT NOT NULL, signal TEXT NOT NULL);
@@ -126,7 +128,7 @@ async fn a_store_from_before_lanes_keeps_its_rows_for_routing() {
 
 #[test]
 fn pruning_never_takes_a_row_a_lane_still_holds() {
-    let path = store("prune", "");
+    let (_dir, path) = store("prune", "");
     let mut connection = super::log_schema::open(&path).expect("schema");
     super::history::open(&connection).expect("history");
     connection

@@ -104,7 +104,7 @@ mod tests {
 
     #[test]
     fn a_restart_gives_up_on_a_reader_without_holding_the_writer_and_succeeds_after_it() {
-        let dir = crate::daemon::test_support::fresh_dir("wal-restart");
+        let dir = crate::daemon::test_support::TestDir::new("wal-restart");
         let path = dir.join("store.sqlite");
         let writer = open(&path);
         writer
@@ -131,6 +131,5 @@ mod tests {
             frames_after < frames_before,
             "the WAL started over: {frames_after} frames after, {frames_before} before"
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

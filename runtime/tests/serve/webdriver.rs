@@ -9,9 +9,11 @@ use serde_json::{Value, json};
 /// The W3C element reference key.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-/// A running chromedriver and one browser session; both end when dropped.
+/// A running chromedriver and one browser session; both end when dropped, and the temporary
+/// directory they were given (Chromium leaves its singleton files there) is removed.
 pub struct Browser {
     driver: Child,
+    temp: std::path::PathBuf,
     base: String,
     session: String,
     http: reqwest::Client,
@@ -38,8 +40,11 @@ impl Browser {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
+        let temp = std::env::temp_dir().join(format!("jido-webdriver-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&temp).expect("a temp dir for the browser");
         let driver = Command::new(driver_path)
             .arg(format!("--port={port}"))
+            .env("TMPDIR", &temp)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -80,7 +85,7 @@ impl Browser {
             .as_str()
             .unwrap_or_else(|| panic!("no session: {created}"))
             .to_owned();
-        Browser { driver, base, session, http }
+        Browser { driver, temp, base, session, http }
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -177,5 +182,6 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.temp);
     }
 }
