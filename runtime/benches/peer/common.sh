@@ -36,7 +36,8 @@ CONF
 }
 
 # The daemon with a SQLite store and one webhook subscription (`bench.**`, default lane
-# settings) to RECEIVER.
+# settings) to RECEIVER. TARGET_OPTIONS adds keys to the target, e.g.
+# TARGET_OPTIONS=", max_in_flight = 64".
 jido_config() { # file listen store-path receiver-url
     cat > "$1" <<CONF
 [server]
@@ -50,6 +51,6 @@ allow_private = ["127.0.0.0/8"]
 
 [[subscriptions]]
 path = "bench.**"
-dispatch = [{ adapter = "webhook", url = "$4", secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }]
+dispatch = [{ adapter = "webhook", url = "$4", secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"${TARGET_OPTIONS:-} }]
 CONF
 }

@@ -4,17 +4,26 @@
 //! A durable lane's signals are in the store before they are offered to the lane. While
 //! the read-ahead has room, offers go to memory; once it is full the lane *spills*: offers
 //! are skipped (the signal is already stored) and the worker reads its backlog from the
-//! store page by page, from its cursor. When a read comes back short and no offer was
-//! skipped past the cursor, the lane returns to memory. Memory never holds more than the
-//! read-ahead, whatever the backlog.
+//! store page by page, from its cursor. After a full page the next one is read while this
+//! one is delivered, so a spilled lane drains faster than signals arrive. When a read comes
+//! back short the lane returns to memory at once: from then on offers go to the read-ahead,
+//! and if an offer was skipped past the cursor, the lane first *closes* the gap, reading the
+//! store until it has passed that offer (what it also receives in memory is dropped by
+//! seq). Memory never holds more than the read-ahead and two pages, whatever the backlog.
+//!
+//! Before, a lane returned to memory only after a short read with no offer skipped past
+//! it: under a steady stream an offer nearly always came in while the read was in flight,
+//! so a lane that spilled once stayed spilled, and with one page read at a time it kept a
+//! standing backlog (BENCHMARKS.md, "A lane that stayed spilled").
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
 
-use super::Item;
 use super::shape::LaneShape;
+use super::{Item, Offered};
 use crate::adapter::BoxFuture;
 use crate::signal::Signal;
 
@@ -107,6 +116,25 @@ impl Durable {
         Durable { key, backlog, mode: Mutex::new(Mode::Spilled { skipped: None }) }
     }
 
+    /// Offers stored signal `seq` to the read-ahead `sender`: taken into memory, or, when
+    /// the lane is spilled or the read-ahead is full, left in the store (and noted as
+    /// skipped).
+    pub fn offer(&self, sender: &mpsc::Sender<Item>, seq: u64, item: Item) -> Offered {
+        let mut mode = self.mode();
+        if let Mode::Spilled { skipped } = &mut *mode {
+            *skipped = Some(skipped.map_or(seq, |s| s.max(seq)));
+            return Offered::Taken;
+        }
+        match sender.try_send(item) {
+            Ok(()) => Offered::Taken,
+            Err(TrySendError::Full(_)) => {
+                *mode = Mode::Spilled { skipped: Some(seq) };
+                Offered::Taken
+            }
+            Err(TrySendError::Closed(_)) => Offered::Closed,
+        }
+    }
+
     fn mode(&self) -> std::sync::MutexGuard<'_, Mode> {
         self.mode.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -122,7 +150,8 @@ pub(crate) type Feed = mpsc::Receiver<Item>;
 pub(crate) fn start(receiver: mpsc::Receiver<Item>, durable: Option<Arc<Durable>>) -> Feed {
     let Some(durable) = durable else { return receiver };
     let (sender, feed) = mpsc::channel(1);
-    let mut reader = Reader { receiver, durable, cursor: 0, page: Default::default() };
+    let mut reader =
+        Reader { receiver, durable, cursor: 0, page: Default::default(), ahead: None, closing: None };
     tokio::spawn(async move {
         while let Some(item) = reader.next().await {
             if sender.send(item).await.is_err() {
@@ -140,6 +169,11 @@ struct Reader {
     /// The next seq the lane has not taken yet.
     cursor: u64,
     page: std::collections::VecDeque<Item>,
+    /// The next page, read while this one is delivered (after a full page).
+    ahead: Option<tokio::task::JoinHandle<Result<Vec<StoredSignal>, String>>>,
+    /// Back in memory with an offer skipped at `seq` not read yet: the store is read until
+    /// the cursor passes it.
+    closing: Option<u64>,
 }
 
 impl Reader {
@@ -152,7 +186,7 @@ impl Reader {
                 return Some(item);
             }
             let spilled = matches!(*durable.mode(), Mode::Spilled { .. });
-            if !spilled {
+            if !spilled && self.closing.is_none() {
                 let item = self.receiver.recv().await?;
                 match item.seq {
                     // Already read from the store while spilled.
@@ -162,27 +196,32 @@ impl Reader {
                 }
                 return Some(item);
             }
-            // The read-ahead's stored signals will be read again from the store; signals
-            // that were never stored (from another bus, or `on_failure` ones) go now.
-            while let Ok(item) = self.receiver.try_recv() {
-                if item.seq.is_none() {
-                    return Some(item);
+            if spilled {
+                // The read-ahead's stored signals will be read again from the store; signals
+                // that were never stored (from another bus, or `on_failure` ones) go now.
+                while let Ok(item) = self.receiver.try_recv() {
+                    if item.seq.is_none() {
+                        return Some(item);
+                    }
                 }
-            }
-            if self.receiver.is_closed() {
-                return None;
+                if self.receiver.is_closed() {
+                    return None;
+                }
             }
             self.read_page(&durable).await;
         }
     }
 
-    /// Reads the next page of a spilled lane; a short page with nothing skipped past it
-    /// returns the lane to memory.
-    async fn read_page(&mut self, durable: &Durable) {
-        match durable.backlog.read(&durable.key, self.cursor, PAGE).await {
+    /// Reads the next page of a spilled (or closing) lane: the one read ahead if there is
+    /// one. A full page starts the read of the next; a short one returns the lane to memory.
+    async fn read_page(&mut self, durable: &Arc<Durable>) {
+        let read = match self.ahead.take() {
+            Some(ahead) => ahead.await.unwrap_or_else(|e| Err(format!("the read ahead failed: {e}"))),
+            None => durable.backlog.read(&durable.key, self.cursor, PAGE).await,
+        };
+        match read {
             Ok(rows) => {
                 let (short, empty) = (rows.len() < PAGE, rows.is_empty());
-                let reads_only = durable.backlog.reads_only();
                 for row in rows {
                     self.cursor = self.cursor.max(row.seq + 1);
                     self.page.push_back(Item {
@@ -192,7 +231,22 @@ impl Reader {
                         earlier: row.earlier,
                     });
                 }
-                if short && !reads_only && !self.back_to_memory(durable) && empty {
+                if durable.backlog.reads_only() {
+                    return;
+                }
+                if !short {
+                    let (durable, from) = (durable.clone(), self.cursor);
+                    self.ahead =
+                        Some(tokio::spawn(
+                            async move { durable.backlog.read(&durable.key, from, PAGE).await },
+                        ));
+                    return;
+                }
+                let waiting = self.closing.is_some_and(|seq| seq >= self.cursor);
+                if !waiting {
+                    self.closing = None;
+                    self.back_to_memory(durable);
+                } else if empty {
                     // Skipped past the cursor but not visible yet: never busy-wait.
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
@@ -204,15 +258,13 @@ impl Reader {
         }
     }
 
-    /// After a short read: back to memory unless an offer was skipped past the cursor.
-    fn back_to_memory(&self, durable: &Durable) -> bool {
+    /// After a short read: offers go to memory from now on; one skipped past the cursor is
+    /// still to be read from the store (`closing`).
+    fn back_to_memory(&mut self, durable: &Durable) {
         let mut mode = durable.mode();
-        match *mode {
-            Mode::Spilled { skipped } if skipped.is_some_and(|s| s >= self.cursor) => false,
-            _ => {
-                *mode = Mode::Memory;
-                true
-            }
+        if let Mode::Spilled { skipped } = *mode {
+            self.closing = skipped.filter(|&seq| seq >= self.cursor);
+            *mode = Mode::Memory;
         }
     }
 }

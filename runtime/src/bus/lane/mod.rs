@@ -11,6 +11,8 @@
 
 mod batch;
 pub(crate) mod feed;
+#[cfg(test)]
+mod feed_tests;
 pub(crate) mod pause;
 pub(crate) mod schedule;
 pub(crate) mod shape;
@@ -28,7 +30,7 @@ use crate::dead_letter::{FailureSink, annotate};
 use crate::signal::Signal;
 use crate::target::Target;
 use crate::target::delivery::{Ended, Retries};
-use feed::{Durable, Feed, Mode};
+use feed::{Durable, Feed};
 
 /// One signal on its way through a lane.
 #[derive(Debug)]
@@ -108,19 +110,7 @@ impl Lane {
     /// Hands `item` to the lane without waiting.
     pub fn offer(&self, item: Item) -> Offered {
         if let (Some(durable), Some(seq)) = (&self.durable, item.seq) {
-            let mut mode = durable.mode.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Mode::Spilled { skipped } = &mut *mode {
-                *skipped = Some(skipped.map_or(seq, |s| s.max(seq)));
-                return Offered::Taken;
-            }
-            return match self.sender.try_send(item) {
-                Ok(()) => Offered::Taken,
-                Err(TrySendError::Full(_)) => {
-                    *mode = Mode::Spilled { skipped: Some(seq) };
-                    Offered::Taken
-                }
-                Err(TrySendError::Closed(_)) => Offered::Closed,
-            };
+            return durable.offer(&self.sender, seq, item);
         }
         match self.sender.try_send(item) {
             Ok(()) => self.counted(),
