@@ -196,7 +196,9 @@ impl Reader {
                 }
                 return Some(item);
             }
-            if spilled {
+            // A closing lane whose senders are gone stops too (what it has not read stays in
+            // the store), so that a gap that can no longer close never keeps it reading.
+            if spilled || self.receiver.is_closed() {
                 // The read-ahead's stored signals will be read again from the store; signals
                 // that were never stored (from another bus, or `on_failure` ones) go now.
                 while let Ok(item) = self.receiver.try_recv() {

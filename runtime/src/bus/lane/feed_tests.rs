@@ -1,5 +1,6 @@
 //! A spilled lane under a steady stream: it returns to memory although a signal arrives
-//! during every store read, and delivers every signal once, in order.
+//! during every store read, and delivers every signal once, in order; a lane waiting in the
+//! store for a skipped offer still ends when its senders go.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -111,4 +112,22 @@ async fn a_spilled_lane_returns_to_memory_while_signals_keep_arriving() {
         assert_eq!(item.seq, Some(seq));
     }
     assert_eq!(store.reads.load(Ordering::SeqCst), reads, "no read once in memory");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lane_closing_a_gap_that_cannot_close_still_ends_when_its_senders_go() {
+    let store = Arc::new(MemoryStore::default());
+    let durable = Arc::new(Durable::new("lane".into(), store.clone()));
+    let (sender, receiver) = mpsc::channel(8);
+    let mut feed = feed::start(receiver, Some(durable.clone()));
+    store.publish(&durable, &sender);
+    // An offer whose row the store never shows (say its lane item was removed with its
+    // subscription): after the short read the lane waits for it in the store.
+    let ghost = Arc::new(Signal::builder("t.x", "/s").id("ghost").build().expect("signal"));
+    durable.offer(&sender, 999, Item { seq: Some(999), signal: ghost, hops: 0, earlier: 0 });
+    assert_eq!(feed.recv().await.expect("the stored signal").seq, Some(0));
+    drop(sender);
+    // Paused clock: a reader that kept polling the store would run this timeout out.
+    let end = tokio::time::timeout(std::time::Duration::from_secs(60), feed.recv()).await;
+    assert!(matches!(end, Ok(None)), "the lane ends instead of reading the store for ever");
 }
