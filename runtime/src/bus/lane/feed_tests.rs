@@ -30,7 +30,7 @@ struct MemoryStore {
 impl MemoryStore {
     /// Stores the next signal and offers it to the lane; its seq.
     fn publish(&self, durable: &Durable, sender: &mpsc::Sender<Item>) -> Option<u64> {
-        let seq = {
+        let (seq, signal) = {
             let mut rows = self.rows.lock().expect("rows");
             let seq = rows.len() as u64;
             if seq >= CAP {
@@ -38,10 +38,10 @@ impl MemoryStore {
             }
             let signal =
                 Arc::new(Signal::builder("t.x", "/s").id(format!("s-{seq}")).build().expect("signal"));
-            rows.insert(seq, signal);
-            seq
+            rows.insert(seq, signal.clone());
+            (seq, signal)
         };
-        let signal = self.rows.lock().expect("rows")[&seq].clone();
+        // Offered after the store lock is let go, as the daemon offers after its commit.
         let offered = durable.offer(sender, seq, Item { seq: Some(seq), signal, hops: 0, earlier: 0 });
         assert_eq!(offered, Offered::Taken);
         Some(seq)
