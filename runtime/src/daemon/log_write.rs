@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use super::admission::Admission;
 use super::history::{self, Retention};
 use super::log::{Command, Committed, LogError, OnCommit, Routed, log_error};
+use super::log_group;
 
 /// What a transaction did, for the writer to report once it has committed.
 #[derive(Debug, Default)]
@@ -255,22 +256,6 @@ fn lane_id(
     Ok(id)
 }
 
-/// Largest number of commands folded into one transaction.
-const GROUP: usize = 4096;
-
-/// Signals appended in one transaction before it is closed.
-const GROUP_SIGNALS: usize = 2048;
-
-impl Command {
-    /// Signals this command appends.
-    fn signals(&self) -> usize {
-        match self {
-            Command::Append { signals, .. } => signals.len(),
-            _ => 0,
-        }
-    }
-}
-
 /// How often the writer prunes the history (and at most how long it idles).
 const PRUNE_EVERY: Duration = Duration::from_secs(5);
 
@@ -338,19 +323,10 @@ impl Writer {
                 }
                 Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
             };
-            let mut signals = first.signals();
-            let mut group = vec![first];
-            // A transaction takes what queued meanwhile, up to a size that keeps one commit
-            // short (a flood of large batches must not hold the next small request for long).
-            while group.len() < GROUP && signals < GROUP_SIGNALS {
-                match commands.try_recv() {
-                    Ok(command) => {
-                        signals += command.signals();
-                        group.push(command);
-                    }
-                    Err(_) => break,
-                }
-            }
+            let group = log_group::gather(first, |wait| match wait {
+                Some(left) => commands.recv_timeout(left).ok(),
+                None => commands.try_recv().ok(),
+            });
             let (outcome, forgotten, appended) = match self.write_group(&group) {
                 Ok(written) => {
                     self.admission.release(written.released.0, written.released.1);

@@ -37,6 +37,7 @@ mod jobs_api;
 #[cfg(test)]
 mod jobs_tests;
 mod log;
+mod log_group;
 mod log_schema;
 #[cfg(test)]
 mod log_schema_tests;
