@@ -19,7 +19,7 @@ const GROUP: usize = 4096;
 const GROUP_SIGNALS: usize = 2048;
 
 /// How long records nobody waits for wait for a commit to ride on.
-pub(super) const LAZY: Duration = Duration::from_millis(1);
+const LAZY: Duration = Duration::from_millis(1);
 
 impl Command {
     /// Signals this command appends.
