@@ -132,6 +132,27 @@ fn duplicate_and_overlapping_routes_each_match_once() {
 }
 
 #[test]
+fn routes_ending_at_one_node_survive_removing_the_first_and_the_node_goes_with_the_last() {
+    // The first route ending at a node is kept inline in it, the rest beside it.
+    let mut router = Router::new();
+    for id in 1..=3 {
+        router.insert(id, p("a.b"), 0, ());
+    }
+    let ids = |router: &Router<()>| router.matches("a.b").iter().map(|r| r.id).collect::<Vec<u64>>();
+    assert_eq!(ids(&router), [1, 2, 3]);
+    assert!(router.remove(1).is_some());
+    assert_eq!(ids(&router), [2, 3]);
+    router.insert(4, p("a.b"), 0, ());
+    assert!(router.remove(3).is_some());
+    assert_eq!(ids(&router), [2, 4]);
+    assert!(router.remove(2).is_some());
+    assert_eq!(ids(&router), [4]);
+    assert!(router.remove(4).is_some());
+    assert!(router.matches("a.b").is_empty());
+    assert_eq!(router.node_count(), 1, "only the root is left");
+}
+
+#[test]
 fn a_node_with_many_literal_children_finds_each_after_adds_and_removals() {
     let mut router = Router::new();
     for (id, name) in ["a", "b", "c", "d", "e", "f", "g"].iter().enumerate() {

@@ -99,7 +99,7 @@ impl<'r, V> Walk<'r, '_, V> {
                 self.from(here.star, at + 1);
             }
         } else {
-            self.found.extend(here.ends.iter());
+            self.found.extend(here.ends());
         }
         if here.double_star != NONE {
             for next in at..=self.parts.len() {
